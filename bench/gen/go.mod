@@ -1,0 +1,3 @@
+module heapspurs/bench/gen
+
+go 1.21

@@ -1,0 +1,80 @@
+"""Anchors: the roots that keep an object alive, each with its shortest chain of objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..heap import graph
+from ..heap import roots as R
+from ..heap.model import Heap
+from ..names.naming import Names
+from .describe import RootInfo, describe_root
+
+UNSEEN_ROOTS = (
+    "runtime.AddCleanup arguments (Go >= 1.24)",
+    "weak/unique handles and profiling records",
+    "data/bss of modules other than the first (plugins)",
+)
+
+
+@dataclass
+class Anchor:
+    root: RootInfo
+    path: list[int]  # object indexes from the root's first object to the target
+    cycle: bool = False  # a finalizer whose object the target itself keeps alive
+
+    @property
+    def length(self) -> int:
+        return len(self.path)
+
+
+@dataclass
+class AnchorReport:
+    target: int  # object index
+    anchors: list[Anchor] = field(default_factory=list)
+    phantom: bool = False
+
+    @property
+    def only_finalizer_cycles(self) -> bool:
+        return bool(self.anchors) and all(a.cycle for a in self.anchors)
+
+
+def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
+    """Every distinct root that reaches ``obj``, nearest first, each with a shortest chain."""
+    report = AnchorReport(obj, phantom=bool(heap.phantom[obj]))
+    if report.phantom:
+        return report
+    _, depth, via = graph.owners_bfs(
+        obj, heap.in_first, heap.in_field, heap.field_src, ~heap.phantom, -1
+    )
+    reaching = np.flatnonzero(depth[heap.roots.target] >= 0)
+    reaching = reaching[np.argsort(depth[heap.roots.target[reaching]], kind="stable")]
+    seen: set[tuple] = set()
+    forward: np.ndarray | None = None
+    for r in reaching:
+        info = describe_root(heap, names, int(r))
+        if info.key in seen:
+            continue
+        seen.add(info.key)
+        anchor = Anchor(info, chain(heap, int(heap.roots.target[r]), obj, via))
+        if info.finalizer_of is not None and heap.roots.kind[r] != R.QUEUED_FINALIZER:
+            if forward is None:
+                forward = graph.reach_forward(
+                    np.array([obj], np.int32), heap.cols.obj_first, heap.field_target, np.int32(-1)
+                )
+            finalized = heap.find(info.finalizer_of)
+            anchor.cycle = finalized >= 0 and bool(forward[finalized])
+        report.anchors.append(anchor)
+    return report
+
+
+def chain(heap: Heap, start: int, target: int, via: np.ndarray) -> list[int]:
+    """Objects from ``start`` down to ``target`` following the BFS ``via`` fields."""
+    path = [start]
+    o = start
+    while o != target:
+        o = int(heap.field_target[via[o]])
+        path.append(o)
+    return path

@@ -1,0 +1,141 @@
+"""Open a dump and read it into flat columns (:class:`DumpColumns`)."""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from . import walk
+from .errors import DumpFormatError
+from .layout import HEADER, TAG_PARAMS, layout_table
+
+CHUNK_BYTES = 64 << 20
+Progress = Callable[[float], None]
+Cancelled = Callable[[], bool]
+
+
+class LoadCancelled(Exception):
+    """Raised when the ``cancel`` callback asked to stop reading a dump."""
+
+
+class DumpFile:
+    """A heap dump file, memory-mapped read-only. Offsets are 64-bit file positions."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = os.fspath(path)
+        try:
+            self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as the mapping
+        except OSError as err:
+            raise DumpFormatError(0, f"cannot open: {err.strerror}", self.path) from None
+        self.size = os.fstat(self._file.fileno()).st_size
+        if self.size == 0:
+            self._file.close()
+            raise DumpFormatError(0, "empty file, not a Go heap dump", self.path)
+        self._mmap = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        self.buf = np.frombuffer(self._mmap, dtype=np.uint8)
+        head = bytes(self.buf[: len(HEADER)])
+        if head != HEADER:
+            raise DumpFormatError(
+                0, f"not a Go heap dump: expected header {HEADER!r}, found {head!r}", self.path
+            )
+
+    def bytes_at(self, pos: int, length: int) -> bytes:
+        return self._mmap[pos : pos + length]
+
+    def text_at(self, pos: int, length: int) -> str:
+        return self.bytes_at(pos, length).decode("utf-8", "replace")
+
+    def release(self, upto: int) -> None:
+        """Drop the mapped pages before ``upto`` from our resident memory (they stay cached)."""
+        upto -= upto % mmap.PAGESIZE
+        if upto > 0 and hasattr(self._mmap, "madvise"):
+            self._mmap.madvise(mmap.MADV_DONTNEED, 0, upto)
+
+    def close(self) -> None:
+        self.buf = np.empty(0, dtype=np.uint8)
+        self._mmap.close()
+        self._file.close()
+
+
+@dataclass
+class DumpColumns:
+    """Everything the walk collected, as flat arrays (object ``i``'s fields are
+    ``field_*[obj_first[i]:obj_first[i + 1]]``)."""
+
+    obj_addr: np.ndarray  # uint64, record address
+    obj_size: np.ndarray  # int64, bytes
+    obj_data: np.ndarray  # int64, file offset of the object's bytes
+    obj_first: np.ndarray  # int64, first pointer field; n_objects + 1 entries
+    field_off: np.ndarray  # uint32, offset of a pointer inside its object
+    field_val: np.ndarray  # uint64, the pointer's value
+    recs: np.ndarray  # uint64 [n, ROW]: tag, file offset, leading values of other records
+    root_rec: np.ndarray  # int64, row in ``recs`` of a frame/segment pointer slot
+    root_off: np.ndarray  # uint64, offset of the slot inside the frame/segment
+    root_val: np.ndarray  # uint64, the slot's value
+
+    @property
+    def n_objects(self) -> int:
+        return len(self.obj_addr)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def read_columns(
+    dump: DumpFile, progress: Progress | None = None, cancel: Cancelled | None = None
+) -> DumpColumns:
+    """Walk every record of ``dump`` once; raise :class:`DumpFormatError` on damage."""
+    codes, lengths = layout_table()
+    guess = max(dump.size // 64, 1024)
+    cols = (
+        np.empty(guess, np.uint64),
+        np.empty(guess, np.int64),
+        np.empty(guess, np.int64),
+        np.empty(guess, np.int64),
+        np.empty(guess, np.uint32),
+        np.empty(guess, np.uint64),
+        np.empty((1024, walk.ROW), np.uint64),
+        np.empty(4096, np.int64),
+        np.empty(4096, np.uint64),
+        np.empty(4096, np.uint64),
+    )
+    state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
+    pos = len(HEADER)
+    while True:
+        stop = min(pos + CHUNK_BYTES, dump.size)
+        pos, cols = walk.walk_chunk(dump.buf, pos, stop, state, codes, lengths, cols)
+        if state[walk.S_ERROR]:
+            message = walk.error_message(int(state[walk.S_ERROR]), int(state[walk.S_ERROR_ARG]))
+            raise DumpFormatError(int(state[walk.S_ERROR_OFFSET]), message, dump.path)
+        if state[walk.S_DONE]:
+            break
+        dump.release(pos)
+        if progress:
+            progress(pos / dump.size)
+        if cancel and cancel():
+            raise LoadCancelled(dump.path)
+    dump.release(dump.size)
+    if progress:
+        progress(1.0)
+    n_obj, n_fields, n_recs, n_roots = (int(v) for v in state[:4])
+    obj_first = cols[3][: n_obj + 1].copy()
+    obj_first[n_obj] = n_fields
+    result = DumpColumns(
+        cols[0][:n_obj].copy(),
+        cols[1][:n_obj].copy(),
+        cols[2][:n_obj].copy(),
+        obj_first,
+        cols[4][:n_fields].copy(),
+        cols[5][:n_fields].copy(),
+        cols[6][:n_recs].copy(),
+        cols[7][:n_roots].copy(),
+        cols[8][:n_roots].copy(),
+        cols[9][:n_roots].copy(),
+    )
+    if not np.any(result.recs[:, 0] == TAG_PARAMS):
+        raise DumpFormatError(len(HEADER), "no DumpParams record in the dump", dump.path)
+    return result

@@ -1,0 +1,179 @@
+"""The heap model: objects, the pointer graph in both directions, roots and liveness."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..dumpfile import layout as L
+from ..dumpfile.columns import DumpColumns, DumpFile
+from ..dumpfile.walk import read_word
+from . import graph
+from .roots import Roots, collect_roots
+
+# Go >= 1.22 puts a type word before pointer-holding objects in this size range.
+MALLOC_HEADER_MIN = 512
+MALLOC_HEADER_MAX = 32768
+PAGE_SIZE = 8192
+SPAN_TAIL_MAX = 256  # metadata at the end of a small-object span: heap bits + inline mark bits
+
+
+@dataclass(frozen=True)
+class Params:
+    big_endian: bool
+    ptr_size: int
+    heap_start: int
+    heap_end: int
+    arch: str
+    go_version: str
+    ncpu: int
+
+    @property
+    def go_minor(self) -> int:
+        """Minor version of Go (``go1.27.3`` → 27); 0 when unknown (devel builds)."""
+        m = re.match(r"go1\.(\d+)", self.go_version)
+        return int(m.group(1)) if m else 0
+
+    @property
+    def has_malloc_headers(self) -> bool:
+        return self.go_minor >= 22 or self.go_minor == 0
+
+
+def read_params(dump: DumpFile, cols: DumpColumns) -> Params:
+    row = cols.recs[np.flatnonzero(cols.recs[:, 0] == L.TAG_PARAMS)[0]]
+    v = [int(x) for x in row]
+    return Params(
+        bool(v[2]), v[3], v[4], v[5], dump.text_at(v[6], v[7]), dump.text_at(v[8], v[9]), v[10]
+    )
+
+
+class Heap:
+    """A dump's objects and roots, as columns. Object ``i`` is the ``i``-th object record
+    in file order; ``find(address)`` gives the record containing an address."""
+
+    def __init__(self, dump: DumpFile, cols: DumpColumns):
+        self.dump = dump
+        self.cols = cols
+        self.params = read_params(dump, cols)
+        self.addr = cols.obj_addr
+        self.size = cols.obj_size
+        self.order = np.argsort(self.addr, kind="stable").astype(np.int32)
+        self.sorted_addr = self.addr[self.order]
+        self.sorted_end = self.sorted_addr + self.size[self.order].astype(np.uint64)
+        self.field_target = self.resolve(cols.field_val)
+        self.field_src = graph.field_sources(cols.obj_first, len(cols.field_off))
+        self.in_first, self.in_field = graph.reverse_csr(self.field_target, self.n_objects)
+        self.roots: Roots = collect_roots(cols, self.resolve, self.field_target)
+        self.live = graph.reach_forward(
+            self.roots.target, cols.obj_first, self.field_target, np.int32(-1)
+        )
+        self.has_header = self._malloc_headers()
+        self.phantom = self._phantoms()
+        self._roots_by_target = np.argsort(self.roots.target, kind="stable")
+        self._root_targets_sorted = self.roots.target[self._roots_by_target]
+
+    # --- objects -------------------------------------------------------------------------
+    @property
+    def n_objects(self) -> int:
+        return len(self.addr)
+
+    def resolve(self, values: np.ndarray) -> np.ndarray:
+        """Index of the object record containing each address; -1 for none."""
+        values = np.ascontiguousarray(values, dtype=np.uint64)
+        return graph.resolve(values, self.sorted_addr, self.sorted_end, self.order)
+
+    def find(self, address: int) -> int:
+        """Index of the object record containing ``address``, or -1."""
+        j = int(np.searchsorted(self.sorted_addr, np.uint64(address), side="right")) - 1
+        if j >= 0 and address < int(self.sorted_end[j]):
+            return int(self.order[j])
+        return -1
+
+    def fields_of(self, obj: int) -> range:
+        return range(int(self.cols.obj_first[obj]), int(self.cols.obj_first[obj + 1]))
+
+    def n_pointers(self, obj: int) -> int:
+        return int(self.cols.obj_first[obj + 1] - self.cols.obj_first[obj])
+
+    def contents(self, obj: int) -> bytes:
+        return self.dump.bytes_at(int(self.cols.obj_data[obj]), int(self.size[obj]))
+
+    def word_at(self, obj: int, offset: int) -> int:
+        p = self.params
+        pos = int(self.cols.obj_data[obj]) + offset
+        return int(read_word(self.dump.buf, pos, p.ptr_size, p.big_endian))
+
+    def value_offset(self, obj: int) -> int:
+        """Where the program's value starts inside the record: 8 after a malloc header."""
+        return self.params.ptr_size if self.has_header[obj] else 0
+
+    def _malloc_headers(self) -> np.ndarray:
+        """Objects dumped from their slot start with a type word first (Go >= 1.22)."""
+        first = self.cols.obj_first
+        has_ptrs = first[1:] > first[:-1]
+        if not self.params.has_malloc_headers or not has_ptrs.any():
+            return np.zeros(self.n_objects, dtype=np.bool_)
+        first_off = self.cols.field_off[np.where(has_ptrs, first[:-1], 0)]
+        in_range = (self.size > MALLOC_HEADER_MIN) & (self.size <= MALLOC_HEADER_MAX)
+        return has_ptrs & in_range & (first_off >= self.params.ptr_size)
+
+    def _phantoms(self) -> np.ndarray:
+        """Span-tail slots the dumper walks although they hold span metadata (Go >= 1.22).
+
+        They sit in the last bytes of a small-object span (heap bits; from 1.25 also inline
+        mark bits) and nothing reaches them. An unreachable object elsewhere is real garbage.
+        """
+        if not self.params.has_malloc_headers:
+            return np.zeros(self.n_objects, dtype=np.bool_)
+        in_page = (self.addr % np.uint64(PAGE_SIZE)).astype(np.int64)
+        in_tail = in_page + self.size > PAGE_SIZE - SPAN_TAIL_MAX
+        return ~self.live & (self.size <= MALLOC_HEADER_MIN) & in_tail
+
+    def roots_of(self, obj: int) -> np.ndarray:
+        """Indexes of the roots that point into object ``obj``."""
+        lo, hi = np.searchsorted(self._root_targets_sorted, [obj, obj + 1])
+        return self._roots_by_target[lo:hi]
+
+    # --- records ----------------------------------------------------------------------
+    def rows(self, tag: int) -> np.ndarray:
+        return np.flatnonzero(self.cols.recs[:, 0] == tag)
+
+    def rec(self, row: int) -> list[int]:
+        return [int(x) for x in self.cols.recs[row]]
+
+    def text(self, row: int, col: int) -> str:
+        r = self.cols.recs[row]
+        return self.dump.text_at(int(r[col]), int(r[col + 1]))
+
+    # --- goroutines -------------------------------------------------------------------
+    def goroutine_of_frame(self, frame_row: int) -> int:
+        """Row of the goroutine a stack frame belongs to (frames follow their goroutine)."""
+        g = self.rows(L.TAG_GOROUTINE)
+        i = int(np.searchsorted(g, frame_row)) - 1
+        return int(g[i]) if i >= 0 else -1
+
+    def goroutine_by_address(self, address: int) -> int:
+        g = self.rows(L.TAG_GOROUTINE)
+        hit = np.flatnonzero(self.cols.recs[g, 2] == np.uint64(address))
+        return int(g[hit[0]]) if len(hit) else -1
+
+    def goroutine_id(self, row: int) -> int:
+        return int(self.cols.recs[row, 4]) if row >= 0 else -1
+
+    def frames_of(self, goroutine_row: int) -> np.ndarray:
+        """Frame rows of a goroutine, innermost first."""
+        frames = self.rows(L.TAG_STACK_FRAME)
+        later = frames[frames > goroutine_row]
+        nxt = self.rows(L.TAG_GOROUTINE)
+        nxt = nxt[nxt > goroutine_row]
+        stop = int(nxt[0]) if len(nxt) else len(self.cols.recs)
+        return later[later < stop]
+
+    def finalizer_objects(self) -> np.ndarray:
+        """Objects with a registered finalizer (bool per object)."""
+        mask = np.zeros(self.n_objects, dtype=np.bool_)
+        objs = self.resolve(self.cols.recs[self.rows(L.TAG_FINALIZER), 2])
+        mask[objs[objs >= 0]] = True
+        return mask

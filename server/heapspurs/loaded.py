@@ -1,0 +1,56 @@
+"""Open a dump with its names: the one entry point the CLI and the language server share."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .dumpfile import layout as L
+from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
+from .heap.model import Heap
+from .names.elf import Symbols, check_matches, read_symbols
+from .names.naming import Names
+from .names.oid import read_oid_file
+
+
+@dataclass
+class LoadedDump:
+    path: str
+    heap: Heap
+    names: Names
+
+    def segments(self) -> dict[str, tuple[int, int]]:
+        return segments(self.heap)
+
+
+def segments(heap: Heap) -> dict[str, tuple[int, int]]:
+    """The dump's data and bss segments: name -> (start, end)."""
+    out = {}
+    for tag, name in ((L.TAG_DATA, "data"), (L.TAG_BSS, "bss")):
+        for row in heap.rows(tag):
+            start, length = int(heap.cols.recs[row, 2]), int(heap.cols.recs[row, 4])
+            out[name] = (start, start + length)
+    return out
+
+
+def load_dump(
+    path: str | os.PathLike[str],
+    *,
+    oid_path: str | None = None,
+    program: str | None = None,
+    progress: Progress | None = None,
+    cancel: Cancelled | None = None,
+) -> LoadedDump:
+    """Read ``path`` into a :class:`Heap`, name it from an OID file and the program's
+    symbols (refusing a program that did not write this dump)."""
+    dump = DumpFile(path)
+    heap = Heap(dump, read_columns(dump, progress, cancel))
+    symbols = load_program(heap, program) if program else None
+    oids = read_oid_file(oid_path) if oid_path else None
+    return LoadedDump(dump.path, heap, Names(heap, oids, symbols))
+
+
+def load_program(heap: Heap, program: str) -> Symbols:
+    symbols = read_symbols(program)
+    check_matches(symbols, segments(heap))
+    return symbols

@@ -1,0 +1,68 @@
+"""Names for objects and addresses: OIDs for heap objects, ELF symbols for globals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..dumpfile.walk import gather_u64
+from ..heap.model import Heap
+from .elf import Symbols
+
+
+class Names:
+    """What to call an object or an address of one dump."""
+
+    def __init__(
+        self, heap: Heap, oids: dict[int, str] | None = None, symbols: Symbols | None = None
+    ):
+        self.heap = heap
+        self.symbols = symbols
+        self.oid_names: list[str] = []
+        self.name_index = np.full(heap.n_objects, -1, dtype=np.int32)
+        self.oid_value = np.zeros(heap.n_objects, dtype=np.uint64)
+        if heap.n_objects:
+            self._read_first_words()
+        if oids:
+            self.set_oids(oids)
+
+    def _read_first_words(self) -> None:
+        """The first word of every object's value: where an OID sits (record +8 when the
+        object has a malloc header)."""
+        h = self.heap
+        start = h.has_header.astype(np.int64) * h.params.ptr_size
+        pos = np.where(h.size >= start + 8, h.cols.obj_data + start, -1)
+        self.oid_value = gather_u64(h.dump.buf, pos, h.params.big_endian)
+
+    def set_oids(self, oids: dict[int, str]) -> None:
+        """(Re)name objects from an OID table; cheap enough to redo as a user edits it."""
+        keys = np.array(sorted(oids), dtype=np.uint64)
+        self.oid_names = [oids[int(k)] for k in keys]
+        if not len(keys):
+            self.name_index[:] = -1
+            return
+        j = np.minimum(np.searchsorted(keys, self.oid_value), len(keys) - 1)
+        self.name_index = np.where(keys[j] == self.oid_value, j, -1).astype(np.int32)
+
+    def count_with_oid(self, value: int) -> int:
+        return int(np.count_nonzero(self.oid_value == np.uint64(value)))
+
+    def object_name(self, obj: int) -> str | None:
+        i = int(self.name_index[obj]) if obj >= 0 else -1
+        return self.oid_names[i] if i >= 0 else None
+
+    def symbol(self, address: int) -> str | None:
+        return self.symbols.lookup(address) if self.symbols else None
+
+    def value_name(self, value: int) -> str | None:
+        """Name of what a pointer value points at: a named object or a global."""
+        obj = self.heap.find(value)
+        if obj >= 0:
+            return self.object_name(obj)
+        return self.symbol(value)
+
+    def find(self, pattern) -> np.ndarray:
+        """Objects whose name matches a compiled regex, in file order."""
+        hits = [i for i, n in enumerate(self.oid_names) if pattern.search(n)]
+        if not hits:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.isin(self.name_index, np.array(hits, dtype=np.int32)))

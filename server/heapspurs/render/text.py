@@ -1,0 +1,220 @@
+"""Plain-text answers in the original heapspurs style."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
+from ..analysis.owners import OwnerLine
+from ..dumpfile import layout as L
+from ..dumpfile.columns import DumpFile
+from ..dumpfile.records import Record, iter_records
+from ..dumpfile.walk import read_word
+from ..heap.model import Heap
+from ..names.naming import Names
+
+GOROUTINE_STATUS = {
+    0: "Idle",
+    1: "Runnable",
+    2: "Running",
+    3: "Syscall",
+    4: "Waiting",
+    6: "Dead",
+    8: "Copystack",
+    9: "Preempted",
+}
+MAX_INDENT = 32  # deeper owner levels print their number instead of more spaces
+
+NameOf = Callable[[int], "str | None"]
+
+
+def with_name(value: int, name: str | None) -> str:
+    return f"{value:#x} ({name})" if name else f"{value:#x}"
+
+
+def object_line(heap: Heap, names: Names, obj: int) -> str:
+    name = names.object_name(obj) or "Object"
+    n, size = heap.n_pointers(obj), int(heap.size[obj])
+    return f"{name} @ {int(heap.addr[obj]):#x} with {n} pointers in {size} bytes"
+
+
+def object_pointer_lines(heap: Heap, names: Names, obj: int) -> Iterator[str]:
+    base = int(heap.addr[obj])
+    for i, k in enumerate(heap.fields_of(obj)):
+        off, val = int(heap.cols.field_off[k]), int(heap.cols.field_val[k])
+        yield f"Pointer[{i}]@{base + off:#x} = {with_name(val, names.value_name(val))}"
+
+
+def root_line(label: str) -> str:
+    return f"<- {label}"
+
+
+# --- --print -------------------------------------------------------------------------------
+def print_records(
+    dump: DumpFile, value_name: NameOf, slot_name: NameOf, object_name: NameOf
+) -> Iterator[str]:
+    """Every record in file order, one decoded at a time (a 1 GB dump streams)."""
+    ptr_size, big = 8, False
+    for rec in iter_records(dump):
+        if rec.tag == L.TAG_PARAMS:
+            ptr_size, big = int(rec["pointer_size"]), bool(rec["big_endian"])
+        yield from _record_lines(dump, rec, ptr_size, big, value_name, slot_name, object_name)
+
+
+def _pointers(
+    dump: DumpFile,
+    rec: Record,
+    ptr_size: int,
+    big: bool,
+    base: int,
+    value_name: NameOf,
+    slot_name: NameOf,
+) -> Iterator[str]:
+    offsets = rec.values.get("fields", [])
+    assert isinstance(offsets, list)
+    for i, off in enumerate(offsets):
+        val = int(read_word(dump.buf, rec.contents_pos + off, ptr_size, big))
+        slot = with_name(base + off, slot_name(base + off))
+        yield f"Pointer[{i}]@{slot} = {with_name(val, value_name(val))}"
+
+
+def _record_lines(
+    dump: DumpFile,
+    rec: Record,
+    ptr_size: int,
+    big: bool,
+    value_name: NameOf,
+    slot_name: NameOf,
+    object_name: NameOf,
+) -> Iterator[str]:
+    v = rec.values
+    t = rec.tag
+    if t == L.TAG_OBJECT:
+        addr = int(v["address"])
+        name = object_name(addr) or "Object"
+        yield f"{name} @ {addr:#x} with {len(v['fields'])} pointers in {rec.contents_len} bytes"
+        yield from _pointers(dump, rec, ptr_size, big, addr, value_name, lambda a: None)
+    elif t == L.TAG_PARAMS:
+        yield (
+            f"DumpParams: BigEndian={bool(v['big_endian'])}, PointerSize={v['pointer_size']}, "
+            f"Heap={v['heap_start']:#x}-{v['heap_end']:#x}, Architecture={v['arch']}, "
+            f"GoVersion={v['go_version']}, Cpus={v['ncpu']}"
+        )
+    elif t == L.TAG_TYPE:
+        yield f"TypeDescriptor for '{v['name']}' @ {v['address']:#x}: Objects are {v['size']} bytes"
+    elif t == L.TAG_ITAB:
+        yield f"Itab @ {v['address']:#x}: {v['type']:#x}"
+    elif t == L.TAG_GOROUTINE:
+        status = GOROUTINE_STATUS.get(int(v["status"]) & 0xFFF, str(v["status"]))
+        yield (
+            f"Goroutine[{v['goid']}] @ {v['address']:#x}: {status} ({v['waitreason']}), "
+            f"Stack @ {v['sp']:#x}"
+        )
+    elif t == L.TAG_STACK_FRAME:
+        sp = int(v["sp"])
+        yield (
+            f"StackFrame[{v['depth']}] @ {sp:#x}: {v['name']} with {len(v['fields'])} "
+            f"pointers in {rec.contents_len} bytes; child = {v['child_sp']:#x}"
+        )
+        yield from _pointers(dump, rec, ptr_size, big, sp, value_name, lambda a: None)
+    elif t in (L.TAG_DATA, L.TAG_BSS):
+        addr = int(v["address"])
+        yield (
+            f"{rec.kind} @ {addr:#x}-{addr + rec.contents_len:#x} with {len(v['fields'])} pointers"
+        )
+        yield from _pointers(dump, rec, ptr_size, big, addr, value_name, slot_name)
+    elif t in (L.TAG_FINALIZER, L.TAG_QUEUED_FINALIZER):
+        yield (
+            f"{rec.kind} @ {v['object']:#x}: FuncVal: {v['funcval']:#x}, "
+            f"Type: {v['fint']:#x}, Object Type: {v['object_type']:#x}"
+        )
+    elif t == L.TAG_OS_THREAD:
+        yield f"OSThread @ {v['address']:#x}: id {v['id']}, procid {v['procid']}"
+    elif t == L.TAG_MEMSTATS:
+        yield memstats_line(rec.numbers)
+    elif t == L.TAG_DEFER:
+        yield (
+            f"Defer @ {v['address']:#x}: goroutine {v['goroutine']:#x}, FuncVal: "
+            f"{v['funcval']:#x}, PC: {v['pc']:#x}, link {v['link']:#x}"
+        )
+    elif t == L.TAG_PANIC:
+        yield (
+            f"Panic @ {v['address']:#x}: goroutine {v['goroutine']:#x}, Type: {v['type']:#x}, "
+            f"Data: {with_name(int(v['data']), value_name(int(v['data'])))}, "
+            f"link {v['link']:#x}"
+        )
+    elif t == L.TAG_OTHER_ROOT:
+        yield f"OtherRoot '{v['description']}' = {v['pointer']:#x}"
+    elif t == L.TAG_MEMPROF:
+        yield (
+            f"MemProf bucket @ {v['bucket']:#x}: {v['size']} bytes, allocs {v['allocs']}, "
+            f"frees {v['frees']}, {v['nstk']} frames"
+        )
+        for func, file, line in v["stack"]:
+            yield f"  {func} {file}:{line}"
+    elif t == L.TAG_ALLOC_SAMPLE:
+        yield f"AllocSample @ {v['object']:#x}: bucket {v['bucket']:#x}"
+    elif t == L.TAG_EOF:
+        yield "End Of File"
+
+
+def memstats_line(numbers: list[int]) -> str:
+    head = " ".join(f"{n}:{v}" for n, v in zip(L.MEMSTATS_NAMES, numbers, strict=False))
+    k = len(L.MEMSTATS_NAMES)
+    pause = " ".join(str(x) for x in numbers[k : k + 256])
+    return f"MemStats: {{{head} PauseNs:[{pause}] NumGC:{numbers[-1]}}}"
+
+
+# --- --anchors / --owners ------------------------------------------------------------------
+def anchor_lines(heap: Heap, names: Names, address: int, report: AnchorReport) -> Iterator[str]:
+    obj = report.target
+    yield f"{address:#x} is in {object_line(heap, names, obj)}"
+    if report.phantom:
+        yield (
+            "  this record is span metadata the dumper walked by mistake (a phantom), "
+            "not a Go object"
+        )
+        return
+    if not report.anchors:
+        yield "  no anchor in this dump: no root the dump records reaches this object."
+        yield "  Roots a dump cannot show: " + "; ".join(UNSEEN_ROOTS) + "."
+        return
+    for a in report.anchors:
+        cycle = (
+            " [finalizer cycle: the finalizer never runs while this object lives]"
+            if a.cycle
+            else ""
+        )
+        yield f"{a.root.label}: chain of {a.length} object(s){cycle}"
+        for o in a.path:
+            yield f"    {with_name(int(heap.addr[o]), names.object_name(o))}"
+    if report.only_finalizer_cycles:
+        yield (
+            "only anchored by a finalizer cycle: the finalized object is kept alive through "
+            "this object, so its finalizer can never run and the cycle leaks"
+        )
+
+
+def owner_text(heap: Heap, names: Names, lines: Iterable[OwnerLine]) -> Iterator[str]:
+    for line in lines:
+        indent = "  " * min(line.level, MAX_INDENT)
+        if line.level > MAX_INDENT:
+            indent += f"[{line.level}] "
+        if line.root is not None:
+            yield indent + root_line(line.root.label)
+        else:
+            yield indent + object_line(heap, names, line.obj)
+
+
+def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:
+    """``hexdump -C`` style, then one ``Pointer: 0x..`` line per pointer slot."""
+    for pos in range(0, len(data), 16):
+        chunk = data[pos : pos + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk[:8])
+        if len(chunk) > 8:
+            hexes += "  " + " ".join(f"{b:02x}" for b in chunk[8:])
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        yield f"{pos:08x}  {hexes:<48}  |{text}|"
+    yield f"{len(data):08x}"
+    for off in pointer_offsets:
+        yield f"Pointer: {off:#x}"
