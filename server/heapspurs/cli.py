@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", action="store_true", help="JSON for --anchors/--owners/--find/--hexdump"
     )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither reuse nor save the index kept beside the dump",
+    )
     p.add_argument("--version", action="version", version=f"heapspurs {__version__}")
     return p
 
@@ -129,7 +134,7 @@ def run(args: argparse.Namespace, out: TextIO) -> Iterator[str]:
     if args.print and not args.oid:
         yield from print_without_index(args)
         return
-    loaded = load_dump(args.dump, oid_path=args.oid, program=args.program)
+    loaded = load_dump(args.dump, oid_path=args.oid, program=args.program, cache=not args.no_cache)
     heap, names = loaded.heap, loaded.names
     if args.print:
         yield from text.print_records(

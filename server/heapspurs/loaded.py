@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .dumpfile import layout as L
 from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
+from .heap.index import load_index, save_index
 from .heap.model import Heap
 from .names.elf import Symbols, check_matches, read_symbols
 from .names.naming import Names
@@ -40,11 +41,19 @@ def load_dump(
     program: str | None = None,
     progress: Progress | None = None,
     cancel: Cancelled | None = None,
+    cache: bool = True,
 ) -> LoadedDump:
     """Read ``path`` into a :class:`Heap`, name it from an OID file and the program's
-    symbols (refusing a program that did not write this dump)."""
+    symbols (refusing a program that did not write this dump). With ``cache``, reuse the
+    index saved by an earlier load of the same dump, or save one."""
     dump = DumpFile(path)
-    heap = Heap(dump, read_columns(dump, progress, cancel))
+    heap = load_index(dump) if cache else None
+    if heap is None:
+        heap = Heap(dump, read_columns(dump, progress, cancel))
+        if cache:
+            save_index(heap)
+    elif progress:
+        progress(1.0)
     symbols = load_program(heap, program) if program else None
     oids = read_oid_file(oid_path) if oid_path else None
     return LoadedDump(dump.path, heap, Names(heap, oids, symbols))

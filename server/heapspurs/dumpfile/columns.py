@@ -25,18 +25,21 @@ class LoadCancelled(Exception):
 class DumpFile:
     """A heap dump file, memory-mapped read-only. Offsets are 64-bit file positions."""
 
-    def __init__(self, path: str | os.PathLike[str]):
+    def __init__(self, path: str | os.PathLike[str], length: int | None = None):
+        """``length``: read only that many leading bytes, as if the file ended there."""
         self.path = os.fspath(path)
         try:
             self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as the mapping
         except OSError as err:
             raise DumpFormatError(0, f"cannot open: {err.strerror}", self.path) from None
         self.size = os.fstat(self._file.fileno()).st_size
+        if length is not None:
+            self.size = min(self.size, length)
         if self.size == 0:
             self._file.close()
             raise DumpFormatError(0, "empty file, not a Go heap dump", self.path)
         self._mmap = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
-        self.buf = np.frombuffer(self._mmap, dtype=np.uint8)
+        self.buf = np.frombuffer(self._mmap, dtype=np.uint8)[: self.size]
         head = bytes(self.buf[: len(HEADER)])
         if head != HEADER:
             raise DumpFormatError(
@@ -44,7 +47,7 @@ class DumpFile:
             )
 
     def bytes_at(self, pos: int, length: int) -> bytes:
-        return self._mmap[pos : pos + length]
+        return self._mmap[pos : min(pos + length, self.size)]
 
     def text_at(self, pos: int, length: int) -> str:
         return self.bytes_at(pos, length).decode("utf-8", "replace")

@@ -53,26 +53,47 @@ class Heap:
     """A dump's objects and roots, as columns. Object ``i`` is the ``i``-th object record
     in file order; ``find(address)`` gives the record containing an address."""
 
-    def __init__(self, dump: DumpFile, cols: DumpColumns):
+    # Arrays derived from the columns; a saved index stores them (see heap.index).
+    DERIVED = (
+        "order", "sorted_addr", "sorted_end", "field_target", "field_src", "in_first",
+        "in_field", "live", "has_header", "phantom", "roots_by_target", "root_targets_sorted",
+        "root_kind", "root_rec", "root_slot", "root_target",
+    )  # fmt: skip
+
+    def __init__(self, dump: DumpFile, cols: DumpColumns, saved: dict | None = None):
         self.dump = dump
         self.cols = cols
         self.params = read_params(dump, cols)
         self.addr = cols.obj_addr
         self.size = cols.obj_size
+        if saved is not None:
+            for name in self.DERIVED:
+                setattr(self, name, saved[name])
+        else:
+            self._derive()
+        self.roots = Roots(self.root_kind, self.root_rec, self.root_slot, self.root_target)
+
+    def _derive(self) -> None:
+        cols = self.cols
         self.order = np.argsort(self.addr, kind="stable").astype(np.int32)
         self.sorted_addr = self.addr[self.order]
         self.sorted_end = self.sorted_addr + self.size[self.order].astype(np.uint64)
         self.field_target = self.resolve(cols.field_val)
         self.field_src = graph.field_sources(cols.obj_first, len(cols.field_off))
         self.in_first, self.in_field = graph.reverse_csr(self.field_target, self.n_objects)
-        self.roots: Roots = collect_roots(cols, self.resolve, self.field_target)
+        roots = collect_roots(cols, self.resolve, self.field_target)
+        self.root_kind, self.root_rec = roots.kind, roots.rec
+        self.root_slot, self.root_target = roots.slot, roots.target
         self.live = graph.reach_forward(
-            self.roots.target, cols.obj_first, self.field_target, np.int32(-1)
+            roots.target, cols.obj_first, self.field_target, np.int32(-1)
         )
         self.has_header = self._malloc_headers()
         self.phantom = self._phantoms()
-        self._roots_by_target = np.argsort(self.roots.target, kind="stable")
-        self._root_targets_sorted = self.roots.target[self._roots_by_target]
+        self.roots_by_target = np.argsort(roots.target, kind="stable")
+        self.root_targets_sorted = roots.target[self.roots_by_target]
+
+    def derived(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in self.DERIVED}
 
     # --- objects -------------------------------------------------------------------------
     @property
@@ -133,8 +154,8 @@ class Heap:
 
     def roots_of(self, obj: int) -> np.ndarray:
         """Indexes of the roots that point into object ``obj``."""
-        lo, hi = np.searchsorted(self._root_targets_sorted, [obj, obj + 1])
-        return self._roots_by_target[lo:hi]
+        lo, hi = np.searchsorted(self.root_targets_sorted, [obj, obj + 1])
+        return self.roots_by_target[lo:hi]
 
     # --- records ----------------------------------------------------------------------
     def rows(self, tag: int) -> np.ndarray:

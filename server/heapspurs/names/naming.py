@@ -9,6 +9,9 @@ from ..heap.model import Heap
 from .elf import Symbols
 
 
+TINY_BLOCK = 16
+
+
 class Names:
     """What to call an object or an address of one dump."""
 
@@ -20,6 +23,12 @@ class Names:
         self.oid_names: list[str] = []
         self.name_index = np.full(heap.n_objects, -1, dtype=np.int32)
         self.oid_value = np.zeros(heap.n_objects, dtype=np.uint64)
+        # a tiny block (16 pointer-free bytes) can hold a second object at +8
+        self.tiny = (heap.size == TINY_BLOCK) & (
+            heap.cols.obj_first[1:] == heap.cols.obj_first[:-1]
+        )
+        self.second_index = np.full(heap.n_objects, -1, dtype=np.int32)
+        self.second_value = np.zeros(heap.n_objects, dtype=np.uint64)
         if heap.n_objects:
             self._read_first_words()
         if oids:
@@ -32,22 +41,27 @@ class Names:
         start = h.has_header.astype(np.int64) * h.params.ptr_size
         pos = np.where(h.size >= start + 8, h.cols.obj_data + start, -1)
         self.oid_value = gather_u64(h.dump.buf, pos, h.params.big_endian)
+        second = np.where(self.tiny, h.cols.obj_data + 8, -1)
+        self.second_value = gather_u64(h.dump.buf, second, h.params.big_endian)
 
     def set_oids(self, oids: dict[int, str]) -> None:
         """(Re)name objects from an OID table; cheap enough to redo as a user edits it."""
         keys = np.array(sorted(oids), dtype=np.uint64)
         self.oid_names = [oids[int(k)] for k in keys]
-        if not len(keys):
-            self.name_index[:] = -1
-            return
-        j = np.minimum(np.searchsorted(keys, self.oid_value), len(keys) - 1)
-        self.name_index = np.where(keys[j] == self.oid_value, j, -1).astype(np.int32)
+        self.name_index = _lookup(keys, self.oid_value)
+        self.second_index = np.where(self.tiny, _lookup(keys, self.second_value), -1)
 
     def count_with_oid(self, value: int) -> int:
-        return int(np.count_nonzero(self.oid_value == np.uint64(value)))
+        v = np.uint64(value)
+        return int(np.count_nonzero(self.oid_value == v) + np.count_nonzero(self.second_value == v))
 
-    def object_name(self, obj: int) -> str | None:
-        i = int(self.name_index[obj]) if obj >= 0 else -1
+    def object_name(self, obj: int, address: int | None = None) -> str | None:
+        """The OID name of a record; for a tiny block, of the object ``address`` falls in."""
+        if obj < 0:
+            return None
+        i = int(self.name_index[obj])
+        if address is not None and self.tiny[obj] and address - int(self.heap.addr[obj]) >= 8:
+            i = int(self.second_index[obj])
         return self.oid_names[i] if i >= 0 else None
 
     def symbol(self, address: int) -> str | None:
@@ -65,4 +79,13 @@ class Names:
         hits = [i for i, n in enumerate(self.oid_names) if pattern.search(n)]
         if not hits:
             return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(np.isin(self.name_index, np.array(hits, dtype=np.int32)))
+        wanted = np.array(hits, dtype=np.int32)
+        return np.flatnonzero(np.isin(self.name_index, wanted) | np.isin(self.second_index, wanted))
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Index in sorted ``keys`` of each value, -1 where absent."""
+    if not len(keys):
+        return np.full(len(values), -1, dtype=np.int32)
+    j = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
+    return np.where(keys[j] == values, j, -1).astype(np.int32)

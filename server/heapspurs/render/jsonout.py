@@ -14,11 +14,13 @@ def hexaddr(value: int) -> str:
     return f"{value:#x}"
 
 
-def object_json(heap: Heap, names: Names, obj: int) -> dict[str, object]:
+def object_json(
+    heap: Heap, names: Names, obj: int, address: int | None = None
+) -> dict[str, object]:
     return {
         "address": hexaddr(int(heap.addr[obj])),
         "size": int(heap.size[obj]),
-        "name": names.object_name(obj),
+        "name": names.object_name(obj, address),
         "pointers": heap.n_pointers(obj),
         "value_offset": heap.value_offset(obj),
     }
@@ -34,7 +36,7 @@ def anchors_json(heap: Heap, names: Names, address: int, report: AnchorReport) -
         anchors.append(entry)
     out: dict[str, object] = {
         "address": hexaddr(address),
-        "object": object_json(heap, names, obj),
+        "object": object_json(heap, names, obj, address),
         "offset": address - int(heap.addr[obj]),
         "anchors": anchors,
         "phantom": report.phantom,
@@ -66,7 +68,7 @@ def owner_entries(
 def hexdump_json(heap: Heap, names: Names, address: int, obj: int) -> dict[str, object]:
     return {
         "address": hexaddr(address),
-        "object": object_json(heap, names, obj),
+        "object": object_json(heap, names, obj, address),
         "offset": address - int(heap.addr[obj]),
         "bytes": heap.contents(obj).hex(),
         "pointers": [

@@ -1,0 +1,67 @@
+"""Shared fixtures: the committed dumps written by real Go programs (tests/fixtures/data),
+one per Go version, each with its binary, OID file and the program's own ground truth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from heapspurs.loaded import LoadedDump, load_dump
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "fixtures" / "data"
+VERSIONS = sorted(p.name for p in DATA.iterdir() if (p / "truth.json").exists())
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+
+
+@dataclass
+class Fixture:
+    version: str  # "go1.27"
+    dir: Path
+    truth: dict
+
+    @property
+    def dump(self) -> Path:
+        return self.dir / self.truth["dump"]
+
+    @property
+    def binary(self) -> Path:
+        return self.dir / self.truth["binary"]
+
+    @property
+    def oid(self) -> Path:
+        return self.dir / self.truth["oid_file"]
+
+    @property
+    def minor(self) -> int:
+        return int(self.version.split(".")[1])
+
+    def scenario(self, name: str) -> dict:
+        return self.truth["scenarios"][name]
+
+
+@cache
+def fixture(version: str) -> Fixture:
+    d = DATA / version
+    return Fixture(version, d, json.loads((d / "truth.json").read_text()))
+
+
+@cache
+def loaded(version: str) -> LoadedDump:
+    """The fixture's dump read once per test session, named by its OID file and binary."""
+    f = fixture(version)
+    return load_dump(f.dump, oid_path=str(f.oid), program=str(f.binary), cache=False)
+
+
+@pytest.fixture(params=VERSIONS)
+def version(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def scenario_cases() -> list[tuple[str, str]]:
+    return [(v, s) for v in VERSIONS for s in sorted(fixture(v).truth["scenarios"])]
