@@ -36,7 +36,7 @@ class OwnerGraph:
     roots: list[RootNode]
     finalizers: set[int]  # nodes with a registered finalizer
     finalizer_cycle: set[int]  # nodes on a cycle through a finalizer object
-    unowned: set[int]  # nodes nothing points at
+    unowned: set[int]  # nodes nothing points at, neither object nor root
     truncated: bool
 
 
@@ -64,7 +64,11 @@ def owner_graph(
         _root_nodes(heap, names, nodes),
         finalizers,
         _finalizer_cycles(heap, finalizers, in_set),
-        {o for o in nodes if heap.in_first[o + 1] == heap.in_first[o]},
+        {
+            o
+            for o in nodes
+            if heap.in_first[o + 1] == heap.in_first[o] and not len(heap.roots_of(o))
+        },
         truncated=len(order) > len(nodes),
     )
 

@@ -116,6 +116,9 @@ def read_columns(
             raise DumpFormatError(int(state[walk.S_ERROR_OFFSET]), message, dump.path)
         if state[walk.S_DONE]:
             break
+        if pos >= dump.size:
+            message = walk.error_message(walk.E_NO_EOF, 0)
+            raise DumpFormatError(dump.size, message, dump.path)
         dump.release(pos)
         if progress:
             progress(pos / dump.size)

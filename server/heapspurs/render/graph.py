@@ -33,7 +33,7 @@ class GraphvizMissing(Exception):
 
 def node_id(address: int) -> str:
     """The SVG ``id`` of an object's node: clients map clicks back to addresses with it."""
-    return f"obj-{address:#x}"
+    return f"obj_{address:#x}"
 
 
 def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
@@ -68,7 +68,7 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
         label = info.label
         if info.kind == "goroutine" and info.goroutine is not None and info.function:
             label = _stack_label(heap, info.goroutine) or label
-        dot.node(f"r{i}", label, shape=shape, style="filled", fillcolor="#d8e8ff", id=f"root-{i}")
+        dot.node(f"r{i}", label, shape=shape, style="filled", fillcolor="#d8e8ff", id=f"root_{i}")
         for o, edge_label in root.targets:
             dot.edge(f"r{i}", f"o{o}", label=edge_label)
     return dot

@@ -1,0 +1,119 @@
+"""Damaged dumps raise one DumpFormatError naming the byte offset; nothing else escapes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import fixture
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from heapspurs.dumpfile.columns import DumpFile, read_columns
+from heapspurs.dumpfile.errors import DumpFormatError
+from heapspurs.dumpfile.layout import HEADER, TAG_OBJECT
+from heapspurs.dumpfile.records import decode_at, iter_records
+from heapspurs.loaded import load_dump
+
+DUMP = fixture("go1.27").dump
+
+
+def test_truncated_at_every_byte_offset() -> None:
+    """Every prefix of a real dump is refused with an offset inside the prefix."""
+    size = DUMP.stat().st_size
+    for length in range(1, size):
+        try:
+            dump = DumpFile(DUMP, length)
+            read_columns(dump)
+        except DumpFormatError as err:
+            assert 0 <= err.offset <= length, (length, err)
+        else:
+            pytest.fail(f"a dump cut at {length} of {size} bytes was accepted")
+
+
+def test_truncated_dump_streams_until_the_cut(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(DUMP.read_bytes()[:200_000])
+    streamed = []
+    with pytest.raises(DumpFormatError, match="past the end|ends inside") as err:
+        for rec in iter_records(DumpFile(cut)):
+            streamed.append(rec.offset)
+    assert streamed[-1] < err.value.offset <= 200_000  # records before the cut were printed
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"", "empty file"), (b"hello, world\n" * 3, "not a Go heap dump"), (HEADER, "End Of File")],
+)
+def test_not_a_dump(tmp_path: Path, content: bytes, words: str) -> None:
+    p = tmp_path / "x.dump"
+    p.write_bytes(content)
+    with pytest.raises(DumpFormatError, match=words):
+        load_dump(p, cache=False)
+
+
+def _first_small_object_with_a_field(dump: DumpFile) -> tuple[int, int]:
+    """(file offset of the first pointer-field offset varint, object size) of a small object."""
+    for rec in iter_records(dump):
+        if rec.tag == TAG_OBJECT and rec["fields"] and rec.contents_len < 100:
+            pos = rec.contents_pos + rec.contents_len  # field list: kind, offset, ...
+            assert dump.buf[pos] == 1
+            return pos + 1, rec.contents_len
+    raise AssertionError("no small object with a pointer")
+
+
+def test_pointer_field_outside_its_object(tmp_path: Path) -> None:
+    data = bytearray(DUMP.read_bytes())
+    pos, size = _first_small_object_with_a_field(DumpFile(DUMP))
+    data[pos] = 120  # a pointer at offset 120 of an object of < 100 bytes
+    bad = tmp_path / "bad.dump"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(DumpFormatError, match="outside its record") as err:
+        load_dump(bad, cache=False)
+    assert err.value.offset == pos
+
+
+def test_unknown_tag(tmp_path: Path) -> None:
+    data = bytearray(DUMP.read_bytes())
+    _, after_params = decode_at(DumpFile(DUMP), len(HEADER))
+    data[after_params] = 99
+    bad = tmp_path / "bad.dump"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(DumpFormatError, match="unknown record tag 99") as err:
+        load_dump(bad, cache=False)
+    assert err.value.offset == after_params
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(st.integers(0, 2**31), st.binary(min_size=1, max_size=12)), min_size=1,
+                max_size=6))  # fmt: skip
+def test_random_corruption_only_raises_dump_format_error(tmp_path_factory, patches) -> None:  # type: ignore[no-untyped-def]
+    data = bytearray(DUMP.read_bytes())
+    for where, junk in patches:
+        at = where % len(data)
+        data[at : at + len(junk)] = junk
+    path = tmp_path_factory.mktemp("corrupt") / "c.dump"
+    path.write_bytes(bytes(data))
+    try:
+        loaded = load_dump(path, cache=False)
+    except DumpFormatError:
+        return
+    assert loaded.heap.n_objects > 0
+
+
+def test_cli_reports_a_truncated_dump_in_one_line(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.dump"
+    cut.write_bytes(DUMP.read_bytes()[:123_457])
+    run = subprocess.run(
+        [sys.executable, "-m", "heapspurs.cli", str(cut), "--address", "0x1", "--anchors"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "byte offset" in lines[0] and str(cut) in lines[0]
