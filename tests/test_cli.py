@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import fixture
 from expectations import check_scenario, expected_record
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from expectations import check_scenario
-from make_fixtures import build_fixture
-
 from heapspurs.analysis.anchors import find_anchors
 from heapspurs.loaded import load_dump
 from heapspurs.render.jsonout import anchors_json
+
+from expectations import check_scenario
+from make_fixtures import build_fixture
 
 
 def test_fresh_go_1_27_dump_anchors_every_scenario(tmp_path: Path) -> None:

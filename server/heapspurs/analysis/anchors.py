@@ -46,9 +46,7 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
     report = AnchorReport(obj, phantom=bool(heap.phantom[obj]))
     if report.phantom:
         return report
-    _, depth, via = graph.owners_bfs(
-        obj, heap.in_first, heap.in_field, heap.field_src, ~heap.phantom, -1
-    )
+    _, depth, toward = heap.owners_bfs(obj)
     reaching = np.flatnonzero(depth[heap.roots.target] >= 0)
     reaching = reaching[np.argsort(depth[heap.roots.target[reaching]], kind="stable")]
     seen: set[tuple] = set()
@@ -58,7 +56,7 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
         if info.key in seen:
             continue
         seen.add(info.key)
-        anchor = Anchor(info, chain(heap, int(heap.roots.target[r]), obj, via))
+        anchor = Anchor(info, chain(int(heap.roots.target[r]), obj, toward))
         if info.finalizer_of is not None and heap.roots.kind[r] != R.QUEUED_FINALIZER:
             if forward is None:
                 forward = graph.reach_forward(
@@ -70,11 +68,11 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
     return report
 
 
-def chain(heap: Heap, start: int, target: int, via: np.ndarray) -> list[int]:
-    """Objects from ``start`` down to ``target`` following the BFS ``via`` fields."""
+def chain(start: int, target: int, toward: np.ndarray) -> list[int]:
+    """Objects from ``start`` down to ``target`` along the BFS ``toward`` links."""
     path = [start]
     o = start
     while o != target:
-        o = int(heap.field_target[via[o]])
+        o = int(toward[o])
         path.append(o)
     return path

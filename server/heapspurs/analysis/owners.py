@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..heap import graph
 from ..heap.model import Heap
 from ..names.naming import Names
 from .describe import RootInfo, describe_root
@@ -29,11 +28,9 @@ class OwnerLine:
 
 def owner_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[OwnerLine]:
     """The owner tree of ``obj`` down to ``depth`` levels (-1: all), depth-first."""
-    order, dist, via = graph.owners_bfs(
-        obj, heap.in_first, heap.in_field, heap.field_src, ~heap.phantom, depth
-    )
+    order, dist, toward = heap.owners_bfs(obj, max_depth=depth)
     nodes = order[1:]
-    parents = heap.field_target[via[nodes]]
+    parents = toward[nodes]
     by_parent = np.argsort(parents, kind="stable")
     children, sorted_parents = nodes[by_parent], parents[by_parent]
 
@@ -41,7 +38,9 @@ def owner_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[Owne
     while stack:
         o = stack.pop()
         level = int(dist[o])
-        yield OwnerLine(level, o, int(via[o]), points_to=_down(heap, via, o))
+        down = int(toward[o])
+        field = heap.field_to(o, down) if down >= 0 else -1
+        yield OwnerLine(level, o, field, points_to=down)
         if depth < 0 or level < depth:
             seen: set[tuple] = set()
             for r in heap.roots_of(o):
@@ -51,7 +50,3 @@ def owner_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[Owne
                     yield OwnerLine(level + 1, root=info, points_to=o)
         lo, hi = np.searchsorted(sorted_parents, [o, o + 1])
         stack.extend(int(c) for c in children[lo:hi][::-1])
-
-
-def _down(heap: Heap, via: np.ndarray, o: int) -> int:
-    return int(heap.field_target[via[o]]) if via[o] >= 0 else -1

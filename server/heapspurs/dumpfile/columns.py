@@ -91,57 +91,80 @@ class DumpColumns:
 def read_columns(
     dump: DumpFile, progress: Progress | None = None, cancel: Cancelled | None = None
 ) -> DumpColumns:
-    """Walk every record of ``dump`` once; raise :class:`DumpFormatError` on damage."""
+    """Walk every record of ``dump`` once; raise :class:`DumpFormatError` on damage.
+
+    The file is read sequentially into a reused window (cheaper than faulting in a memory
+    map page by page); a record cut by the window's end is read again from its start once
+    the window has slid forward (or grown, for a record larger than the window).
+    """
     codes, lengths = layout_table()
     guess = max(dump.size // 64, 1024)
     cols = (
-        np.empty(guess, np.uint64),
-        np.empty(guess, np.int64),
-        np.empty(guess, np.int64),
-        np.empty(guess, np.int64),
-        np.empty(guess, np.uint32),
-        np.empty(guess, np.uint64),
-        np.empty((1024, walk.ROW), np.uint64),
-        np.empty(4096, np.int64),
-        np.empty(4096, np.uint64),
-        np.empty(4096, np.uint64),
-    )
+        np.empty(guess, np.uint64), np.empty(guess, np.int64), np.empty(guess, np.int64),
+        np.empty(guess, np.int64), np.empty(guess * 4, np.uint32),
+        np.empty(guess * 4, np.uint64), np.empty((1024, walk.ROW), np.uint64),
+        np.empty(4096, np.int64), np.empty(4096, np.uint64), np.empty(4096, np.uint64),
+    )  # fmt: skip
     state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
-    pos = len(HEADER)
-    while True:
-        stop = min(pos + CHUNK_BYTES, dump.size)
-        pos, cols = walk.walk_chunk(dump.buf, pos, stop, state, codes, lengths, cols)
-        if state[walk.S_ERROR]:
-            message = walk.error_message(int(state[walk.S_ERROR]), int(state[walk.S_ERROR_ARG]))
-            raise DumpFormatError(int(state[walk.S_ERROR_OFFSET]), message, dump.path)
-        if state[walk.S_DONE]:
-            break
-        if pos >= dump.size:
-            message = walk.error_message(walk.E_NO_EOF, 0)
-            raise DumpFormatError(dump.size, message, dump.path)
-        dump.release(pos)
-        if progress:
-            progress(pos / dump.size)
-        if cancel and cancel():
-            raise LoadCancelled(dump.path)
-    dump.release(dump.size)
+    window = np.empty(min(CHUNK_BYTES, dump.size), dtype=np.uint8)
+    base, filled = len(HEADER), 0  # file offset of window[0]; bytes in the window
+    with open(dump.path, "rb") as f:
+        f.seek(base)
+        while True:
+            want = min(len(window), dump.size - base) - filled
+            filled += f.readinto(memoryview(window.data)[filled : filled + want])
+            last = base + filled >= dump.size
+            pos, cols = walk.walk_chunk(
+                window[:filled], 0, filled, base, state, codes, lengths, cols
+            )
+            error = int(state[walk.S_ERROR])
+            if state[walk.S_DONE] and not error:
+                _check_end(dump, base + pos)
+                break
+            if error and (last or error not in walk.TRUNCATION_ERRORS):
+                offset = base + int(state[walk.S_ERROR_OFFSET])
+                message = walk.error_message(error, int(state[walk.S_ERROR_ARG]))
+                raise DumpFormatError(offset, message, dump.path)
+            if not error and last:
+                raise DumpFormatError(dump.size, walk.error_message(walk.E_NO_EOF, 0), dump.path)
+            resume = int(state[walk.S_RECORD_START]) if error else pos
+            state[walk.S_ERROR] = 0
+            window, base, filled = _slide(window, resume, filled, base)
+            if progress:
+                progress(base / dump.size)
+            if cancel and cancel():
+                raise LoadCancelled(dump.path)
     if progress:
         progress(1.0)
+    return _trimmed(cols, state)
+
+
+def _slide(window: np.ndarray, keep_from: int, filled: int, base: int):
+    """Move the unread tail to the front; double the window when a record fills all of it."""
+    if keep_from == 0:
+        bigger = np.empty(len(window) * 2, dtype=np.uint8)
+        bigger[:filled] = window[:filled]
+        return bigger, base, filled
+    tail = filled - keep_from
+    window[:tail] = window[keep_from:filled]
+    return window, base + keep_from, tail
+
+
+def _check_end(dump: DumpFile, end: int) -> None:
+    if end != dump.size:
+        what = f"{dump.size - end} bytes follow the End Of File record"
+        raise DumpFormatError(end, what, dump.path)
+
+
+def _trimmed(cols, state: np.ndarray) -> DumpColumns:
     n_obj, n_fields, n_recs, n_roots = (int(v) for v in state[:4])
-    obj_first = cols[3][: n_obj + 1].copy()
+    obj_first = cols[3][: n_obj + 1]
     obj_first[n_obj] = n_fields
     result = DumpColumns(
-        cols[0][:n_obj].copy(),
-        cols[1][:n_obj].copy(),
-        cols[2][:n_obj].copy(),
-        obj_first,
-        cols[4][:n_fields].copy(),
-        cols[5][:n_fields].copy(),
-        cols[6][:n_recs].copy(),
-        cols[7][:n_roots].copy(),
-        cols[8][:n_roots].copy(),
-        cols[9][:n_roots].copy(),
-    )
+        cols[0][:n_obj], cols[1][:n_obj], cols[2][:n_obj], obj_first,
+        cols[4][:n_fields], cols[5][:n_fields], cols[6][:n_recs],
+        cols[7][:n_roots], cols[8][:n_roots], cols[9][:n_roots],
+    )  # fmt: skip
     if not np.any(result.recs[:, 0] == TAG_PARAMS):
-        raise DumpFormatError(len(HEADER), "no DumpParams record in the dump", dump.path)
+        raise DumpFormatError(len(HEADER), "no DumpParams record in the dump", "")
     return result

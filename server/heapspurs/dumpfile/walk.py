@@ -17,7 +17,10 @@ ROW = 16  # columns of a record row: tag, file offset, then up to 14 values
 # indexes into the state vector
 S_OBJECTS, S_FIELDS, S_RECORDS, S_ROOT_FIELDS = 0, 1, 2, 3
 S_PTR_SIZE, S_BIG_ENDIAN, S_ERROR, S_ERROR_OFFSET, S_ERROR_ARG, S_DONE = 4, 5, 6, 7, 8, 9
-STATE_SIZE = 10
+S_RESUME = 10  # where an object run stopped to let the arrays grow
+S_RECORD_START = 11  # start of the record being read: where to resume with more bytes
+STATE_SIZE = 12
+TRUNCATION_ERRORS = (1, 3, 9)  # may only mean "the window ends here" before the file's end
 
 E_TRUNCATED_VARINT = 1
 E_LONG_VARINT = 2
@@ -47,14 +50,16 @@ def error_message(code: int, arg: int) -> str:
 @numba.njit(cache=True, nogil=True)
 def _uvarint(buf, pos, end):
     """(value, next position); next position -1: truncated, -2: over 10 bytes."""
+    if pos < end and buf[pos] < 128:  # one byte: most tags, kinds, offsets and lengths
+        return np.uint64(buf[pos]), pos + 1
     value = np.uint64(0)
     shift = np.uint64(0)
     for i in range(10):
         if pos + i >= end:
             return value, -1
-        b = np.uint64(buf[pos + i])
-        value |= (b & np.uint64(0x7F)) << shift
-        if b < 0x80:
+        b = buf[pos + i]
+        value |= np.uint64(b & 127) << shift
+        if b < 128:
             return value, pos + i + 1
         shift += np.uint64(7)
     return value, -2
@@ -97,8 +102,11 @@ def _varint_fail(state, npos, pos):
 
 
 @numba.njit(cache=True, nogil=True)
-def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
+def walk_chunk(buf, pos, stop, base, state, codes, lengths, cols):
     """Walk records from ``pos`` until ``stop`` (or EOF, or an error); return the new position.
+
+    ``buf`` is a window of the file starting at file offset ``base``: positions are local to
+    it, and the offsets stored in the columns are file offsets.
 
     ``cols`` is a tuple of the growable arrays, returned (maybe reallocated) with the position.
     """
@@ -117,6 +125,7 @@ def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
     end = buf.shape[0]
     while pos < stop:
         start = pos
+        state[S_RECORD_START] = start
         tag, pos = _uvarint(buf, pos, end)
         if pos < 0:
             if pos == -1 and start == end:
@@ -130,50 +139,40 @@ def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
         if tag > lengths.shape[0] - 1 or lengths[tag] < 0:
             pos = _fail(state, E_UNKNOWN_TAG, start, np.int64(tag & np.uint64(0x7FFFFFFF)))
             break
-        if tag == 1:  # Object: the hot path
+        if tag == 1:  # Objects come in one long run: walk it in a tight loop
             if state[S_PTR_SIZE] == 0:
                 pos = _fail(state, E_BEFORE_PARAMS, start, 0)
                 break
-            addr, p = _uvarint(buf, pos, end)
-            if p < 0:
-                pos = _varint_fail(state, p, pos)
-                break
-            size, q = _uvarint(buf, p, end)
-            if q < 0:
-                pos = _varint_fail(state, q, p)
-                break
-            if size > np.uint64(end - q):
-                pos = _fail(
-                    state, E_PAST_END, p, np.int64(min(size, np.uint64(1) << np.uint64(62)))
-                )
-                break
-            n = state[S_OBJECTS]
-            if n + 1 >= obj_addr.shape[0]:
-                obj_addr = _grow(obj_addr, n + 2)
-                obj_size = _grow(obj_size, n + 2)
-                obj_data = _grow(obj_data, n + 2)
-                obj_first = _grow(obj_first, n + 2)
-            obj_addr[n] = addr
-            obj_size[n] = np.int64(size)
-            obj_data[n] = q
-            obj_first[n] = state[S_FIELDS]
-            pos = q + np.int64(size)
-            pos = _fields(buf, pos, end, state, q, np.int64(size), -1)
+            pos = _object_run(
+                buf,
+                start,
+                stop,
+                base,
+                state,
+                obj_addr,
+                obj_size,
+                obj_data,
+                obj_first,
+                field_off,
+                field_val,
+            )
+            if pos == NEED_ROOM:
+                pos = state[S_RESUME]
+                obj_addr = _grow(obj_addr, obj_addr.shape[0] + 1)  # doubles
+                obj_size = _grow(obj_size, obj_size.shape[0] + 1)
+                obj_data = _grow(obj_data, obj_data.shape[0] + 1)
+                obj_first = _grow(obj_first, obj_first.shape[0] + 1)
+                field_off = _grow(field_off, field_off.shape[0] + 1)
+                field_val = _grow(field_val, field_val.shape[0] + 1)
+                continue
             if pos < 0:
                 break
-            field_off, field_val = _store_object_fields(
-                buf, q, np.int64(size), start, state, field_off, field_val
-            )
-            if state[S_ERROR] != 0:
-                pos = -1
-                break
-            state[S_OBJECTS] = n + 1
             continue
         # every other record: generic, driven by the layout table
         r = state[S_RECORDS]
         recs = _grow(recs, r + 1)
         recs[r, 0] = tag
-        recs[r, 1] = start
+        recs[r, 1] = base + start
         col = 2
         count = lengths[tag]
         prev = np.uint64(0)
@@ -206,7 +205,7 @@ def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
                 if contents_pos < 0:
                     contents_pos, contents_len = data_pos, data_len
                 if col + 1 < ROW:
-                    recs[r, col] = data_pos
+                    recs[r, col] = base + data_pos
                     recs[r, col + 1] = data_len
                     col += 2
             elif code == 3:
@@ -266,6 +265,142 @@ def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
     return pos, cols
 
 
+NEED_ROOM = -3
+
+
+@numba.njit(cache=True, nogil=True)
+def _object_run(
+    buf, pos, stop, base, state, obj_addr, obj_size, obj_data, obj_first, field_off, field_val
+):
+    """Walk consecutive object records from ``pos``; return the position of the first other
+    record (or ``stop``), -1 on an error, or NEED_ROOM (nothing of the record at the returned
+    boundary consumed) when the arrays must grow first."""
+    ptr_size = state[S_PTR_SIZE]
+    big = state[S_BIG_ENDIAN] != 0
+    n = state[S_OBJECTS]
+    k = state[S_FIELDS]
+    result = _run(
+        buf,
+        pos,
+        stop,
+        base,
+        ptr_size,
+        big,
+        obj_addr,
+        obj_size,
+        obj_data,
+        obj_first,
+        field_off,
+        field_val,
+        n,
+        k,
+    )
+    pos, n, k, err, err_pos, err_arg = result
+    state[S_OBJECTS], state[S_FIELDS] = n, k
+    if err == NEED_ROOM:
+        state[S_RESUME] = pos
+        return NEED_ROOM
+    if err != 0:
+        state[S_RECORD_START] = pos  # the failing record's start
+        return _fail(state, err, err_pos, err_arg)
+    return pos
+
+
+@numba.njit(cache=True, nogil=True)
+def _run(
+    buf,
+    pos,
+    stop,
+    base,
+    ptr_size,
+    big,
+    obj_addr,
+    obj_size,
+    obj_data,
+    obj_first,
+    field_off,
+    field_val,
+    n,
+    k,
+):
+    """The loop of :func:`_object_run`, on plain values only (it keeps them in registers).
+    Returns (position, objects, fields, error code, error offset, error argument); on an
+    error the position is the start of the failing record."""
+    end = buf.shape[0]
+    cap_obj = obj_addr.shape[0] - 1
+    cap_fields = field_off.shape[0]
+    fast_words = ptr_size == 8 and not big
+    while pos < stop:
+        start = pos
+        tag, p = _uvarint(buf, pos, end)
+        if p < 0 or tag != 1:
+            break  # the generic path reports or handles it
+        if n >= cap_obj:
+            return start, n, k, NEED_ROOM, 0, 0
+        addr, p2 = _uvarint(buf, p, end)
+        if p2 < 0:
+            return start, n, k, _varint_code(p2), p, 0
+        size, q = _uvarint(buf, p2, end)
+        if q < 0:
+            return start, n, k, _varint_code(q), p2, 0
+        if size > np.uint64(end - q):
+            return start, n, k, E_PAST_END, p2, np.int64(min(size, np.uint64(1) << np.uint64(62)))
+        first = k
+        pos = q + np.int64(size)
+        while True:  # the pointer fields, validated and stored in one pass
+            kind, r = _uvarint(buf, pos, end)
+            if r < 0:
+                return start, n, first, _varint_code(r), pos, 0
+            if kind == 0:
+                pos = r
+                break
+            if kind > 3:
+                return start, n, first, E_FIELD_KIND, pos, np.int64(kind & np.uint64(0xFFFF))
+            off, r2 = _uvarint(buf, r, end)
+            if r2 < 0:
+                return start, n, first, _varint_code(r2), r, 0
+            if kind != 1:
+                off += np.uint64(ptr_size)  # iface/eface: the data word is the pointer
+            if off > size or size - off < np.uint64(ptr_size) or off > np.uint64(0xFFFFFFFF):
+                arg = np.int64(off & np.uint64(0xFFFFFFFFFF))
+                return start, n, first, E_FIELD_OUTSIDE, r, arg
+            if k >= cap_fields:
+                return start, n, first, NEED_ROOM, 0, 0
+            field_off[k] = np.uint32(off)
+            at = q + np.int64(off)
+            if fast_words:
+                field_val[k] = _le64(buf, at)
+            else:
+                field_val[k] = read_word(buf, at, ptr_size, big)
+            k += 1
+            pos = r2
+        obj_addr[n] = addr
+        obj_size[n] = np.int64(size)
+        obj_data[n] = base + q
+        obj_first[n] = first
+        n += 1
+    return pos, n, k, 0, 0, 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _le64(buf, at):
+    return (
+        np.uint64(buf[at])
+        | np.uint64(buf[at + 1]) << np.uint64(8)
+        | np.uint64(buf[at + 2]) << np.uint64(16)
+        | np.uint64(buf[at + 3]) << np.uint64(24)
+        | np.uint64(buf[at + 4]) << np.uint64(32)
+        | np.uint64(buf[at + 5]) << np.uint64(40)
+        | np.uint64(buf[at + 6]) << np.uint64(48)
+        | np.uint64(buf[at + 7]) << np.uint64(56)
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _varint_code(npos):
+    return E_TRUNCATED_VARINT if npos == -1 else E_LONG_VARINT
+
+
 @numba.njit(cache=True, nogil=True)
 def _string(buf, pos, end, state):
     """A length-prefixed byte string: (next position, data position, length)."""
@@ -306,29 +441,6 @@ def _next_field(buf, pos):
         return 0, np.int64(0), p
     off, q = _uvarint(buf, p, buf.shape[0])
     return np.int64(kind), np.int64(off), q
-
-
-@numba.njit(cache=True, nogil=True)
-def _store_object_fields(buf, data_pos, data_len, start, state, field_off, field_val):
-    ptr_size = state[S_PTR_SIZE]
-    big = state[S_BIG_ENDIAN] != 0
-    pos = data_pos + data_len
-    while True:
-        kind, off, pos = _next_field(buf, pos)
-        if kind == 0:
-            return field_off, field_val
-        if kind != 1:
-            off += ptr_size  # iface/eface: the data word is the pointer
-        if off > 0xFFFFFFFF:
-            _fail(state, E_FIELD_OUTSIDE, start, off)
-            return field_off, field_val
-        k = state[S_FIELDS]
-        if k >= field_off.shape[0]:
-            field_off = _grow(field_off, k + 1)
-            field_val = _grow(field_val, k + 1)
-        field_off[k] = np.uint32(off)
-        field_val[k] = read_word(buf, data_pos + off, ptr_size, big)
-        state[S_FIELDS] = k + 1
 
 
 @numba.njit(cache=True, nogil=True)

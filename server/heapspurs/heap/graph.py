@@ -4,15 +4,80 @@ arrays), so a million-deep linked list is as easy as a wide tree."""
 import numba
 import numpy as np
 
+PAGE_SHIFT = 13  # 8 KB, Go's page size; grown when the heap is sparse
+
 
 @numba.njit(cache=True, nogil=True)
-def resolve(values, sorted_addr, sorted_end, order):
-    """Object index containing each value (-1 when it points into no object)."""
+def page_table(sorted_addr, sorted_end, n_objects):
+    """An index of the address span by page: for page ``p``, ``table[p]`` holds the first
+    object (address order) ending after the page's start, the first object's address and,
+    when the page's objects all have one size and sit back to back (a Go span's slots,
+    none free), that size and the last of them; else 0. Returns (table [n_pages + 1, 4]
+    uint64, shift)."""
+    if n_objects == 0:
+        return np.zeros((2, 4), dtype=np.uint64), PAGE_SHIFT
+    lo = sorted_addr[0]
+    span = sorted_end[n_objects - 1] - lo
+    shift = PAGE_SHIFT
+    while (span >> np.uint64(shift)) > np.uint64(4 * n_objects + 1024):
+        shift += 1
+    n_pages = np.int64(span >> np.uint64(shift)) + 2
+    table = np.zeros((n_pages + 1, 4), dtype=np.uint64)
+    j = 0
+    for p in range(n_pages):
+        page_start = lo + (np.uint64(p) << np.uint64(shift))
+        while j < n_objects and sorted_end[j] <= page_start:
+            j += 1
+        table[p, 0] = j
+    table[n_pages, 0] = n_objects
+    for p in range(n_pages):
+        j0, j1 = np.int64(table[p, 0]), np.int64(table[p + 1, 0])
+        if j0 >= n_objects:
+            continue
+        page_end = lo + (np.uint64(p + 1) << np.uint64(shift))
+        if j1 >= n_objects or sorted_addr[j1] >= page_end:
+            j1 -= 1  # the last object starting in this page
+        table[p, 1] = sorted_addr[j0]
+        size = sorted_end[j0] - sorted_addr[j0]
+        uniform = size > 0
+        for j in range(j0 + 1, j1 + 1):
+            if sorted_addr[j] != sorted_end[j - 1] or sorted_end[j] - sorted_addr[j] != size:
+                uniform = False
+                break
+        if uniform:
+            table[p, 2] = size
+            table[p, 3] = j1
+    return table, shift
+
+
+@numba.njit(cache=True, nogil=True)
+def resolve(values, sorted_addr, sorted_end, order, table, shift):
+    """Object index containing each value (-1 when it points into no object).
+
+    A page of equal, back-to-back slots answers by arithmetic; other pages by a binary
+    search among their few objects. Either way a lookup touches few cache lines.
+    """
     out = np.empty(values.shape[0], dtype=np.int32)
     n = sorted_addr.shape[0]
+    if n == 0:
+        out[:] = -1
+        return out
+    lo_addr = sorted_addr[0]
+    hi_addr = sorted_end[n - 1]
     for i in range(values.shape[0]):
         v = values[i]
-        lo, hi = 0, n  # first index with sorted_addr > v
+        if v < lo_addr or v >= hi_addr:
+            out[i] = -1
+            continue
+        p = np.int64((v - lo_addr) >> np.uint64(shift))
+        lo = np.int64(table[p, 0])
+        hi = min(np.int64(table[p + 1, 0]) + 1, n)  # the last object starting <= v is in [lo, hi)
+        size = table[p, 2]
+        if size != 0 and v >= table[p, 1]:
+            j = lo + np.int64((v - table[p, 1]) // size)
+            if j <= np.int64(table[p, 3]):  # inside the run of equal slots: no search
+                out[i] = order[j]
+                continue
         while lo < hi:
             mid = (lo + hi) >> 1
             if sorted_addr[mid] <= v:
@@ -35,23 +100,34 @@ def field_sources(obj_first, n_fields):
 
 
 @numba.njit(cache=True, nogil=True)
-def reverse_csr(targets, n_objects):
-    """In-edges: fields pointing at object ``t`` are ``in_field[in_first[t]:in_first[t+1]]``."""
+def referenced_from(field_src, field_target, sources):
+    """Objects pointed at by some pointer field of an object in ``sources`` (bool mask)."""
+    out = np.zeros(sources.shape[0], dtype=np.bool_)
+    for k in range(field_target.shape[0]):
+        t = field_target[k]
+        if t >= 0 and sources[field_src[k]]:
+            out[t] = True
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def reverse_csr(targets, field_src, n_objects):
+    """Owners: objects pointing at ``t`` are ``in_src[in_first[t]:in_first[t+1]]`` (once per
+    pointer field, so an object pointing twice is listed twice)."""
     counts = np.zeros(n_objects + 1, dtype=np.int64)
     for t in targets:
         if t >= 0:
             counts[t + 1] += 1
     for i in range(n_objects):
         counts[i + 1] += counts[i]
-    in_first = counts.copy()
     cursor = counts[:-1].copy()
-    in_field = np.empty(in_first[n_objects], dtype=np.int64)
+    in_src = np.empty(counts[n_objects], dtype=np.int32)
     for k in range(targets.shape[0]):
         t = targets[k]
         if t >= 0:
-            in_field[cursor[t]] = k
+            in_src[cursor[t]] = field_src[k]
             cursor[t] += 1
-    return in_first, in_field
+    return counts, in_src
 
 
 @numba.njit(cache=True, nogil=True)
@@ -79,17 +155,16 @@ def reach_forward(starts, obj_first, field_target, blocked):
 
 
 @numba.njit(cache=True, nogil=True)
-def owners_bfs(target, in_first, in_field, field_src, allowed, max_depth):
+def owners_bfs(target, in_first, in_src, allowed, max_depth):
     """Breadth-first over owners from ``target``, only through ``allowed`` objects.
 
-    Returns (visit order, depth, via): ``via[o]`` is the field by which ``o`` points toward
-    the target (-1 for the target), so following ``field_target[via[o]]`` walks a shortest
-    chain down to the target. ``depth`` is -1 for objects not reached. ``max_depth`` < 0:
-    unlimited.
+    Returns (visit order, depth, toward): ``toward[o]`` is the object ``o`` points to one
+    step closer to the target (-1 for the target), so following it walks a shortest chain.
+    ``depth`` is -1 for objects not reached. ``max_depth`` < 0: unlimited.
     """
     n = in_first.shape[0] - 1
     depth = np.full(n, -1, dtype=np.int32)
-    via = np.full(n, -1, dtype=np.int64)
+    toward = np.full(n, -1, dtype=np.int32)
     order = np.empty(n, dtype=np.int32)
     depth[target] = 0
     order[0] = target
@@ -100,11 +175,10 @@ def owners_bfs(target, in_first, in_field, field_src, allowed, max_depth):
         if max_depth >= 0 and depth[o] >= max_depth:
             continue
         for j in range(in_first[o], in_first[o + 1]):
-            k = in_field[j]
-            s = field_src[k]
+            s = in_src[j]
             if depth[s] < 0 and allowed[s]:
                 depth[s] = depth[o] + 1
-                via[s] = k
+                toward[s] = o
                 order[tail] = s
                 tail += 1
-    return order[:tail].copy(), depth, via
+    return order[:tail].copy(), depth, toward

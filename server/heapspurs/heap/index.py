@@ -20,7 +20,7 @@ import numpy as np
 from ..dumpfile.columns import DumpColumns, DumpFile
 from .model import Heap
 
-FORMAT = 1  # bump when the columns or derived arrays change meaning
+FORMAT = 2  # bump when the columns or derived arrays change meaning
 SUFFIX = ".heapspurs-index"
 EDGE_BYTES = 1 << 16
 
@@ -49,7 +49,7 @@ def load_index(dump: DumpFile) -> Heap | None:
             meta = json.loads((place / "meta.json").read_text())
         except (OSError, ValueError):
             continue
-        if meta.get("key") != key:
+        if meta.get("key") != key or not set(Heap.DERIVED) <= set(meta.get("arrays", ())):
             continue
         try:
             arrays = {name: np.load(place / f"{name}.npy", mmap_mode="r")

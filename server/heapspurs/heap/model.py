@@ -56,8 +56,8 @@ class Heap:
     # Arrays derived from the columns; a saved index stores them (see heap.index).
     DERIVED = (
         "order", "sorted_addr", "sorted_end", "field_target", "field_src", "in_first",
-        "in_field", "live", "has_header", "phantom", "roots_by_target", "root_targets_sorted",
-        "root_kind", "root_rec", "root_slot", "root_target",
+        "in_src", "has_header", "phantom", "roots_by_target", "root_targets_sorted",
+        "root_kind", "root_rec", "root_slot", "root_target", "page_table", "page_shift",
     )  # fmt: skip
 
     def __init__(self, dump: DumpFile, cols: DumpColumns, saved: dict | None = None):
@@ -78,15 +78,16 @@ class Heap:
         self.order = np.argsort(self.addr, kind="stable").astype(np.int32)
         self.sorted_addr = self.addr[self.order]
         self.sorted_end = self.sorted_addr + self.size[self.order].astype(np.uint64)
+        table, shift = graph.page_table(self.sorted_addr, self.sorted_end, self.n_objects)
+        self.page_table, self.page_shift = table, np.array([shift])
         self.field_target = self.resolve(cols.field_val)
         self.field_src = graph.field_sources(cols.obj_first, len(cols.field_off))
-        self.in_first, self.in_field = graph.reverse_csr(self.field_target, self.n_objects)
+        self.in_first, self.in_src = graph.reverse_csr(
+            self.field_target, self.field_src, self.n_objects
+        )
         roots = collect_roots(cols, self.resolve, self.field_target)
         self.root_kind, self.root_rec = roots.kind, roots.rec
         self.root_slot, self.root_target = roots.slot, roots.target
-        self.live = graph.reach_forward(
-            roots.target, cols.obj_first, self.field_target, np.int32(-1)
-        )
         self.has_header = self._malloc_headers()
         self.phantom = self._phantoms()
         self.roots_by_target = np.argsort(roots.target, kind="stable")
@@ -103,7 +104,14 @@ class Heap:
     def resolve(self, values: np.ndarray) -> np.ndarray:
         """Index of the object record containing each address; -1 for none."""
         values = np.ascontiguousarray(values, dtype=np.uint64)
-        return graph.resolve(values, self.sorted_addr, self.sorted_end, self.order)
+        return graph.resolve(
+            values,
+            self.sorted_addr,
+            self.sorted_end,
+            self.order,
+            self.page_table,
+            int(self.page_shift[0]),
+        )
 
     def find(self, address: int) -> int:
         """Index of the object record containing ``address``, or -1."""
@@ -114,6 +122,18 @@ class Heap:
 
     def fields_of(self, obj: int) -> range:
         return range(int(self.cols.obj_first[obj]), int(self.cols.obj_first[obj + 1]))
+
+    def field_to(self, obj: int, target: int) -> int:
+        """The first pointer field of ``obj`` that points into ``target`` (-1: none)."""
+        for k in self.fields_of(obj):
+            if self.field_target[k] == target:
+                return k
+        return -1
+
+    def owners_bfs(self, obj: int, allowed: np.ndarray | None = None, max_depth: int = -1):
+        """Breadth-first over owners (see :func:`graph.owners_bfs`); phantoms never own."""
+        allowed = ~self.phantom if allowed is None else allowed
+        return graph.owners_bfs(obj, self.in_first, self.in_src, allowed, max_depth)
 
     def n_pointers(self, obj: int) -> int:
         return int(self.cols.obj_first[obj + 1] - self.cols.obj_first[obj])
@@ -144,13 +164,24 @@ class Heap:
         """Span-tail slots the dumper walks although they hold span metadata (Go >= 1.22).
 
         They sit in the last bytes of a small-object span (heap bits; from 1.25 also inline
-        mark bits) and nothing reaches them. An unreachable object elsewhere is real garbage.
+        mark bits), and no root and no real object points at them. (An unreferenced object
+        elsewhere is real garbage, not a phantom.)
         """
         if not self.params.has_malloc_headers:
             return np.zeros(self.n_objects, dtype=np.bool_)
         in_page = (self.addr % np.uint64(PAGE_SIZE)).astype(np.int64)
-        in_tail = in_page + self.size > PAGE_SIZE - SPAN_TAIL_MAX
-        return ~self.live & (self.size <= MALLOC_HEADER_MIN) & in_tail
+        in_tail = (self.size <= MALLOC_HEADER_MIN) & (
+            in_page + self.size > PAGE_SIZE - SPAN_TAIL_MAX
+        )
+        referenced = graph.referenced_from(self.field_src, self.field_target, ~in_tail)
+        referenced[self.root_target] = True
+        return in_tail & ~referenced
+
+    def reachable(self) -> np.ndarray:
+        """Objects reachable from the roots (bool per object); computed on demand."""
+        return graph.reach_forward(
+            self.root_target, self.cols.obj_first, self.field_target, np.int32(-1)
+        )
 
     def roots_of(self, obj: int) -> np.ndarray:
         """Indexes of the roots that point into object ``obj``."""

@@ -8,7 +8,6 @@ from ..dumpfile.walk import gather_u64
 from ..heap.model import Heap
 from .elf import Symbols
 
-
 TINY_BLOCK = 16
 
 
@@ -29,14 +28,17 @@ class Names:
         )
         self.second_index = np.full(heap.n_objects, -1, dtype=np.int32)
         self.second_value = np.zeros(heap.n_objects, dtype=np.uint64)
-        if heap.n_objects:
-            self._read_first_words()
+        self._words_read = False
         if oids:
             self.set_oids(oids)
 
     def _read_first_words(self) -> None:
         """The first word of every object's value: where an OID sits (record +8 when the
-        object has a malloc header)."""
+        object has a malloc header). Read once, when OIDs are first given: it touches every
+        page of the dump."""
+        if self._words_read or not self.heap.n_objects:
+            return
+        self._words_read = True
         h = self.heap
         start = h.has_header.astype(np.int64) * h.params.ptr_size
         pos = np.where(h.size >= start + 8, h.cols.obj_data + start, -1)
@@ -46,12 +48,14 @@ class Names:
 
     def set_oids(self, oids: dict[int, str]) -> None:
         """(Re)name objects from an OID table; cheap enough to redo as a user edits it."""
+        self._read_first_words()
         keys = np.array(sorted(oids), dtype=np.uint64)
         self.oid_names = [oids[int(k)] for k in keys]
         self.name_index = _lookup(keys, self.oid_value)
         self.second_index = np.where(self.tiny, _lookup(keys, self.second_value), -1)
 
     def count_with_oid(self, value: int) -> int:
+        self._read_first_words()
         v = np.uint64(value)
         return int(np.count_nonzero(self.oid_value == v) + np.count_nonzero(self.second_value == v))
 
