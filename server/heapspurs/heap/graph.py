@@ -182,3 +182,50 @@ def owners_bfs(target, in_first, in_src, allowed, max_depth):
                 order[tail] = s
                 tail += 1
     return order[:tail].copy(), depth, toward
+
+
+@numba.njit(cache=True, nogil=True)
+def tree_preorder(order, toward, obj_first, field_target, n_objects):
+    """Depth-first preorder of a BFS owner tree (``order``/``toward`` from owners_bfs).
+
+    Returns (nodes, levels, fields): each node's depth and the pointer field by which it
+    points at its parent (-1 for the root). Children keep their BFS order.
+    """
+    m = order.shape[0]
+    pos = np.full(n_objects, -1, dtype=np.int32)
+    for i in range(m):
+        pos[order[i]] = i
+    counts = np.zeros(m + 1, dtype=np.int64)  # children of BFS index p, as a CSR
+    for i in range(1, m):
+        counts[pos[toward[order[i]]] + 1] += 1
+    for p in range(m):
+        counts[p + 1] += counts[p]
+    cursor = counts[:-1].copy()
+    kids = np.empty(max(m - 1, 0), dtype=np.int32)
+    for i in range(1, m):
+        p = pos[toward[order[i]]]
+        kids[cursor[p]] = i
+        cursor[p] += 1
+    nodes = np.empty(m, dtype=np.int32)
+    levels = np.empty(m, dtype=np.int32)
+    fields = np.full(m, -1, dtype=np.int64)
+    stack = np.empty(m, dtype=np.int32)
+    stack_level = np.empty(m, dtype=np.int32)
+    top, out = 1, 0
+    stack[0], stack_level[0] = 0, 0
+    while top > 0:
+        top -= 1
+        i, level = stack[top], stack_level[top]
+        o = order[i]
+        nodes[out], levels[out] = o, level
+        if i > 0:
+            down = toward[o]
+            for k in range(obj_first[o], obj_first[o + 1]):
+                if field_target[k] == down:
+                    fields[out] = k
+                    break
+        out += 1
+        for c in range(counts[i + 1] - 1, counts[i] - 1, -1):  # reversed: first child on top
+            stack[top], stack_level[top] = kids[c], level + 1
+            top += 1
+    return nodes, levels, fields

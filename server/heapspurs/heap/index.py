@@ -54,7 +54,7 @@ def load_index(dump: DumpFile) -> Heap | None:
         try:
             arrays = {name: np.load(place / f"{name}.npy", mmap_mode="r")
                       for name in meta["arrays"]}  # fmt: skip
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError):
             continue
         cols = DumpColumns(**{f: arrays.pop(f"col_{f}") for f in meta["columns"]})
         return Heap(dump, cols, saved=arrays)

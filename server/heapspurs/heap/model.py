@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +19,19 @@ from .roots import Roots, collect_roots
 MALLOC_HEADER_MIN = 512
 MALLOC_HEADER_MAX = 32768
 PAGE_SIZE = 8192
+PARALLEL_MIN = 1 << 20  # pointers worth splitting across threads
 SPAN_TAIL_MAX = 256  # metadata at the end of a small-object span: heap bits + inline mark bits
+
+
+def equal_range(sorted_values: np.ndarray, value: int) -> tuple[int, int]:
+    """Where ``value`` sits in a sorted array: ``sorted_values[lo:hi] == value``.
+
+    The probe takes the array's dtype; a Python int would make numpy convert the whole
+    array on every call.
+    """
+    probe = np.array([value, value + 1], dtype=sorted_values.dtype)
+    lo, hi = np.searchsorted(sorted_values, probe)
+    return int(lo), int(hi)
 
 
 @dataclass(frozen=True)
@@ -104,14 +118,14 @@ class Heap:
     def resolve(self, values: np.ndarray) -> np.ndarray:
         """Index of the object record containing each address; -1 for none."""
         values = np.ascontiguousarray(values, dtype=np.uint64)
-        return graph.resolve(
-            values,
-            self.sorted_addr,
-            self.sorted_end,
-            self.order,
-            self.page_table,
-            int(self.page_shift[0]),
-        )
+        tables = (self.sorted_addr, self.sorted_end, self.order, self.page_table,
+                  int(self.page_shift[0]))  # fmt: skip
+        if len(values) < PARALLEL_MIN:
+            return graph.resolve(values, *tables)
+        # the kernel releases the GIL: one slice per core
+        parts = np.array_split(values, os.cpu_count() or 1)
+        with ThreadPoolExecutor(len(parts)) as pool:
+            return np.concatenate(list(pool.map(lambda v: graph.resolve(v, *tables), parts)))
 
     def find(self, address: int) -> int:
         """Index of the object record containing ``address``, or -1."""
@@ -185,7 +199,7 @@ class Heap:
 
     def roots_of(self, obj: int) -> np.ndarray:
         """Indexes of the roots that point into object ``obj``."""
-        lo, hi = np.searchsorted(self.root_targets_sorted, [obj, obj + 1])
+        lo, hi = equal_range(self.root_targets_sorted, obj)
         return self.roots_by_target[lo:hi]
 
     # --- records ----------------------------------------------------------------------

@@ -68,6 +68,13 @@ class Names:
             i = int(self.second_index[obj])
         return self.oid_names[i] if i >= 0 else None
 
+    def names_of(self, objs: np.ndarray) -> list[str | None]:
+        """OID names of many objects at once (None where unnamed)."""
+        if not self.oid_names:
+            return [None] * len(objs)
+        table: list[str | None] = [*self.oid_names, None]  # index -1 -> None
+        return [table[i] for i in self.name_index[objs].tolist()]
+
     def symbol(self, address: int) -> str | None:
         return self.symbols.lookup(address) if self.symbols else None
 

@@ -57,8 +57,9 @@ def owner_entries(
             entry.update(depth=line.level, points_to=hexaddr(int(heap.addr[line.points_to])))
             yield {"root": entry}
             continue
-        entry = object_json(heap, names, line.obj)
-        entry["depth"] = line.level
+        entry = {"address": hexaddr(line.address), "size": line.size, "name": line.name,
+                 "pointers": line.pointers, "value_offset": heap.value_offset(line.obj),
+                 "depth": line.level}  # fmt: skip
         if line.field >= 0:
             entry["points_to"] = hexaddr(int(heap.addr[line.points_to]))
             entry["offset"] = int(heap.cols.field_off[line.field])

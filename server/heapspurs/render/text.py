@@ -33,9 +33,12 @@ def with_name(value: int, name: str | None) -> str:
 
 
 def object_line(heap: Heap, names: Names, obj: int) -> str:
-    name = names.object_name(obj) or "Object"
-    n, size = heap.n_pointers(obj), int(heap.size[obj])
-    return f"{name} @ {int(heap.addr[obj]):#x} with {n} pointers in {size} bytes"
+    return describe_object(names.object_name(obj), int(heap.addr[obj]), heap.n_pointers(obj),
+                           int(heap.size[obj]))  # fmt: skip
+
+
+def describe_object(name: str | None, address: int, pointers: int, size: int) -> str:
+    return f"{name or 'Object'} @ {address:#x} with {pointers} pointers in {size} bytes"
 
 
 def object_pointer_lines(heap: Heap, names: Names, obj: int) -> Iterator[str]:
@@ -203,7 +206,7 @@ def owner_text(heap: Heap, names: Names, lines: Iterable[OwnerLine]) -> Iterator
         if line.root is not None:
             yield indent + root_line(line.root.label)
         else:
-            yield indent + object_line(heap, names, line.obj)
+            yield indent + describe_object(line.name, line.address, line.pointers, line.size)
 
 
 def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:
