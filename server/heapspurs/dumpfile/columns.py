@@ -89,13 +89,18 @@ class DumpColumns:
 
 
 def read_columns(
-    dump: DumpFile, progress: Progress | None = None, cancel: Cancelled | None = None
+    dump: DumpFile,
+    progress: Progress | None = None,
+    cancel: Cancelled | None = None,
+    window_bytes: int = CHUNK_BYTES,
 ) -> DumpColumns:
     """Walk every record of ``dump`` once; raise :class:`DumpFormatError` on damage.
 
     The file is read sequentially into a reused window (cheaper than faulting in a memory
     map page by page); a record cut by the window's end is read again from its start once
     the window has slid forward (or grown, for a record larger than the window).
+    ``progress(fraction)`` is called after each window; ``cancel()`` returning true stops
+    the walk with :class:`LoadCancelled`.
     """
     codes, lengths = layout_table()
     guess = max(dump.size // 64, 1024)
@@ -106,7 +111,7 @@ def read_columns(
         np.empty(4096, np.int64), np.empty(4096, np.uint64), np.empty(4096, np.uint64),
     )  # fmt: skip
     state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
-    window = np.empty(min(CHUNK_BYTES, dump.size), dtype=np.uint8)
+    window = np.empty(min(window_bytes, dump.size), dtype=np.uint8)
     base, filled = len(HEADER), 0  # file offset of window[0]; bytes in the window
     with open(dump.path, "rb") as f:
         f.seek(base)

@@ -171,6 +171,7 @@ def walk_chunk(buf, pos, stop, base, state, codes, lengths, cols):
         # every other record: generic, driven by the layout table
         r = state[S_RECORDS]
         recs = _grow(recs, r + 1)
+        recs[r, :] = 0
         recs[r, 0] = tag
         recs[r, 1] = base + start
         col = 2

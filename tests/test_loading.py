@@ -1,0 +1,87 @@
+"""Loading: the windowed walk, progress and cancellation, and the saved index."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heapspurs.dumpfile.columns import DumpFile, LoadCancelled, read_columns
+from heapspurs.heap.index import index_places
+from heapspurs.loaded import load_dump
+
+from conftest import fixture
+
+F = fixture("go1.27")
+
+
+def test_small_windows_read_the_same_columns_as_one_big_window() -> None:
+    """Records cut by a window's end (and records larger than a window) are read whole."""
+    whole = read_columns(DumpFile(F.dump))
+    for window in (4096, 65536):  # the bss segment record alone is ~140 KB
+        pieces = read_columns(DumpFile(F.dump), window_bytes=window)
+        for name, array in whole.arrays().items():
+            assert np.array_equal(array, pieces.arrays()[name]), (window, name)
+
+
+def test_progress_rises_to_one_and_cancel_stops() -> None:
+    seen: list[float] = []
+    read_columns(DumpFile(F.dump), progress=seen.append, window_bytes=32768)
+    assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == 1.0
+    with pytest.raises(LoadCancelled):
+        read_columns(DumpFile(F.dump), cancel=lambda: True, window_bytes=32768)
+
+
+def _copy(tmp_path: Path) -> Path:
+    dump = tmp_path / "heap.dump"
+    shutil.copy(F.dump, dump)
+    return dump
+
+
+def test_saved_index_is_reused_and_answers_the_same(tmp_path: Path) -> None:
+    dump = _copy(tmp_path)
+    fresh = load_dump(dump)
+    assert (tmp_path / "heap.dump.heapspurs-index" / "meta.json").exists()
+    again = load_dump(dump)
+    assert isinstance(again.heap.field_target, np.memmap), "reopen maps the saved arrays"
+    address = int(F.scenario("leak")["address"], 16)
+    assert again.heap.find(address) == fresh.heap.find(address) >= 0
+    for name, array in fresh.heap.derived().items():
+        assert np.array_equal(array, again.heap.derived()[name]), name
+
+
+def test_changed_dump_is_never_served_a_stale_index(tmp_path: Path) -> None:
+    dump = _copy(tmp_path)
+    load_dump(dump)
+    other = fixture("go1.25").dump
+    shutil.copy(other, dump)  # same name, other content
+    reopened = load_dump(dump)
+    assert not isinstance(reopened.heap.field_target, np.memmap)
+    assert reopened.heap.params.go_version.startswith("go1.25")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_folder_is_not_an_error(tmp_path: Path) -> None:
+    dump = _copy(tmp_path)
+    tmp_path.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        assert load_dump(dump).heap.n_objects > 0
+    finally:
+        tmp_path.chmod(stat.S_IRWXU)
+
+
+def test_unwritable_places_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where neither beside the dump nor the cache folder can be written, loading still works
+    (files stand in for the folders: creating a folder under a file fails even for root)."""
+    dump = _copy(tmp_path)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
+    beside = index_places(str(dump))[0]
+    beside.write_text("not a folder")
+    assert load_dump(dump).heap.n_objects > 0
+    assert beside.read_text() == "not a folder"
