@@ -15,6 +15,7 @@ from .analysis.ownergraph import owner_graph
 from .analysis.owners import owner_lines
 from .dumpfile.columns import DumpFile
 from .dumpfile.errors import DumpFormatError
+from .heap import roots as R
 from .heap.model import Heap
 from .loaded import LoadedDump, load_dump, segments
 from .names.elf import ProgramError, read_symbols
@@ -207,7 +208,7 @@ def find(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
     globals_hit = []
     if names.symbols:
         for r in range(len(heap.roots)):
-            if heap.roots.kind[r] in (0, 1):
+            if heap.roots.kind[r] in (R.DATA, R.BSS):
                 sym = names.symbol(int(heap.roots.slot[r]))
                 if sym and args.find_re.search(sym):
                     globals_hit.append((sym, int(heap.roots.target[r])))

@@ -23,6 +23,9 @@ from .model import Heap
 FORMAT = 2  # bump when the columns or derived arrays change meaning
 SUFFIX = ".heapspurs-index"
 EDGE_BYTES = 1 << 16
+# Read whole on reopen: what every address lookup touches (a hover must not wait for page
+# faults); the rest stays memory-mapped and is paged in by the queries that need it.
+EAGER = frozenset({"sorted_addr", "sorted_end", "order", "page_table", "page_shift"})
 
 
 def dump_key(dump: DumpFile) -> dict[str, object]:
@@ -52,8 +55,10 @@ def load_index(dump: DumpFile) -> Heap | None:
         if meta.get("key") != key or not set(Heap.DERIVED) <= set(meta.get("arrays", ())):
             continue
         try:
-            arrays = {name: np.load(place / f"{name}.npy", mmap_mode="r")
-                      for name in meta["arrays"]}  # fmt: skip
+            arrays = {
+                name: np.load(place / f"{name}.npy", mmap_mode=None if name in EAGER else "r")
+                for name in meta["arrays"]
+            }
         except (OSError, ValueError, KeyError):
             continue
         cols = DumpColumns(**{f: arrays.pop(f"col_{f}") for f in meta["columns"]})

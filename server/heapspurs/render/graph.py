@@ -8,6 +8,7 @@ from __future__ import annotations
 import graphviz
 
 from ..analysis.ownergraph import OwnerGraph
+from ..dumpfile import layout as L
 from ..heap.model import Heap
 from ..names.naming import Names
 
@@ -75,7 +76,7 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
 
 
 def _stack_label(heap: Heap, goid: int) -> str:
-    for row in heap.rows(4):
+    for row in heap.rows(L.TAG_GOROUTINE):
         if heap.goroutine_id(int(row)) == goid:
             funcs = [heap.text(int(f), 10) for f in heap.frames_of(int(row))]
             return f"goroutine {goid}\n" + "\n".join(funcs)
