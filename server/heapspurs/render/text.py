@@ -199,14 +199,16 @@ def anchor_lines(heap: Heap, names: Names, address: int, report: AnchorReport) -
 
 
 def owner_text(heap: Heap, names: Names, lines: Iterable[OwnerLine]) -> Iterator[str]:
+    indents = ["  " * level for level in range(MAX_INDENT + 1)]
     for line in lines:
-        indent = "  " * min(line.level, MAX_INDENT)
-        if line.level > MAX_INDENT:
-            indent += f"[{line.level}] "
+        level = line.level
+        indent = indents[level] if level <= MAX_INDENT else f"{indents[-1]}[{level}] "
         if line.root is not None:
             yield indent + root_line(line.root.label)
         else:
-            yield indent + describe_object(line.name, line.address, line.pointers, line.size)
+            name = line.name or "Object"
+            yield (f"{indent}{name} @ {line.address:#x} with {line.pointers} pointers in "
+                   f"{line.size} bytes")  # fmt: skip
 
 
 def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:
