@@ -46,6 +46,14 @@ class DumpFile:
                 0, f"not a Go heap dump: expected header {HEADER!r}, found {head!r}", self.path
             )
 
+    @property
+    def data(self) -> mmap.mmap:
+        """The mapped bytes; indexing gives ints (cheaper than numpy scalars in Python loops)."""
+        return self._mmap
+
+    def word_at(self, pos: int, size: int, big_endian: bool) -> int:
+        return int.from_bytes(self._mmap[pos : pos + size], "big" if big_endian else "little")
+
     def bytes_at(self, pos: int, length: int) -> bytes:
         return self._mmap[pos : min(pos + length, self.size)]
 

@@ -33,7 +33,7 @@ class Record:
 class _Reader:
     def __init__(self, dump: DumpFile, pos: int):
         self.dump = dump
-        self.buf = dump.buf
+        self.data = dump.data
         self.pos = pos
 
     def uvarint(self) -> int:
@@ -44,7 +44,7 @@ class _Reader:
                 raise DumpFormatError(
                     start, "the file ends inside a number (uvarint)", self.dump.path
                 )
-            b = int(self.buf[self.pos])
+            b = self.data[self.pos]
             self.pos += 1
             value |= (b & 0x7F) << shift
             if b < 0x80:

@@ -9,7 +9,6 @@ from ..analysis.owners import OwnerLine
 from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpFile
 from ..dumpfile.records import Record, iter_records
-from ..dumpfile.walk import read_word
 from ..heap.model import Heap
 from ..names.naming import Names
 
@@ -76,7 +75,7 @@ def _pointers(
     offsets = rec.values.get("fields", [])
     assert isinstance(offsets, list)
     for i, off in enumerate(offsets):
-        val = int(read_word(dump.buf, rec.contents_pos + off, ptr_size, big))
+        val = dump.word_at(rec.contents_pos + off, ptr_size, big)
         slot = with_name(base + off, slot_name(base + off))
         yield f"Pointer[{i}]@{slot} = {with_name(val, value_name(val))}"
 
