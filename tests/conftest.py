@@ -4,6 +4,7 @@ one per Go version, each with its binary, OID file and the program's own ground 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -39,7 +40,11 @@ class Fixture:
 
     @property
     def minor(self) -> int:
-        return int(self.version.split(".")[1])
+        return int(re.match(r"go1\.(\d+)", self.version).group(1))  # type: ignore[union-attr]
+
+    @property
+    def ptr_size(self) -> int:
+        return int(self.truth.get("ptr_size", 8))
 
     def scenario(self, name: str) -> dict:
         return self.truth["scenarios"][name]

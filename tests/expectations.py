@@ -5,20 +5,22 @@ from __future__ import annotations
 MALLOC_HEADER_FIRST_MINOR = 22
 
 
-def expected_record(truth: dict, minor: int) -> int:
+def expected_record(truth: dict, minor: int, ptr_size: int = 8) -> int:
     """Start of the dump record that holds a scenario's object.
 
-    Go >= 1.22 dumps a pointer-holding object of 513..32760 bytes from its slot, one word
-    (its malloc header) before the pointer the program sees; tiny pointer-free objects share
-    16-byte blocks.
+    Go >= 1.22 dumps a pointer-holding object too big for in-span pointer bits (more than
+    ptr_size * ptr_size * 8 bytes: 512 on 64-bit, 128 on 32-bit) and up to 32760 bytes from
+    its slot, 8 bytes (its malloc header) before the pointer the program sees; tiny
+    pointer-free objects share 16-byte blocks.
     """
     obj = int(truth["object"], 16)
     if truth["tiny"]:
         return obj & ~15
+    small_max = ptr_size * ptr_size * 8
     header = (
         minor >= MALLOC_HEADER_FIRST_MINOR
         and truth["has_pointers"]
-        and 512 < truth["size"] <= 32760
+        and small_max < truth["size"] <= 32760
     )
     return obj - 8 if header else obj
 
@@ -44,9 +46,9 @@ def matching_anchor(anchors: list[dict], expected: dict) -> dict | None:
     return None
 
 
-def check_scenario(answer: dict, truth: dict, minor: int) -> None:
+def check_scenario(answer: dict, truth: dict, minor: int, ptr_size: int = 8) -> None:
     """Assert an --anchors --json answer against one scenario's truth."""
-    record = expected_record(truth, minor)
+    record = expected_record(truth, minor, ptr_size)
     assert int(answer["object"]["address"], 16) == record, "wrong containing record"
     assert answer["offset"] == int(truth["address"], 16) - record
     if truth.get("oid_name"):

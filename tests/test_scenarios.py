@@ -20,7 +20,7 @@ def test_scenario_anchor_and_record(version: str, name: str) -> None:
     obj = dump.heap.find(address)
     assert obj >= 0, f"{truth['address']} not found in any record"
     answer = anchors_json(dump.heap, dump.names, address, find_anchors(dump.heap, dump.names, obj))
-    check_scenario(answer, truth, fixture(version).minor)
+    check_scenario(answer, truth, fixture(version).minor, fixture(version).ptr_size)
 
 
 def test_records_minus_phantoms_equal_memstats_heap_objects(version: str) -> None:

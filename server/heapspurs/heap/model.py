@@ -16,11 +16,11 @@ from . import graph
 from .roots import Roots, collect_roots
 
 # Go >= 1.22 puts a type word before pointer-holding objects in this size range.
-MALLOC_HEADER_MIN = 512
 MALLOC_HEADER_MAX = 32768
+MALLOC_HEADER_BYTES = 8  # the type word, padded to 8 bytes on 32-bit platforms too
 PAGE_SIZE = 8192
+INLINE_MARK_BITS = 128  # Go >= 1.25 also keeps mark bits at the end of small-object spans
 PARALLEL_MIN = 1 << 20  # pointers worth splitting across threads
-SPAN_TAIL_MAX = 256  # metadata at the end of a small-object span: heap bits + inline mark bits
 
 
 def equal_range(sorted_values: np.ndarray, value: int) -> tuple[int, int]:
@@ -53,6 +53,18 @@ class Params:
     @property
     def has_malloc_headers(self) -> bool:
         return self.go_minor >= 22 or self.go_minor == 0
+
+    @property
+    def small_object_max(self) -> int:
+        """Largest object whose pointer bits live in its span (one bit per word of a word
+        of bits: 512 bytes on 64-bit, 128 on 32-bit); larger ones get a malloc header."""
+        return self.ptr_size * self.ptr_size * 8
+
+    @property
+    def span_tail(self) -> int:
+        """Bytes of metadata at the end of a one-page small-object span: heap bits, then
+        (allowed for on every version) inline mark bits."""
+        return PAGE_SIZE // self.ptr_size // 8 + INLINE_MARK_BITS
 
 
 def read_params(dump: DumpFile, cols: DumpColumns) -> Params:
@@ -162,7 +174,7 @@ class Heap:
 
     def value_offset(self, obj: int) -> int:
         """Where the program's value starts inside the record: 8 after a malloc header."""
-        return self.params.ptr_size if self.has_header[obj] else 0
+        return MALLOC_HEADER_BYTES if self.has_header[obj] else 0
 
     def _malloc_headers(self) -> np.ndarray:
         """Objects dumped from their slot start with a type word first (Go >= 1.22)."""
@@ -171,8 +183,9 @@ class Heap:
         if not self.params.has_malloc_headers or not has_ptrs.any():
             return np.zeros(self.n_objects, dtype=np.bool_)
         first_off = self.cols.field_off[np.where(has_ptrs, first[:-1], 0)]
-        in_range = (self.size > MALLOC_HEADER_MIN) & (self.size <= MALLOC_HEADER_MAX)
-        return has_ptrs & in_range & (first_off >= self.params.ptr_size)
+        small_max = self.params.small_object_max
+        in_range = (self.size > small_max) & (self.size <= MALLOC_HEADER_MAX)
+        return has_ptrs & in_range & (first_off >= MALLOC_HEADER_BYTES)
 
     def _phantoms(self) -> np.ndarray:
         """Span-tail slots the dumper walks although they hold span metadata (Go >= 1.22).
@@ -184,8 +197,8 @@ class Heap:
         if not self.params.has_malloc_headers:
             return np.zeros(self.n_objects, dtype=np.bool_)
         in_page = (self.addr % np.uint64(PAGE_SIZE)).astype(np.int64)
-        in_tail = (self.size <= MALLOC_HEADER_MIN) & (
-            in_page + self.size > PAGE_SIZE - SPAN_TAIL_MAX
+        in_tail = (self.size <= self.params.small_object_max) & (
+            in_page + self.size > PAGE_SIZE - self.params.span_tail
         )
         referenced = graph.referenced_from(self.field_src, self.field_target, ~in_tail)
         referenced[self.root_target] = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..dumpfile.walk import gather_u64
-from ..heap.model import Heap
+from ..heap.model import MALLOC_HEADER_BYTES, Heap
 from .elf import Symbols
 
 TINY_BLOCK = 16
@@ -40,7 +40,7 @@ class Names:
             return
         self._words_read = True
         h = self.heap
-        start = h.has_header.astype(np.int64) * h.params.ptr_size
+        start = np.where(h.has_header, MALLOC_HEADER_BYTES, 0)
         pos = np.where(h.size >= start + 8, h.cols.obj_data + start, -1)
         self.oid_value = gather_u64(h.dump.buf, pos, h.params.big_endian)
         second = np.where(self.tiny, h.cols.obj_data + 8, -1)
