@@ -108,16 +108,18 @@ class Heap:
         self.page_table, self.page_shift = table, np.array([shift])
         self.field_target = self.resolve(cols.field_val)
         self.field_src = graph.field_sources(cols.obj_first, len(cols.field_off))
-        self.in_first, self.in_src = graph.reverse_csr(
-            self.field_target, self.field_src, self.n_objects
-        )
-        roots = collect_roots(cols, self.resolve, self.field_target)
-        self.root_kind, self.root_rec = roots.kind, roots.rec
-        self.root_slot, self.root_target = roots.slot, roots.target
-        self.has_header = self._malloc_headers()
-        self.phantom = self._phantoms()
-        self.roots_by_target = np.argsort(roots.target, kind="stable")
-        self.root_targets_sorted = roots.target[self.roots_by_target]
+        with ThreadPoolExecutor(1) as pool:  # the owners CSR builds beside the rest (nogil)
+            owners = pool.submit(
+                graph.reverse_csr, self.field_target, self.field_src, self.n_objects
+            )
+            roots = collect_roots(cols, self.resolve, self.field_target)
+            self.root_kind, self.root_rec = roots.kind, roots.rec
+            self.root_slot, self.root_target = roots.slot, roots.target
+            self.has_header = self._malloc_headers()
+            self.phantom = self._phantoms()
+            self.roots_by_target = np.argsort(roots.target, kind="stable")
+            self.root_targets_sorted = roots.target[self.roots_by_target]
+            self.in_first, self.in_src = owners.result()
 
     def derived(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.DERIVED}
