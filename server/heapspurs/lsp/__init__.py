@@ -1,0 +1,1 @@
+"""The heapspurs language server (``heapspurs-lsp``)."""

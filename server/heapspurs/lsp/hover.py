@@ -1,0 +1,187 @@
+"""Markdown for hovers and command answers, composed from the core's results."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from urllib.parse import quote
+
+import numpy as np
+
+from ..dumpfile import layout as L
+from ..loaded import segments
+from ..render import text
+from .protocol import CMD_ANCHORS, CMD_GRAPH, CMD_HEXDUMP, CMD_OWNERS, STATE_LOADING
+from .store import DumpEntry
+
+ADDRESS_RE = re.compile(r"\b0[xX][0-9a-fA-F]+\b")
+MAX_HOVER_ANCHORS = 5
+FRAME_SP, FRAME_DEPTH, FRAME_LEN = 2, 3, 6  # StackFrame columns: sp, depth, contents length
+
+
+def address_at(line: str, character: int) -> int | None:
+    """The ``0x…`` address under ``character`` of ``line``, if any."""
+    for m in ADDRESS_RE.finditer(line):
+        if m.start() <= character <= m.end():
+            value = int(m.group(0), 16)
+            return value if value < 1 << 64 else None
+    return None
+
+
+def code_block(lines: Iterable[str]) -> str:
+    body = "\n".join(lines)
+    return f"```text\n{body}\n```"
+
+
+def command_link(title: str, command: str, args: dict[str, object]) -> str:
+    return f"[{title}](command:{command}?{quote(json.dumps([args]))})"
+
+
+def describe_address(entry: DumpEntry, address: int) -> str | None:
+    """What a non-object address of a loaded dump is, or None when the dump knows nothing
+    about it: a global in data/bss, a stack slot of a goroutine, free heap memory."""
+    assert entry.loaded is not None
+    heap, names = entry.loaded.heap, entry.loaded.names
+    for seg, (start, end) in segments(heap).items():
+        if start <= address < end:
+            sym = names.symbol(address)
+            return (
+                f"`{address:#x}` is in the **{seg}** segment"
+                + (f": global `{sym}`" if sym else "")
+                + " (globals are roots, not heap objects)"
+            )
+    frames = heap.rows(L.TAG_STACK_FRAME)
+    if len(frames):
+        recs = heap.cols.recs
+        sp = recs[frames, FRAME_SP]
+        inside = (sp <= np.uint64(address)) & (np.uint64(address) < sp + recs[frames, FRAME_LEN])
+        hit = np.flatnonzero(inside)
+        if len(hit):
+            row = int(frames[hit[0]])
+            gid = heap.goroutine_id(heap.goroutine_of_frame(row))
+            func = heap.text(row, 10)
+            depth = int(recs[row, FRAME_DEPTH])
+            off = address - int(recs[row, FRAME_SP])
+            return (
+                f"`{address:#x}` is on the stack of **goroutine {gid}**: frame {depth} "
+                f"`{func}` (+{off:#x})"
+            )
+    p = heap.params
+    if p.heap_start <= address < p.heap_end:
+        return f"`{address:#x}` is inside the heap arena but in no object record (free memory)"
+    return None
+
+
+def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
+    """The hover section of one dump for an address inside object ``obj``."""
+    assert entry.loaded is not None
+    heap, names = entry.loaded.heap, entry.loaded.names
+    start, size = int(heap.addr[obj]), int(heap.size[obj])
+    offset = address - start
+    name = names.object_name(obj, address)
+    out = [
+        f"**Object** `{start:#x}`, {size} bytes"
+        + (f", `{address:#x}` is at offset +{offset:#x} ({offset})" if offset else ""),
+        "",
+    ]
+    facts = [f"name: `{name}`" if name else "name: none (no OID names it)"]
+    vo = heap.value_offset(obj)
+    if vo:
+        facts.append(f"malloc header: the value starts at +{vo}")
+    if names.tiny[obj]:
+        facts.append("tiny block: pointer-free objects under 16 bytes share this record")
+    facts.append(f"pointers: {heap.n_pointers(obj)}")
+    if entry.finalizers()[obj]:
+        facts.append("finalizer: registered (`runtime.SetFinalizer`)")
+    n_owners = int(heap.in_first[obj + 1] - heap.in_first[obj])
+    n_roots = len(heap.roots_of(obj))
+    facts.append(f"owners: {n_owners} pointer(s) from objects, {n_roots} from roots")
+    out += [f"- {f}" for f in facts]
+    report = entry.anchors(obj)
+    out.append("")
+    if report.phantom:
+        out.append("This record is span metadata the dumper walked (a phantom), not a Go object.")
+    elif not report.anchors:
+        out.append("**Anchors**: none in this dump (held by a root a dump cannot show, e.g. ")
+        out[-1] += "`runtime.AddCleanup` arguments, or garbage)"
+    else:
+        out.append(f"**Anchors** ({len(report.anchors)}):")
+        for a in report.anchors[:MAX_HOVER_ANCHORS]:
+            cycle = " — finalizer cycle (never runs)" if a.cycle else ""
+            out.append(f"- {a.root.label}: chain of {a.length} object(s){cycle}")
+        if len(report.anchors) > MAX_HOVER_ANCHORS:
+            out.append(f"- … {len(report.anchors) - MAX_HOVER_ANCHORS} more")
+    args: dict[str, object] = {"address": f"{address:#x}", "dump": entry.uri}
+    out += [
+        "",
+        " · ".join(
+            [
+                command_link("Anchors", CMD_ANCHORS, args),
+                command_link("Owners", CMD_OWNERS, args),
+                command_link("Hexdump", CMD_HEXDUMP, args),
+                command_link("Graph", CMD_GRAPH, args),
+            ]
+        ),
+    ]
+    return "\n".join(out)
+
+
+def dump_heading(entry: DumpEntry) -> str:
+    version = entry.loaded.heap.params.go_version if entry.loaded else ""
+    return f"### heapspurs · `{entry.name}`" + (f" ({version})" if version else "")
+
+
+def hover_markdown(entries: list[DumpEntry], address: int) -> str | None:
+    """The hover for ``address`` over every dump, or None when no loaded dump knows it."""
+    sections: list[str] = []
+    loading: list[str] = []
+    for entry in entries:
+        if entry.state == STATE_LOADING:
+            loading.append(f"heapspurs: `{entry.name}` is loading ({entry.progress:.0%})")
+            continue
+        with entry.lock:
+            if entry.loaded is None:
+                continue
+            obj = entry.loaded.heap.find(address)
+            body = (
+                object_markdown(entry, address, obj)
+                if obj >= 0
+                else describe_address(entry, address)
+            )
+            if body:
+                sections.append(dump_heading(entry) + "\n\n" + body)
+    if not sections and not loading:
+        return None
+    return "\n\n---\n\n".join(sections + (["\n\n".join(loading)] if loading else []))
+
+
+def oid_hover(entries: list[DumpEntry], line: str) -> str | None:
+    """Hover on a line of an OID file: how many objects carry the id in each dump."""
+    words = line.split("#", 1)[0].split(None, 1)
+    if len(words) != 2 or not words[0].lower().startswith("0x"):
+        return None
+    try:
+        value = int(words[0], 16)
+    except ValueError:
+        return None
+    out = [f"**OID** `{value:#x}` → `{words[1].strip()}`", ""]
+    for entry in entries:
+        if entry.state == STATE_LOADING:
+            out.append(f"- `{entry.name}`: loading ({entry.progress:.0%})")
+            continue
+        with entry.lock:
+            if entry.loaded is None:
+                continue
+            n = entry.loaded.names.count_with_oid(value)
+        out.append(f"- `{entry.name}`: {n} object(s)")
+    if len(out) == 2:
+        out.append("no heap dump is loaded")
+    return "\n".join(out)
+
+
+def markdown_lines(title: str, lines: list[str]) -> str:
+    return f"**{title}**\n\n" + code_block(lines)
+
+
+__all__ = ["address_at", "hover_markdown", "markdown_lines", "oid_hover", "text"]

@@ -1,0 +1,165 @@
+"""Names and shapes of everything the language server adds to LSP: settings, commands,
+custom requests. docs/language-server.md documents the same shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SERVER_NAME = "heapspurs-lsp"
+SECTION = "heapspurs"  # settings section (initializationOptions / workspace/configuration)
+
+# workspace/executeCommand
+CMD_ANCHORS = "heapspurs.anchors"
+CMD_OWNERS = "heapspurs.owners"
+CMD_HEXDUMP = "heapspurs.hexdump"
+CMD_LOAD_DUMP = "heapspurs.loadDump"
+# the heapspurs/graph request as a command (same params and answer), so that hover links
+# work in any client
+CMD_GRAPH = "heapspurs.graph"
+COMMANDS = (CMD_ANCHORS, CMD_OWNERS, CMD_HEXDUMP, CMD_LOAD_DUMP, CMD_GRAPH)
+
+# custom requests
+REQ_GRAPH = "heapspurs/graph"
+REQ_DUMPS = "heapspurs/dumps"
+
+DEFAULT_OWNER_DEPTH = 3
+
+STATE_LOADING = "loading"
+STATE_READY = "ready"
+STATE_ERROR = "error"
+
+
+class ArgumentError(ValueError):
+    """A command or request argument the server cannot use (answered as InvalidParams)."""
+
+
+def plain(value: Any) -> Any:
+    """JSON-ish value from what pygls hands a handler (custom params arrive as namedtuples)."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def parse_address(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        address = value
+    elif isinstance(value, str):
+        try:
+            text = value.strip()
+            address = int(text, 16) if text.lower().startswith("0x") else int(text, 10)
+        except ValueError:
+            raise ArgumentError(f"{value!r} is not an address (0x... or decimal)") from None
+    else:
+        raise ArgumentError(f"address must be a string like '0xc000019680', not {value!r}")
+    if not 0 <= address < 1 << 64:
+        raise ArgumentError(f"{value!r} is not a 64-bit address")
+    return address
+
+
+def _int(args: Mapping[str, Any], key: str, default: int, low: int) -> int:
+    value = args.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ArgumentError(f"{key!r} must be an integer >= {low}, not {value!r}")
+    return value
+
+
+def _dump(args: Mapping[str, Any]) -> str | None:
+    dump = args.get("dump")
+    if dump is not None and not isinstance(dump, str):
+        raise ArgumentError(f"'dump' must be a URI string, not {dump!r}")
+    return dump
+
+
+def _one_object(args: Any, what: str) -> Mapping[str, Any]:
+    """Commands take one object argument; requests take it as their params."""
+    args = plain(args)
+    if isinstance(args, list):
+        if len(args) != 1:
+            raise ArgumentError(f"{what} takes one object argument, got {len(args)} arguments")
+        args = args[0]
+    if not isinstance(args, Mapping):
+        raise ArgumentError(f'{what} takes an object like {{"address": "0x..."}}')
+    return args
+
+
+@dataclass(frozen=True)
+class AddressArgs:
+    """``{"address": "0x…", "dump"?: uri, "depth"?: N}`` (anchors, owners, hexdump)."""
+
+    address: int
+    dump: str | None = None
+    depth: int = DEFAULT_OWNER_DEPTH
+
+    @classmethod
+    def parse(cls, args: Any, what: str) -> AddressArgs:
+        a = _one_object(args, what)
+        if "address" not in a:
+            raise ArgumentError(f"{what}: missing 'address'")
+        depth = a.get("depth", DEFAULT_OWNER_DEPTH)
+        if depth != -1:
+            depth = _int(a, "depth", DEFAULT_OWNER_DEPTH, 1)
+        return cls(parse_address(a["address"]), _dump(a), depth)
+
+
+@dataclass(frozen=True)
+class GraphArgs:
+    """``heapspurs/graph`` params: ``{"address", "dump"?, "prune"?, "maxNodes"?}``
+    (``depth`` is accepted and ignored: the graph is bounded by ``maxNodes``)."""
+
+    address: int
+    dump: str | None = None
+    prune: bool = False
+    max_nodes: int | None = None
+
+    @classmethod
+    def parse(cls, args: Any) -> GraphArgs:
+        a = _one_object(args, REQ_GRAPH)
+        if "address" not in a:
+            raise ArgumentError(f"{REQ_GRAPH}: missing 'address'")
+        prune = a.get("prune", False)
+        if not isinstance(prune, bool):
+            raise ArgumentError(f"'prune' must be true or false, not {prune!r}")
+        max_nodes = _int(a, "maxNodes", 0, 1) if a.get("maxNodes") is not None else None
+        return cls(parse_address(a["address"]), _dump(a), prune, max_nodes)
+
+
+@dataclass(frozen=True)
+class LoadArgs:
+    """``heapspurs.loadDump``: ``{"uri": "file:///…"}``."""
+
+    uri: str
+
+    @classmethod
+    def parse(cls, args: Any) -> LoadArgs:
+        a = _one_object(args, CMD_LOAD_DUMP)
+        uri = a.get("uri")
+        if not isinstance(uri, str) or not uri:
+            raise ArgumentError(f"{CMD_LOAD_DUMP}: 'uri' must be a file URI string")
+        return cls(uri)
+
+
+def dump_info(
+    uri: str,
+    state: str,
+    progress: float,
+    objects: int,
+    program: str | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """One entry of the ``heapspurs/dumps`` answer."""
+    return {
+        "uri": uri,
+        "state": state,
+        "progress": progress,
+        "objects": objects,
+        "program": program,
+        "error": error,
+    }
