@@ -11,13 +11,14 @@ from typing import TextIO
 
 from . import __version__
 from .analysis.anchors import find_anchors
+from .analysis.describe import place_of
 from .analysis.ownergraph import owner_graph
 from .analysis.owners import owner_lines
 from .dumpfile.columns import DumpFile
 from .dumpfile.errors import DumpFormatError
 from .heap import roots as R
 from .heap.model import Heap
-from .loaded import LoadedDump, load_dump, segments
+from .loaded import LoadedDump, load_dump
 from .names.elf import ProgramError, read_symbols
 from .names.oid import OidFileError
 from .render import jsonout, text
@@ -191,19 +192,21 @@ def locate(loaded: LoadedDump, address: int) -> int:
 
 def describe_non_object(heap: Heap, loaded: LoadedDump, address: int) -> str:
     """Why ``address`` names no object: a global, a stack slot, or nothing in this dump."""
-    for seg, (start, end) in segments(heap).items():
-        if start <= address < end:
-            sym = loaded.names.symbol(address)
-            return (
-                f"{address:#x} is not a heap object: it is in the {seg} segment"
-                + (f" ({sym})" if sym else "")
-                + "; globals are roots, not objects"
-            )
+    place = place_of(heap, loaded.names, address)
+    if place.kind in ("data", "bss"):
+        sym = f" ({place.symbol})" if place.symbol else ""
+        return (
+            f"{address:#x} is not a heap object: it is in the {place.kind} segment{sym}; "
+            "globals are roots, not objects"
+        )
+    if place.kind == "stack":
+        where = f"goroutine {place.goroutine}'s stack, frame {place.frame} {place.function}"
+        return f"{address:#x} is not a heap object: it is on {where} (+{place.offset:#x})"
     p = heap.params
     where = (
         "inside the heap arena but in no object record (free or unused memory)"
-        if (p.heap_start <= address < p.heap_end)
-        else (f"outside the heap arena {p.heap_start:#x}-{p.heap_end:#x}")
+        if place.kind == "free"
+        else f"outside the heap arena {p.heap_start:#x}-{p.heap_end:#x}"
     )
     return f"{address:#x} is not in any object of this dump: {where}"
 

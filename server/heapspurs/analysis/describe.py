@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..dumpfile import layout as L
 from ..heap import roots as R
 from ..heap.model import Heap
+from ..loaded import segments
 from ..names.naming import Names
 
 
@@ -92,3 +95,43 @@ def _top_function(heap: Heap, goroutine_row: int) -> str | None:
         if not f.startswith("runtime."):
             return f
     return functions[0] if functions else None
+
+
+# Columns of a StackFrame record row: sp, depth, ..., contents length
+FRAME_SP, FRAME_DEPTH, FRAME_LEN, FRAME_NAME = 2, 3, 6, 10
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an address that is in no heap object lies."""
+
+    kind: str  # "data" | "bss" | "stack" | "free" (heap arena, no record) | "outside"
+    symbol: str | None = None  # global, for data/bss
+    goroutine: int | None = None  # for stack
+    function: str | None = None
+    frame: int | None = None
+    offset: int = 0  # into the stack frame
+
+
+def place_of(heap: Heap, names: Names, address: int) -> Place:
+    """A global in data/bss, a goroutine's stack slot, free heap memory, or outside."""
+    for seg, (start, end) in segments(heap).items():
+        if start <= address < end:
+            return Place(seg, symbol=names.symbol(address))
+    frames = heap.rows(L.TAG_STACK_FRAME)
+    if len(frames):
+        recs = heap.cols.recs
+        sp = recs[frames, FRAME_SP]
+        at = np.uint64(address)
+        hit = np.flatnonzero((sp <= at) & (at < sp + recs[frames, FRAME_LEN]))
+        if len(hit):
+            row = int(frames[hit[0]])
+            return Place(
+                "stack",
+                goroutine=heap.goroutine_id(heap.goroutine_of_frame(row)),
+                function=heap.text(row, FRAME_NAME),
+                frame=int(recs[row, FRAME_DEPTH]),
+                offset=address - int(recs[row, FRAME_SP]),
+            )
+    p = heap.params
+    return Place("free" if p.heap_start <= address < p.heap_end else "outside")

@@ -7,17 +7,13 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-import numpy as np
-
-from ..dumpfile import layout as L
-from ..loaded import segments
+from ..analysis.describe import place_of
 from ..render import text
 from .protocol import CMD_ANCHORS, CMD_GRAPH, CMD_HEXDUMP, CMD_OWNERS, STATE_LOADING
 from .store import DumpEntry
 
 ADDRESS_RE = re.compile(r"\b0[xX][0-9a-fA-F]+\b")
 MAX_HOVER_ANCHORS = 5
-FRAME_SP, FRAME_DEPTH, FRAME_LEN = 2, 3, 6  # StackFrame columns: sp, depth, contents length
 
 
 def address_at(line: str, character: int) -> int | None:
@@ -42,33 +38,19 @@ def describe_address(entry: DumpEntry, address: int) -> str | None:
     """What a non-object address of a loaded dump is, or None when the dump knows nothing
     about it: a global in data/bss, a stack slot of a goroutine, free heap memory."""
     assert entry.loaded is not None
-    heap, names = entry.loaded.heap, entry.loaded.names
-    for seg, (start, end) in segments(heap).items():
-        if start <= address < end:
-            sym = names.symbol(address)
-            return (
-                f"`{address:#x}` is in the **{seg}** segment"
-                + (f": global `{sym}`" if sym else "")
-                + " (globals are roots, not heap objects)"
-            )
-    frames = heap.rows(L.TAG_STACK_FRAME)
-    if len(frames):
-        recs = heap.cols.recs
-        sp = recs[frames, FRAME_SP]
-        inside = (sp <= np.uint64(address)) & (np.uint64(address) < sp + recs[frames, FRAME_LEN])
-        hit = np.flatnonzero(inside)
-        if len(hit):
-            row = int(frames[hit[0]])
-            gid = heap.goroutine_id(heap.goroutine_of_frame(row))
-            func = heap.text(row, 10)
-            depth = int(recs[row, FRAME_DEPTH])
-            off = address - int(recs[row, FRAME_SP])
-            return (
-                f"`{address:#x}` is on the stack of **goroutine {gid}**: frame {depth} "
-                f"`{func}` (+{off:#x})"
-            )
-    p = heap.params
-    if p.heap_start <= address < p.heap_end:
+    place = place_of(entry.loaded.heap, entry.loaded.names, address)
+    if place.kind in ("data", "bss"):
+        return (
+            f"`{address:#x}` is in the **{place.kind}** segment"
+            + (f": global `{place.symbol}`" if place.symbol else "")
+            + " (globals are roots, not heap objects)"
+        )
+    if place.kind == "stack":
+        return (
+            f"`{address:#x}` is on the stack of **goroutine {place.goroutine}**: frame "
+            f"{place.frame} `{place.function}` (+{place.offset:#x})"
+        )
+    if place.kind == "free":
         return f"`{address:#x}` is inside the heap arena but in no object record (free memory)"
     return None
 
