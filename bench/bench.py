@@ -45,6 +45,8 @@ GOAL_COLD_RATIO = 8.0  # cold CLI wall <= 8x numpy floor
 GOAL_RSS_MB = 1100.0  # peak RSS of the CLI child <= 1.1 GB
 GOAL_ANALYSIS_S = 1.0  # find_anchors, owner_lines(-1) each <= 1 s
 GOAL_LOOKUP_US = 1000.0  # heap.find p99 <= 1 ms
+GOAL_HOVER_MS = 50.0  # language-server hover p99 on a loaded dump
+HOVER_SAMPLE = 100
 GOAL_REOPEN_S = 0.5  # CLI call reusing the saved index <= 0.5 s
 
 
@@ -200,7 +202,35 @@ def worker_inproc(dump, info_path, repeat, owners_budget):
     out["find_p99_us"] = float(np.percentile(arr, 99))
     out["find_lookups"] = len(per)
     out["find_misses"] = int(misses)
+    out.update(_hover_times(loaded, sample[:HOVER_SAMPLE]))
     _emit(out)
+
+
+def _ms(inproc, key):
+    value = inproc.get(key)
+    return "n/a" if value is None else f"{value:.1f} ms"
+
+
+def _hover_times(loaded, addresses):
+    """The language server's hover text for distinct addresses (no answer cached), in
+    process: what one hover costs the server once the dump is loaded."""
+    import numpy as np
+
+    from heapspurs.lsp.hover import hover_markdown
+    from heapspurs.lsp.store import DumpEntry
+
+    entry = DumpEntry(loaded.path, "file://" + loaded.path, state="ready", loaded=loaded)
+    per = []
+    for a in addresses:
+        t = time.perf_counter()
+        hover_markdown([entry], a)
+        per.append(time.perf_counter() - t)
+    arr = np.asarray(per) * 1e3
+    return {
+        "hover_median_ms": float(np.median(arr)),
+        "hover_p99_ms": float(np.percentile(arr, 99)),
+        "hovers": len(per),
+    }
 
 
 def worker_main(argv):
@@ -597,6 +627,16 @@ def metric_rows(results):
         ("owner lines", "", col(owner_count_cell)),
         ("heap.find median", "", col(lambda r: _us(r["inproc"]["find_median_us"]))),
         ("heap.find p99", f"≤ {GOAL_LOOKUP_US:g} µs", col(g_cell("heap.find p99"))),
+        (
+            "LSP hover median (distinct objects)",
+            "",
+            col(lambda r: _ms(r["inproc"], "hover_median_ms")),
+        ),
+        (
+            "LSP hover p99",
+            f"≤ {GOAL_HOVER_MS:g} ms",
+            col(lambda r: _ms(r["inproc"], "hover_p99_ms")),
+        ),
         ("in-process worker peak RSS", "", col(lambda r: f"{r['inproc']['_rss_mb']:.0f} MB")),
     ]
     return rows
