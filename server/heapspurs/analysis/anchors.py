@@ -22,7 +22,7 @@ UNSEEN_ROOTS = (
 @dataclass
 class Anchor:
     root: RootInfo
-    path: list[int]  # object indexes from the root's first object to the target
+    path: np.ndarray  # object indexes (int32) from the root's first object to the target
     cycle: bool = False  # a finalizer whose object the target itself keeps alive
 
     @property
@@ -56,7 +56,7 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
         if info.key in seen:
             continue
         seen.add(info.key)
-        anchor = Anchor(info, chain(int(heap.roots.target[r]), obj, toward))
+        anchor = Anchor(info, graph.chain(int(heap.roots.target[r]), obj, toward))
         if info.finalizer_of is not None and heap.roots.kind[r] != R.QUEUED_FINALIZER:
             if forward is None:
                 forward = graph.reach_forward(
@@ -66,13 +66,3 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
             anchor.cycle = finalized >= 0 and bool(forward[finalized])
         report.anchors.append(anchor)
     return report
-
-
-def chain(start: int, target: int, toward: np.ndarray) -> list[int]:
-    """Objects from ``start`` down to ``target`` along the BFS ``toward`` links."""
-    path = [start]
-    o = start
-    while o != target:
-        o = int(toward[o])
-        path.append(o)
-    return path

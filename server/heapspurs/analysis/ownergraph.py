@@ -82,7 +82,7 @@ def _budget(heap: Heap, names: Names, obj: int, order: np.ndarray, max_nodes: in
     for anchor in find_anchors(heap, names, obj).anchors:
         if len(keep) + len(anchor.path) > max_nodes:
             break
-        keep.update(dict.fromkeys(anchor.path))
+        keep.update(dict.fromkeys(anchor.path.tolist()))
     for o in order:
         if len(keep) >= max_nodes:
             break

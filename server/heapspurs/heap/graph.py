@@ -229,3 +229,19 @@ def tree_preorder(order, toward, obj_first, field_target, n_objects):
             stack[top], stack_level[top] = kids[c], level + 1
             top += 1
     return nodes, levels, fields
+
+
+@numba.njit(cache=True, nogil=True)
+def chain(start, target, toward):
+    """Objects from ``start`` down to ``target`` along owners_bfs's ``toward`` links."""
+    n = 1
+    o = start
+    while o != target:
+        o = toward[o]
+        n += 1
+    out = np.empty(n, dtype=np.int32)
+    o = start
+    for i in range(n):
+        out[i] = o
+        o = toward[o]
+    return out

@@ -31,7 +31,7 @@ def anchors_json(heap: Heap, names: Names, address: int, report: AnchorReport) -
     anchors = []
     for a in report.anchors:
         entry = a.root.as_json()
-        entry["path"] = [hexaddr(int(heap.addr[o])) for o in a.path]
+        entry["path"] = [hexaddr(address) for address in heap.addr[a.path].tolist()]
         entry["finalizer_cycle"] = a.cycle
         anchors.append(entry)
     out: dict[str, object] = {
