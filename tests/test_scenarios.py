@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from heapspurs.analysis.anchors import find_anchors
+from heapspurs.analysis.anchors import find_anchors, nearest_anchor
 from heapspurs.dumpfile.records import iter_records
 from heapspurs.render.jsonout import anchors_json
 
@@ -48,3 +48,18 @@ def test_finalizer_cycle_is_the_only_anchor(version: str) -> None:
     obj = dump.heap.find(int(truth["address"], 16))
     report = find_anchors(dump.heap, dump.names, obj)
     assert report.only_finalizer_cycles
+
+
+def test_nearest_anchor_is_the_shortest_of_all_anchors(version: str) -> None:
+    """What a hover on a huge dump shows (one BFS from the roots, then a walk up) agrees with
+    the full search: same shortest chain length, a root the full search also found."""
+    dump = loaded(version)
+    for name, truth in fixture(version).truth["scenarios"].items():
+        obj = dump.heap.find(int(truth["address"], 16))
+        full = find_anchors(dump.heap, dump.names, obj)
+        near = nearest_anchor(dump.heap, dump.names, obj)
+        assert bool(near.anchors) == bool(full.anchors), name
+        if full.anchors:
+            assert near.anchors[0].length == min(a.length for a in full.anchors), name
+            assert near.anchors[0].path[-1] == obj
+            assert near.anchors[0].root.key in {a.root.key for a in full.anchors}, name

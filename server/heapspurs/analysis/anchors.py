@@ -35,6 +35,7 @@ class AnchorReport:
     target: int  # object index
     anchors: list[Anchor] = field(default_factory=list)
     phantom: bool = False
+    complete: bool = True  # False: only the nearest anchor was looked for
 
     @property
     def only_finalizer_cycles(self) -> bool:
@@ -65,4 +66,16 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
             finalized = heap.find(info.finalizer_of)
             anchor.cycle = finalized >= 0 and bool(forward[finalized])
         report.anchors.append(anchor)
+    return report
+
+
+def nearest_anchor(heap: Heap, names: Names, obj: int) -> AnchorReport:
+    """Only the nearest anchor, with its shortest chain: a walk up a BFS tree built once
+    per heap, so it costs the chain's length, not a search (what a hover can afford)."""
+    report = AnchorReport(obj, phantom=bool(heap.phantom[obj]), complete=False)
+    depth, parent, root = heap.nearest_roots()
+    if report.phantom or depth[obj] < 0:
+        return report
+    info = describe_root(heap, names, int(root[obj]))
+    report.anchors.append(Anchor(info, graph.path_down(obj, parent, depth)))
     return report

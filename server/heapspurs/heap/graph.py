@@ -245,3 +245,45 @@ def chain(start, target, toward):
         out[i] = o
         o = toward[o]
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def roots_bfs(root_target, obj_first, field_target, allowed):
+    """Breadth-first from every root at once: for each object, its distance from the
+    nearest root, the object it is reached from (-1 for a root's own object) and that root.
+    One pass over the heap; then any object's nearest anchor is a walk up ``parent``."""
+    n = obj_first.shape[0] - 1
+    depth = np.full(n, -1, dtype=np.int32)
+    parent = np.full(n, -1, dtype=np.int32)
+    root = np.full(n, -1, dtype=np.int32)
+    queue = np.empty(n, dtype=np.int32)
+    tail = 0
+    for r in range(root_target.shape[0]):
+        t = root_target[r]
+        if allowed[t] and depth[t] < 0:
+            depth[t], root[t] = 0, r
+            queue[tail] = t
+            tail += 1
+    head = 0
+    while head < tail:
+        o = queue[head]
+        head += 1
+        for k in range(obj_first[o], obj_first[o + 1]):
+            t = field_target[k]
+            if t >= 0 and depth[t] < 0 and allowed[t]:
+                depth[t], parent[t], root[t] = depth[o] + 1, o, root[o]
+                queue[tail] = t
+                tail += 1
+    return depth, parent, root
+
+
+@numba.njit(cache=True, nogil=True)
+def path_down(obj, parent, depth):
+    """The chain from the nearest root's object down to ``obj`` (roots_bfs's links)."""
+    n = depth[obj] + 1
+    out = np.empty(n, dtype=np.int32)
+    o = obj
+    for i in range(n - 1, -1, -1):
+        out[i] = o
+        o = parent[o]
+    return out

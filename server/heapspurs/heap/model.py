@@ -98,6 +98,7 @@ class Heap:
         else:
             self._derive()
         self.roots = Roots(self.root_kind, self.root_rec, self.root_slot, self.root_target)
+        self._nearest: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _derive(self) -> None:
         cols = self.cols
@@ -205,6 +206,14 @@ class Heap:
         referenced = graph.referenced_from(self.field_src, self.field_target, ~in_tail)
         referenced[self.root_target] = True
         return in_tail & ~referenced
+
+    def nearest_roots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(depth, parent, root) per object from one BFS out of all roots; computed once."""
+        if self._nearest is None:
+            self._nearest = graph.roots_bfs(
+                self.root_target, self.cols.obj_first, self.field_target, ~self.phantom
+            )
+        return self._nearest
 
     def reachable(self) -> np.ndarray:
         """Objects reachable from the roots (bool per object); computed on demand."""

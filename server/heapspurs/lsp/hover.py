@@ -88,7 +88,12 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
         out.append("**Anchors**: none in this dump (held by a root a dump cannot show, e.g. ")
         out[-1] += "`runtime.AddCleanup` arguments, or garbage)"
     else:
-        out.append(f"**Anchors** ({len(report.anchors)}):")
+        heading = (
+            f"**Anchors** ({len(report.anchors)})"
+            if report.complete
+            else ("**Nearest anchor** (the Anchors command lists them all)")
+        )
+        out.append(heading + ":")
         for a in report.anchors[:MAX_HOVER_ANCHORS]:
             cycle = " — finalizer cycle (never runs)" if a.cycle else ""
             out.append(f"- {a.root.label}: chain of {a.length} object(s){cycle}")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.anchors import AnchorReport, find_anchors
+from ..analysis.anchors import AnchorReport, find_anchors, nearest_anchor
 from ..dumpfile.columns import LoadCancelled
 from ..dumpfile.errors import DumpFormatError
 from ..dumpfile.layout import HEADER
@@ -24,6 +24,9 @@ from .settings import Settings
 
 ELF_MAGIC = b"\x7fELF"
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".cache"}
+# Above this size a hover shows only the nearest anchor (a walk up a BFS tree built once);
+# listing every anchor is a search over all owners, left to the Anchors command.
+FULL_ANCHORS_MAX_OBJECTS = 200_000
 MAX_SCANNED_FILES = 20000  # a workspace walk looking for Go binaries stops after this many
 
 
@@ -84,7 +87,9 @@ class DumpEntry:
         if report is None:
             if len(self.anchor_cache) >= 256:
                 self.anchor_cache.pop(next(iter(self.anchor_cache)))
-            report = find_anchors(self.loaded.heap, self.loaded.names, obj)
+            heap, names = self.loaded.heap, self.loaded.names
+            search = find_anchors if heap.n_objects <= FULL_ANCHORS_MAX_OBJECTS else nearest_anchor
+            report = search(heap, names, obj)
             self.anchor_cache[obj] = report
         return report
 
