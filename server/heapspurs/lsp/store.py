@@ -243,6 +243,8 @@ class Store:
             return
         if cancel():
             raise LoadCancelled(entry.path)
+        if loaded.heap.n_objects > FULL_ANCHORS_MAX_OBJECTS:
+            loaded.heap.nearest_roots()  # hovers will walk it: build it here, off the loop
         self._match_program(entry, loaded)
         oids = self.oid_names()
         if oids:
