@@ -217,9 +217,11 @@ def _hover_times(loaded, addresses):
     import numpy as np
 
     from heapspurs.lsp.hover import hover_markdown
-    from heapspurs.lsp.store import DumpEntry
+    from heapspurs.lsp.store import FULL_ANCHORS_MAX_OBJECTS, DumpEntry
 
     entry = DumpEntry(loaded.path, "file://" + loaded.path, state="ready", loaded=loaded)
+    if loaded.heap.n_objects > FULL_ANCHORS_MAX_OBJECTS:
+        loaded.heap.nearest_roots()  # the server builds it when the dump loads
     per = []
     for a in addresses:
         t = time.perf_counter()
