@@ -17,9 +17,8 @@ ROW = 16  # columns of a record row: tag, file offset, then up to 14 values
 # indexes into the state vector
 S_OBJECTS, S_FIELDS, S_RECORDS, S_ROOT_FIELDS = 0, 1, 2, 3
 S_PTR_SIZE, S_BIG_ENDIAN, S_ERROR, S_ERROR_OFFSET, S_ERROR_ARG, S_DONE = 4, 5, 6, 7, 8, 9
-S_RESUME = 10  # where an object run stopped to let the arrays grow
-S_RECORD_START = 11  # start of the record being read: where to resume with more bytes
-STATE_SIZE = 12
+S_RECORD_START = 10  # start of the record being read: where to resume with more bytes
+STATE_SIZE = 11
 TRUNCATION_ERRORS = (1, 3, 9)  # may only mean "the window ends here" before the file's end
 
 E_TRUNCATED_VARINT = 1
@@ -143,29 +142,34 @@ def walk_chunk(buf, pos, stop, base, state, codes, lengths, cols):
             if state[S_PTR_SIZE] == 0:
                 pos = _fail(state, E_BEFORE_PARAMS, start, 0)
                 break
-            pos = _object_run(
+            pos, n, k, err, err_pos, err_arg = _object_run(
                 buf,
                 start,
                 stop,
                 base,
-                state,
+                state[S_PTR_SIZE],
+                state[S_BIG_ENDIAN] != 0,
                 obj_addr,
                 obj_size,
                 obj_data,
                 obj_first,
                 field_off,
                 field_val,
+                state[S_OBJECTS],
+                state[S_FIELDS],
             )
-            if pos == NEED_ROOM:
-                pos = state[S_RESUME]
-                obj_addr = _grow(obj_addr, obj_addr.shape[0] + 1)  # doubles
+            state[S_OBJECTS], state[S_FIELDS] = n, k
+            if err == NEED_ROOM:  # resume at `pos` once the arrays have doubled
+                obj_addr = _grow(obj_addr, obj_addr.shape[0] + 1)
                 obj_size = _grow(obj_size, obj_size.shape[0] + 1)
                 obj_data = _grow(obj_data, obj_data.shape[0] + 1)
                 obj_first = _grow(obj_first, obj_first.shape[0] + 1)
                 field_off = _grow(field_off, field_off.shape[0] + 1)
                 field_val = _grow(field_val, field_val.shape[0] + 1)
                 continue
-            if pos < 0:
+            if err != 0:
+                state[S_RECORD_START] = pos  # the failing record's start
+                pos = _fail(state, err, err_pos, err_arg)
                 break
             continue
         # every other record: generic, driven by the layout table
@@ -271,44 +275,6 @@ NEED_ROOM = -3
 
 @numba.njit(cache=True, nogil=True)
 def _object_run(
-    buf, pos, stop, base, state, obj_addr, obj_size, obj_data, obj_first, field_off, field_val
-):
-    """Walk consecutive object records from ``pos``; return the position of the first other
-    record (or ``stop``), -1 on an error, or NEED_ROOM (nothing of the record at the returned
-    boundary consumed) when the arrays must grow first."""
-    ptr_size = state[S_PTR_SIZE]
-    big = state[S_BIG_ENDIAN] != 0
-    n = state[S_OBJECTS]
-    k = state[S_FIELDS]
-    result = _run(
-        buf,
-        pos,
-        stop,
-        base,
-        ptr_size,
-        big,
-        obj_addr,
-        obj_size,
-        obj_data,
-        obj_first,
-        field_off,
-        field_val,
-        n,
-        k,
-    )
-    pos, n, k, err, err_pos, err_arg = result
-    state[S_OBJECTS], state[S_FIELDS] = n, k
-    if err == NEED_ROOM:
-        state[S_RESUME] = pos
-        return NEED_ROOM
-    if err != 0:
-        state[S_RECORD_START] = pos  # the failing record's start
-        return _fail(state, err, err_pos, err_arg)
-    return pos
-
-
-@numba.njit(cache=True, nogil=True)
-def _run(
     buf,
     pos,
     stop,
@@ -324,7 +290,9 @@ def _run(
     n,
     k,
 ):
-    """The loop of :func:`_object_run`, on plain values only (it keeps them in registers).
+    """Walk consecutive object records from ``pos`` (a run of them fills most of a dump), on
+    plain values only so they stay in registers. NEED_ROOM: the arrays must grow first; the
+    returned position is then the first record not consumed.
     Returns (position, objects, fields, error code, error offset, error argument); on an
     error the position is the start of the failing record."""
     end = buf.shape[0]
