@@ -60,12 +60,6 @@ class DumpFile:
     def text_at(self, pos: int, length: int) -> str:
         return self.bytes_at(pos, length).decode("utf-8", "replace")
 
-    def release(self, upto: int) -> None:
-        """Drop the mapped pages before ``upto`` from our resident memory (they stay cached)."""
-        upto -= upto % mmap.PAGESIZE
-        if upto > 0 and hasattr(self._mmap, "madvise"):
-            self._mmap.madvise(mmap.MADV_DONTNEED, 0, upto)
-
     def close(self) -> None:
         self.buf = np.empty(0, dtype=np.uint8)
         self._mmap.close()

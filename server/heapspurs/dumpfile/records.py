@@ -9,7 +9,7 @@ from typing import Any
 
 from .columns import DumpFile
 from .errors import DumpFormatError
-from .layout import HEADER, LAYOUT, MEMSTATS_NAMES, TAG_EOF, TAG_PARAMS
+from .layout import HEADER, LAYOUT, MEMSTATS_NAMES, TAG_EOF
 
 
 @dataclass
@@ -121,13 +121,3 @@ def iter_records(dump: DumpFile) -> Iterator[Record]:
         yield rec
         if rec.tag == TAG_EOF:
             return
-
-
-def read_params(dump: DumpFile) -> Record:
-    """The DumpParams record (the first record of every dump)."""
-    rec, _ = decode_at(dump, len(HEADER))
-    if rec.tag != TAG_PARAMS:
-        raise DumpFormatError(
-            len(HEADER), f"expected DumpParams first, found {rec.kind}", dump.path
-        )
-    return rec

@@ -11,7 +11,6 @@ import numpy as np
 
 from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpColumns, DumpFile
-from ..dumpfile.walk import read_word
 from . import graph
 from .roots import Roots, collect_roots
 
@@ -152,13 +151,6 @@ class Heap:
     def fields_of(self, obj: int) -> range:
         return range(int(self.cols.obj_first[obj]), int(self.cols.obj_first[obj + 1]))
 
-    def field_to(self, obj: int, target: int) -> int:
-        """The first pointer field of ``obj`` that points into ``target`` (-1: none)."""
-        for k in self.fields_of(obj):
-            if self.field_target[k] == target:
-                return k
-        return -1
-
     def owners_bfs(self, obj: int, allowed: np.ndarray | None = None, max_depth: int = -1):
         """Breadth-first over owners (see :func:`graph.owners_bfs`); phantoms never own."""
         allowed = ~self.phantom if allowed is None else allowed
@@ -169,11 +161,6 @@ class Heap:
 
     def contents(self, obj: int) -> bytes:
         return self.dump.bytes_at(int(self.cols.obj_data[obj]), int(self.size[obj]))
-
-    def word_at(self, obj: int, offset: int) -> int:
-        p = self.params
-        pos = int(self.cols.obj_data[obj]) + offset
-        return int(read_word(self.dump.buf, pos, p.ptr_size, p.big_endian))
 
     def value_offset(self, obj: int) -> int:
         """Where the program's value starts inside the record: 8 after a malloc header."""
