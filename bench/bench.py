@@ -8,7 +8,7 @@
 For each case (dump from bench/make_dumps.py, cached): the numpy floor (one
 pass over the dump's bytes), a cold CLI call (--anchors --json, no saved
 index), the same call reopening a saved index, the in-process analyses
-(find_anchors, owner_lines(-1), heap.find) and load_dump with and without
+(find_anchors, the text of --owners -1, heap.find) and load_dump with and without
 the saved index. Every measurement runs in a fresh child process; the
 parent uses the standard library only. See bench/README.md.
 
@@ -43,7 +43,7 @@ MB = 1e6  # reported sizes are in MB = 10^6 bytes
 # Goals (see bench/README.md).
 GOAL_COLD_RATIO = 8.0  # cold CLI wall <= 8x numpy floor
 GOAL_RSS_MB = 1100.0  # peak RSS of the CLI child <= 1.1 GB
-GOAL_ANALYSIS_S = 1.0  # find_anchors, owner_lines(-1) each <= 1 s
+GOAL_ANALYSIS_S = 1.0  # find_anchors, owners(-1) text each <= 1 s
 GOAL_LOOKUP_US = 1000.0  # heap.find p99 <= 1 ms
 GOAL_HOVER_MS = 50.0  # language-server hover p99 on a loaded dump
 HOVER_SAMPLE = 100
@@ -107,14 +107,15 @@ def _load_kwargs(load_dump, cache):
 
 
 def worker_inproc(dump, info_path, repeat, owners_budget):
-    """load_dump (no cache / cache), then find_anchors, owner_lines(-1) and heap.find."""
+    """load_dump (no cache / cache), then find_anchors, --owners -1 text and heap.find."""
     import gc
 
     import numpy as np
 
     from heapspurs.analysis.anchors import find_anchors
-    from heapspurs.analysis.owners import owner_lines
+    from heapspurs.analysis.owners import owner_pieces
     from heapspurs.loaded import load_dump
+    from heapspurs.render.text import owner_text
 
     info = json.loads(Path(info_path).read_text())
     out = {}
@@ -171,11 +172,12 @@ def worker_inproc(dump, info_path, repeat, owners_budget):
     out["anchor_chain"] = min((a.length for a in report.anchors), default=None)
 
     def consume_owners():
-        """Count owner lines; give up (None) once ``owners_budget`` seconds are spent."""
+        """The text of ``--owners -1``, chunk by chunk, counting lines; give up (None) once
+        ``owners_budget`` seconds are spent."""
         n, t0 = 0, pc()
-        for _ in owner_lines(heap, names, obj, -1):
-            n += 1
-            if not n % 1000 and pc() - t0 > owners_budget:
+        for chunk in owner_text(heap, names, owner_pieces(heap, names, obj, -1)):
+            n += chunk.count("\n") + 1
+            if pc() - t0 > owners_budget:
                 out["owners_stopped_at"] = n
                 out["owners_stopped_s"] = pc() - t0
                 return None
@@ -482,7 +484,7 @@ def goals_for(res):
             rss <= GOAL_RSS_MB if rss else None,
         )
     )
-    for key, name in (("anchors_first_s", "find_anchors"), ("owners_first_s", "owner_lines(-1)")):
+    for key, name in (("anchors_first_s", "find_anchors"), ("owners_first_s", "owners(-1) text")):
         v = ip.get(key)
         if key == "owners_first_s" and "owners_stopped_s" in ip:
             text = f"> {ip['owners_stopped_s']:.0f} s (stopped)"
@@ -552,7 +554,7 @@ def metric_rows(results):
         ip = r["inproc"]
         if "owners_stopped_s" in ip:
             return f"> {ip['owners_stopped_s']:.0f} s, stopped ✗"
-        g = goal(r, "owner_lines(-1)")
+        g = goal(r, "owners(-1) text")
         return f"{_s(ip['owners_first_s'])} / {_s(ip['owners_best_s'])}" + _mark(g[3])
 
     def owner_count_cell(r):
@@ -622,7 +624,7 @@ def metric_rows(results):
             ),
         ),
         (
-            "owner_lines(-1) (first / best)",
+            "owners(-1) text (first / best)",
             f"≤ {GOAL_ANALYSIS_S:g} s",
             col(owners_cell),
         ),
@@ -705,7 +707,7 @@ def render_markdown(results, machine, args, no_cache_flag, cache_api):
         f"- heapspurs {machine['heapspurs']}",
         f"- repeat {args.repeat} (best wall of the repeats; highest peak RSS)"
         + (" — quick mode" if args.quick else ""),
-        f"- owner_lines(-1) is stopped after {args.owners_budget:g} s "
+        f"- owners(-1) text is stopped after {args.owners_budget:g} s "
         "(then reported as > that, with the lines/s reached)",
         f"- saved index: CLI `--no-cache` {'yes' if no_cache_flag else 'not available'}, "
         f"`load_dump(cache=)` {'yes' if cache_api else 'not available'}",
@@ -806,7 +808,7 @@ def main(argv=None):
         type=float,
         default=120.0,
         metavar="S",
-        help="stop consuming owner_lines(-1) after S seconds (reported as > S)",
+        help="stop consuming owners(-1) text after S seconds (reported as > S)",
     )
     ap.add_argument("--timeout", type=float, default=900.0, help="per child process, seconds")
     args = ap.parse_args(argv)

@@ -13,7 +13,7 @@ from . import __version__
 from .analysis.anchors import find_anchors
 from .analysis.describe import place_of
 from .analysis.ownergraph import owner_graph
-from .analysis.owners import owner_lines
+from .analysis.owners import owner_pieces
 from .dumpfile.columns import DumpFile
 from .dumpfile.errors import DumpFormatError
 from .heap import roots as R
@@ -126,13 +126,17 @@ def check_args(args: argparse.Namespace) -> None:
 
 
 def write_lines(out: TextIO, lines: Iterable[str]) -> None:
-    """Write in batches: millions of owner lines cost little more than their formatting."""
+    """Write in batches: millions of owner lines cost little more than their formatting.
+    An item may hold many lines (a formatted chunk); a batch holds about a megabyte."""
     batch: list[str] = []
+    size = 0
     for line in lines:
         batch.append(line)
-        if len(batch) >= 8192:
+        size += len(line)
+        if len(batch) >= 8192 or size >= 1 << 20:
             out.write("\n".join(batch) + "\n")
             batch.clear()
+            size = 0
     if batch:
         out.write("\n".join(batch) + "\n")
     out.flush()
@@ -159,11 +163,11 @@ def run(args: argparse.Namespace, out: TextIO) -> Iterator[str]:
             else:
                 yield from text.anchor_lines(heap, names, args.address, report)
         elif args.owners is not None:
-            lines = owner_lines(heap, names, obj, args.owners)
+            pieces = owner_pieces(heap, names, obj, args.owners)
             if args.json:
-                yield from owners_json(heap, loaded, args.address, obj, args.owners, lines)
+                yield from owners_json(heap, loaded, args.address, obj, args.owners, pieces)
             else:
-                yield from text.owner_text(heap, names, lines)
+                yield from text.owner_text(heap, names, pieces)
         elif args.hexdump:
             if args.json:
                 yield json.dumps(jsonout.hexdump_json(heap, names, args.address, obj), indent=2)
@@ -238,7 +242,7 @@ def find(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
 
 
 def owners_json(
-    heap: Heap, loaded: LoadedDump, address: int, obj: int, depth: int, lines: Iterable
+    heap: Heap, loaded: LoadedDump, address: int, obj: int, depth: int, pieces: Iterable
 ) -> Iterator[str]:
     """Streams: one owner per line inside the JSON array, so huge trees never sit in memory."""
     head = {
@@ -249,8 +253,8 @@ def owners_json(
     }
     yield json.dumps(head)[:-1] + ', "owners": ['
     first = True
-    for entry in jsonout.owner_entries(heap, loaded.names, lines):
-        yield ("  " if first else ", ") + json.dumps(entry)
+    for chunk in jsonout.owner_entries(heap, loaded.names, pieces):
+        yield "  " + chunk[2:] if first else chunk  # each entry after ", " but the first
         first = False
     yield "]}"
 

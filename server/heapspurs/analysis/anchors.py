@@ -47,7 +47,7 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
     report = AnchorReport(obj, phantom=bool(heap.phantom[obj]))
     if report.phantom:
         return report
-    _, depth, toward = heap.owners_bfs(obj)
+    _, depth, toward, _ = heap.owners_bfs(obj)
     reaching = np.flatnonzero(depth[heap.roots.target] >= 0)
     reaching = reaching[np.argsort(depth[heap.roots.target[reaching]], kind="stable")]
     seen: set[tuple] = set()

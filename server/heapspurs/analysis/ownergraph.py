@@ -51,7 +51,7 @@ def owner_graph(
         # a finalized object counts as the root of what it points to
         allowed = allowed & (from_roots | heap.finalizer_objects())
         allowed[obj] = True
-    order, _, _ = heap.owners_bfs(obj, allowed)
+    order = heap.owners_bfs(obj, allowed)[0]
     chosen = _budget(heap, names, obj, order, max_nodes)
     in_set = np.zeros(heap.n_objects, dtype=np.bool_)
     in_set[chosen] = True
@@ -122,7 +122,7 @@ def _finalizer_cycles(heap: Heap, finalizers: set[int], in_set: np.ndarray) -> s
         ahead = graph.reach_forward(
             np.array([f], np.int32), heap.cols.obj_first, heap.field_target, np.int32(-1)
         )
-        order, _, _ = heap.owners_bfs(f, in_set)
+        order = heap.owners_bfs(f, in_set)[0]
         members = [int(o) for o in order if ahead[o]]
         if len(members) > 1 or any(heap.field_target[k] == f for k in heap.fields_of(f)):
             cycle.update(members)

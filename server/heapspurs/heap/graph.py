@@ -158,57 +158,46 @@ def reach_forward(starts, obj_first, field_target, blocked):
 def owners_bfs(target, in_first, in_src, allowed, max_depth):
     """Breadth-first over owners from ``target``, only through ``allowed`` objects.
 
-    Returns (visit order, depth, toward): ``toward[o]`` is the object ``o`` points to one
-    step closer to the target (-1 for the target), so following it walks a shortest chain.
-    ``depth`` is -1 for objects not reached. ``max_depth`` < 0: unlimited.
+    Returns (visit order, depth, toward, first child): ``toward[o]`` is the object ``o``
+    points to one step closer to the target (-1 for the target), so following it walks a
+    shortest chain. ``depth`` is negative for objects not reached. The objects found from
+    ``order[i]`` are ``order[first_child[i]:first_child[i + 1]]`` (a BFS finds them one
+    after another). ``max_depth`` < 0: unlimited.
     """
     n = in_first.shape[0] - 1
-    depth = np.full(n, -1, dtype=np.int32)
+    depth = np.empty(n, dtype=np.int32)
+    for i in range(n):  # -2 bars an object: one look-up per pointer instead of two
+        depth[i] = -1 if allowed[i] else -2
     toward = np.full(n, -1, dtype=np.int32)
     order = np.empty(n, dtype=np.int32)
+    first_child = np.empty(n + 1, dtype=np.int32)
     depth[target] = 0
     order[0] = target
     head, tail = 0, 1
     while head < tail:
         o = order[head]
+        first_child[head] = tail
         head += 1
         if max_depth >= 0 and depth[o] >= max_depth:
             continue
         for j in range(in_first[o], in_first[o + 1]):
             s = in_src[j]
-            if depth[s] < 0 and allowed[s]:
+            if depth[s] == -1:
                 depth[s] = depth[o] + 1
                 toward[s] = o
                 order[tail] = s
                 tail += 1
-    return order[:tail].copy(), depth, toward
+    first_child[tail] = tail
+    return order[:tail].copy(), depth, toward, first_child[: tail + 1].copy()
 
 
 @numba.njit(cache=True, nogil=True)
-def tree_preorder(order, toward, obj_first, field_target, n_objects):
-    """Depth-first preorder of a BFS owner tree (``order``/``toward`` from owners_bfs).
-
-    Returns (nodes, levels, fields): each node's depth and the pointer field by which it
-    points at its parent (-1 for the root). Children keep their BFS order.
-    """
+def tree_preorder(order, first_child):
+    """Depth-first preorder of a BFS owner tree (``order``/``first_child`` from owners_bfs):
+    (nodes, levels). Children keep their BFS order."""
     m = order.shape[0]
-    pos = np.full(n_objects, -1, dtype=np.int32)
-    for i in range(m):
-        pos[order[i]] = i
-    counts = np.zeros(m + 1, dtype=np.int64)  # children of BFS index p, as a CSR
-    for i in range(1, m):
-        counts[pos[toward[order[i]]] + 1] += 1
-    for p in range(m):
-        counts[p + 1] += counts[p]
-    cursor = counts[:-1].copy()
-    kids = np.empty(max(m - 1, 0), dtype=np.int32)
-    for i in range(1, m):
-        p = pos[toward[order[i]]]
-        kids[cursor[p]] = i
-        cursor[p] += 1
     nodes = np.empty(m, dtype=np.int32)
     levels = np.empty(m, dtype=np.int32)
-    fields = np.full(m, -1, dtype=np.int64)
     stack = np.empty(m, dtype=np.int32)
     stack_level = np.empty(m, dtype=np.int32)
     top, out = 1, 0
@@ -216,19 +205,28 @@ def tree_preorder(order, toward, obj_first, field_target, n_objects):
     while top > 0:
         top -= 1
         i, level = stack[top], stack_level[top]
-        o = order[i]
-        nodes[out], levels[out] = o, level
-        if i > 0:
-            down = toward[o]
-            for k in range(obj_first[o], obj_first[o + 1]):
-                if field_target[k] == down:
-                    fields[out] = k
-                    break
+        nodes[out], levels[out] = order[i], level
         out += 1
-        for c in range(counts[i + 1] - 1, counts[i] - 1, -1):  # reversed: first child on top
-            stack[top], stack_level[top] = kids[c], level + 1
+        for c in range(first_child[i + 1] - 1, first_child[i] - 1, -1):  # first child on top
+            stack[top], stack_level[top] = c, level + 1
             top += 1
-    return nodes, levels, fields
+    return nodes, levels
+
+
+@numba.njit(cache=True, nogil=True)
+def pointing_fields(objs, targets, obj_first, field_target):
+    """For each object, its first pointer field pointing into ``targets[i]`` (-1: none,
+    or no target)."""
+    fields = np.full(objs.shape[0], -1, dtype=np.int64)
+    for i in range(objs.shape[0]):
+        o = objs[i]
+        if targets[i] < 0:
+            continue
+        for k in range(obj_first[o], obj_first[o + 1]):
+            if field_target[k] == targets[i]:
+                fields[i] = k
+                break
+    return fields
 
 
 @numba.njit(cache=True, nogil=True)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..analysis.anchors import find_anchors
 from ..analysis.ownergraph import owner_graph
-from ..analysis.owners import owner_lines
+from ..analysis.owners import owner_pieces
 from ..heap.model import Heap
 from ..names.naming import Names
 from ..render import jsonout, text
@@ -33,8 +33,9 @@ def anchors_answer(entry: DumpEntry, address: int, obj: int) -> dict[str, Any]:
 
 def owners_answer(entry: DumpEntry, address: int, obj: int, depth: int) -> dict[str, Any]:
     heap, names = _heap(entry)
-    owners = list(jsonout.owner_entries(heap, names, owner_lines(heap, names, obj, depth)))
-    lines = list(text.owner_text(heap, names, owner_lines(heap, names, obj, depth)))
+    owners = jsonout.owner_entry_list(heap, names, owner_pieces(heap, names, obj, depth))
+    tree_text = "\n".join(text.owner_text(heap, names, owner_pieces(heap, names, obj, depth)))
+    lines = tree_text.split("\n")
     return {
         "address": jsonout.hexaddr(address),
         "object": jsonout.object_json(heap, names, obj),

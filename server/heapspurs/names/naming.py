@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..dumpfile.walk import gather_u64
@@ -29,6 +31,7 @@ class Names:
         self.second_index = np.full(heap.n_objects, -1, dtype=np.int32)
         self.second_value = np.zeros(heap.n_objects, dtype=np.uint64)
         self._words_read = False
+        self._tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         if oids:
             self.set_oids(oids)
 
@@ -51,6 +54,7 @@ class Names:
         self._read_first_words()
         keys = np.array(sorted(oids), dtype=np.uint64)
         self.oid_names = [oids[int(k)] for k in keys]
+        self._tables.clear()
         self.name_index = _lookup(keys, self.oid_value)
         self.second_index = np.where(self.tiny, _lookup(keys, self.second_value), -1)
 
@@ -68,12 +72,19 @@ class Names:
             i = int(self.second_index[obj])
         return self.oid_names[i] if i >= 0 else None
 
-    def names_of(self, objs: np.ndarray) -> list[str | None]:
-        """OID names of many objects at once (None where unnamed)."""
-        if not self.oid_names:
-            return [None] * len(objs)
-        table: list[str | None] = [*self.oid_names, None]  # index -1 -> None
-        return [table[i] for i in self.name_index[objs].tolist()]
+    def name_table(
+        self, unnamed: str, encode: Callable[[str], bytes]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every OID name encoded, after ``unnamed``, for compiled formatting: object ``o``'s
+        name is entry ``name_index[o] + 1`` (0: unnamed). Returns (the bytes, the start of
+        each entry plus the end); built once per encoding."""
+        key = (unnamed, encode)
+        if key not in self._tables:
+            encoded = [unnamed.encode(), *map(encode, self.oid_names)]
+            starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+            starts[1:] = np.cumsum([len(e) for e in encoded])
+            self._tables[key] = (np.frombuffer(b"".join(encoded), dtype=np.uint8), starts)
+        return self._tables[key]
 
     def symbol(self, address: int) -> str | None:
         return self.symbols.lookup(address) if self.symbols else None

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
-from ..analysis.owners import OwnerLine
-from ..heap.model import Heap
+from ..analysis.owners import OwnerRoot, OwnerTree
+from ..heap import graph
+from ..heap.model import MALLOC_HEADER_BYTES, Heap
 from ..names.naming import Names
+from . import linebuf
 
 
 def hexaddr(value: int) -> str:
@@ -48,22 +53,37 @@ def anchors_json(heap: Heap, names: Names, address: int, report: AnchorReport) -
 
 
 def owner_entries(
-    heap: Heap, names: Names, lines: Iterable[OwnerLine]
-) -> Iterator[dict[str, object]]:
-    """One JSON object per owner-tree line (objects and the roots that hold them)."""
-    for line in lines:
-        if line.root is not None:
-            entry = line.root.as_json()
-            entry.update(depth=line.level, points_to=hexaddr(int(heap.addr[line.points_to])))
-            yield {"root": entry}
-            continue
-        entry = {"address": hexaddr(line.address), "size": line.size, "name": line.name,
-                 "pointers": line.pointers, "value_offset": heap.value_offset(line.obj),
-                 "depth": line.level}  # fmt: skip
-        if line.field >= 0:
-            entry["points_to"] = hexaddr(int(heap.addr[line.points_to]))
-            entry["offset"] = int(heap.cols.field_off[line.field])
-        yield {"object": entry}
+    heap: Heap, names: Names, pieces: Iterable[OwnerTree | OwnerRoot]
+) -> Iterator[str]:
+    """The owner tree's entries (``{"object": ...}`` or ``{"root": ...}``), one per line,
+    each after ``, ``, in chunks of lines joined by newlines."""
+    for piece in pieces:
+        if isinstance(piece, OwnerRoot):
+            entry = piece.root.as_json()
+            entry.update(depth=piece.level, points_to=hexaddr(int(heap.addr[piece.points_to])))
+            yield ", " + json.dumps({"root": entry})
+        else:
+            yield from _object_entries(heap, names, piece)
+
+
+def owner_entry_list(heap: Heap, names: Names, pieces: Iterable[OwnerTree | OwnerRoot]) -> list:
+    """The entries as Python objects (an answer that is not streamed)."""
+    return json.loads("[" + "\n".join(owner_entries(heap, names, pieces))[2:] + "]")
+
+
+def _json_name(name: str) -> bytes:
+    return json.dumps(name).encode()
+
+
+def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
+    nodes, first = batch.nodes, heap.cols.obj_first
+    down = batch.toward[nodes]
+    fields = graph.pointing_fields(nodes, down, first, heap.field_target)
+    columns = (batch.levels, heap.addr[nodes], first[nodes + 1] - first[nodes],
+               heap.size[nodes], names.name_index[nodes] + 1,
+               np.where(heap.has_header[nodes], MALLOC_HEADER_BYTES, 0), heap.addr[down],
+               np.where(fields >= 0, heap.cols.field_off[fields].astype(np.int64), -1))  # fmt: skip
+    yield from linebuf.chunks(linebuf.owner_json, columns, *names.name_table("null", _json_name))
 
 
 def hexdump_json(heap: Heap, names: Names, address: int, obj: int) -> dict[str, object]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
-from ..analysis.owners import OwnerLine
+from ..analysis.owners import OwnerRoot, OwnerTree
 from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpFile
 from ..dumpfile.records import Record, iter_records
 from ..heap.model import Heap
 from ..names.naming import Names
+from . import linebuf
 
 GOROUTINE_STATUS = {
     0: "Idle",
@@ -22,7 +23,6 @@ GOROUTINE_STATUS = {
     8: "Copystack",
     9: "Preempted",
 }
-MAX_INDENT = 32  # deeper owner levels print their number instead of more spaces
 
 NameOf = Callable[[int], "str | None"]
 
@@ -197,17 +197,29 @@ def anchor_lines(heap: Heap, names: Names, address: int, report: AnchorReport) -
         )
 
 
-def owner_text(heap: Heap, names: Names, lines: Iterable[OwnerLine]) -> Iterator[str]:
-    indents = ["  " * level for level in range(MAX_INDENT + 1)]
-    for line in lines:
-        level = line.level
-        indent = indents[level] if level <= MAX_INDENT else f"{indents[-1]}[{level}] "
-        if line.root is not None:
-            yield indent + root_line(line.root.label)
+def owner_text(heap: Heap, names: Names, pieces: Iterable[OwnerTree | OwnerRoot]) -> Iterator[str]:
+    """The owner tree indented by level, in chunks of lines (joined by newlines)."""
+    for piece in pieces:
+        if isinstance(piece, OwnerRoot):
+            yield indent(piece.level) + root_line(piece.root.label)
         else:
-            name = line.name or "Object"
-            yield (f"{indent}{name} @ {line.address:#x} with {line.pointers} pointers in "
-                   f"{line.size} bytes")  # fmt: skip
+            yield from _object_lines(heap, names, piece)
+
+
+def indent(level: int) -> str:
+    deeper = level > linebuf.MAX_INDENT
+    return "  " * min(level, linebuf.MAX_INDENT) + (f"[{level}] " if deeper else "")
+
+
+def _text_name(name: str) -> bytes:
+    return (name or "Object").encode()
+
+
+def _object_lines(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
+    nodes, first = batch.nodes, heap.cols.obj_first
+    columns = (batch.levels, heap.addr[nodes], first[nodes + 1] - first[nodes],
+               heap.size[nodes], names.name_index[nodes] + 1)  # fmt: skip
+    yield from linebuf.chunks(linebuf.owner_text, columns, *names.name_table("Object", _text_name))
 
 
 def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:

@@ -1,0 +1,160 @@
+"""Compiled formatting of many lines at once: an owner tree of millions of objects becomes
+text or JSON in byte buffers, a chunk of lines per call, instead of a Python string per
+line. Names come as a small table of encoded strings indexed per line."""
+
+from collections.abc import Iterator
+
+import numba
+import numpy as np
+
+MAX_INDENT = 32  # deeper owner levels print their number instead of more spaces
+LINE_BYTES = 256  # bound on one line's bytes besides its name (indent, numbers, words)
+BUFFER_BYTES = 1 << 20  # formatted at a time
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _put(out, at, text):
+    for i in range(text.shape[0]):
+        out[at + i] = text[i]
+    return at + text.shape[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def _put_hex(out, at, value):
+    """``0x`` and lowercase hex digits without leading zeros (Python's ``f"{v:#x}"``)."""
+    out[at], out[at + 1] = 48, 120
+    at += 2
+    digits = 1
+    while digits < 16 and value >> np.uint64(4 * digits) != 0:
+        digits += 1
+    for i in range(digits - 1, -1, -1):
+        out[at] = _HEX[(value >> np.uint64(4 * i)) & np.uint64(15)]
+        at += 1
+    return at
+
+
+@numba.njit(cache=True, nogil=True)
+def _put_dec(out, at, value):
+    """A non-negative integer in decimal."""
+    digits = 1
+    v = value // 10
+    while v > 0:
+        digits += 1
+        v //= 10
+    for i in range(at + digits - 1, at - 1, -1):
+        out[i] = 48 + value % 10
+        value //= 10
+    return at + digits
+
+
+@numba.njit(cache=True, nogil=True)
+def _put_indent(out, at, level):
+    """Two spaces a level; past MAX_INDENT levels, ``[level] `` after the deepest indent."""
+    for _ in range(2 * min(level, MAX_INDENT)):
+        out[at] = 32
+        at += 1
+    if level > MAX_INDENT:
+        out[at] = 91
+        at = _put_dec(out, at + 1, level)
+        out[at], out[at + 1] = 93, 32
+        at += 2
+    return at
+
+
+@numba.njit(cache=True, nogil=True)
+def _put_name(out, at, names, name_start, name_id):
+    for j in range(name_start[name_id], name_start[name_id + 1]):
+        out[at] = names[j]
+        at += 1
+    return at
+
+
+@numba.njit(cache=True, nogil=True)
+def _fits(out, at, name_start, name_id):
+    return at + LINE_BYTES + name_start[name_id + 1] - name_start[name_id] <= out.shape[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def owner_text(levels, addresses, pointers, sizes, name_ids, names, name_start, out):
+    """``{indent}{name} @ {address:#x} with {pointers} pointers in {size} bytes`` per line,
+    newline-terminated, as many lines as fit in ``out``. Returns (lines, bytes written)."""
+    at = 0
+    for i in range(levels.shape[0]):
+        if not _fits(out, at, name_start, name_ids[i]):
+            return i, at
+        at = _put_indent(out, at, levels[i])
+        at = _put_name(out, at, names, name_start, name_ids[i])
+        at = _put(out, at, _AT)
+        at = _put_hex(out, at, addresses[i])
+        at = _put(out, at, _WITH)
+        at = _put_dec(out, at, pointers[i])
+        at = _put(out, at, _POINTERS_IN)
+        at = _put_dec(out, at, sizes[i])
+        at = _put(out, at, _BYTES)
+    return levels.shape[0], at
+
+
+@numba.njit(cache=True, nogil=True)
+def owner_json(levels, addresses, pointers, sizes, name_ids, value_offsets, points_to,
+               field_offsets, names, name_start, out):  # fmt: skip
+    """One ``, {"object": {...}}`` per line as ``json.dumps`` writes it, newline-terminated,
+    as many as fit in ``out``; ``points_to`` and ``offset`` unless the offset is negative
+    (the target). Returns (lines, bytes written)."""
+    at = 0
+    for i in range(levels.shape[0]):
+        if not _fits(out, at, name_start, name_ids[i]):
+            return i, at
+        at = _put(out, at, _J_ADDRESS)
+        at = _put_hex(out, at, addresses[i])
+        at = _put(out, at, _J_SIZE)
+        at = _put_dec(out, at, sizes[i])
+        at = _put(out, at, _J_NAME)
+        at = _put_name(out, at, names, name_start, name_ids[i])
+        at = _put(out, at, _J_POINTERS)
+        at = _put_dec(out, at, pointers[i])
+        at = _put(out, at, _J_VALUE_OFFSET)
+        at = _put_dec(out, at, value_offsets[i])
+        at = _put(out, at, _J_DEPTH)
+        at = _put_dec(out, at, levels[i])
+        if field_offsets[i] >= 0:
+            at = _put(out, at, _J_POINTS_TO)
+            at = _put_hex(out, at, points_to[i])
+            at = _put(out, at, _J_OFFSET)
+            at = _put_dec(out, at, field_offsets[i])
+        at = _put(out, at, _J_END)
+    return levels.shape[0], at
+
+
+def chunks(format_lines, columns: tuple, *tables) -> Iterator[str]:
+    """Run a formatting kernel over per-line ``columns`` (arrays gathered beforehand: the
+    kernel then reads memory in order), a buffer at a time; each chunk is whole lines
+    joined by newlines."""
+    out = np.empty(BUFFER_BYTES, dtype=np.uint8)
+    done, n_lines = 0, len(columns[0])
+    while done < n_lines:
+        lines, n = format_lines(*(c[done:] for c in columns), *tables, out)
+        if lines == 0:  # one line longer than the buffer
+            out = np.empty(2 * len(out), dtype=np.uint8)
+            continue
+        done += lines
+        yield str(out[: n - 1].data, "utf-8")  # without the last newline
+
+
+def _bytes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
+
+
+_AT = _bytes(" @ ")
+_WITH = _bytes(" with ")
+_POINTERS_IN = _bytes(" pointers in ")
+_BYTES = _bytes(" bytes\n")
+_J_ADDRESS = _bytes(', {"object": {"address": "')
+_J_SIZE = _bytes('", "size": ')
+_J_NAME = _bytes(', "name": ')
+_J_POINTERS = _bytes(', "pointers": ')
+_J_VALUE_OFFSET = _bytes(', "value_offset": ')
+_J_DEPTH = _bytes(', "depth": ')
+_J_POINTS_TO = _bytes(', "points_to": "')
+_J_OFFSET = _bytes('", "offset": ')
+_J_END = _bytes("}}\n")

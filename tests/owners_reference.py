@@ -1,0 +1,62 @@
+"""The owner tree formatted one Python line at a time: the reference the compiled chunked
+output (heapspurs.render.text.owner_text, jsonout.owner_entries) must equal byte for byte."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from heapspurs.analysis.owners import distinct_roots, owner_tree
+from heapspurs.heap.model import Heap
+from heapspurs.names.naming import Names
+
+MAX_INDENT = 32
+
+
+def object_text(level: int, name: str | None, address: int, pointers: int, size: int) -> str:
+    what = f"{name or 'Object'} @ {address:#x} with {pointers} pointers in {size} bytes"
+    return indent(level) + what
+
+
+def indent(level: int) -> str:
+    return "  " * level if level <= MAX_INDENT else f"{'  ' * MAX_INDENT}[{level}] "
+
+
+def owner_text_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[str]:
+    for kind, level, o, info in _walk(heap, names, obj, depth):
+        if kind == "root":
+            yield f"{indent(level)}<- {info.label}"
+        else:
+            yield object_text(level, names.object_name(o), int(heap.addr[o]),
+                              heap.n_pointers(o), int(heap.size[o]))  # fmt: skip
+
+
+def owner_json_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[str]:
+    """Each entry as ``, {json}`` (the CLI drops the first separator)."""
+    tree = owner_tree(heap, obj, depth)
+    for kind, level, o, info in _walk(heap, names, obj, depth, tree):
+        if kind == "root":
+            entry = info.as_json()
+            entry.update(depth=level, points_to=f"{int(heap.addr[o]):#x}")
+            yield ", " + json.dumps({"root": entry})
+            continue
+        down = int(tree.toward[o])
+        fields = [k for k in heap.fields_of(o) if int(heap.field_target[k]) == down]
+        field = fields[0] if down >= 0 else -1
+        obj_entry = {"address": f"{int(heap.addr[o]):#x}", "size": int(heap.size[o]),
+                     "name": names.object_name(o), "pointers": heap.n_pointers(o),
+                     "value_offset": heap.value_offset(o), "depth": level}  # fmt: skip
+        if field >= 0:
+            obj_entry["points_to"] = f"{int(heap.addr[down]):#x}"
+            obj_entry["offset"] = int(heap.cols.field_off[field])
+        yield ", " + json.dumps({"object": obj_entry})
+
+
+def _walk(heap, names, obj, depth, tree=None):
+    tree = tree or owner_tree(heap, obj, depth)
+    rooted = set(heap.roots.target.tolist())
+    for o, level in zip(tree.nodes.tolist(), tree.levels.tolist(), strict=True):
+        yield "object", level, o, None
+        if o in rooted and (level < depth or depth < 0):
+            for info in distinct_roots(heap, names, o):
+                yield "root", level + 1, o, info

@@ -1,0 +1,70 @@
+"""The owner tree's compiled, chunked output equals the line-by-line reference on every
+fixture dump, for many objects and depths, as text and as JSON."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from heapspurs.analysis.owners import owner_pieces
+from heapspurs.loaded import load_dump
+from heapspurs.render import jsonout, linebuf, text
+from owners_reference import object_text, owner_json_lines, owner_text_lines
+
+from conftest import VERSIONS, fixture, loaded
+
+DEPTHS = (1, 2, 3, -1)
+
+
+def sample_objects(heap, truth) -> list[int]:
+    """Every scenario's object, objects held by roots and a spread of others."""
+    objs = {heap.find(int(s["address"], 16)) for s in truth["scenarios"].values() if "address" in s}
+    objs |= set(heap.roots.target[:: max(len(heap.roots) // 5, 1)].tolist())
+    objs |= set(range(0, heap.n_objects, max(heap.n_objects // 12, 1)))
+    return sorted(o for o in objs if o >= 0)
+
+
+def assert_same_output(heap, names, obj: int, depth: int) -> None:
+    fast = "\n".join(text.owner_text(heap, names, owner_pieces(heap, names, obj, depth)))
+    assert fast == "\n".join(owner_text_lines(heap, names, obj, depth)), (obj, depth)
+    fast = "\n".join(jsonout.owner_entries(heap, names, owner_pieces(heap, names, obj, depth)))
+    assert fast == "\n".join(owner_json_lines(heap, names, obj, depth)), (obj, depth)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_owner_output_equals_the_reference(version: str) -> None:
+    ld = loaded(version)
+    for obj in sample_objects(ld.heap, fixture(version).truth):
+        for depth in DEPTHS:
+            assert_same_output(ld.heap, ld.names, obj, depth)
+
+
+def test_owner_output_without_names_equals_the_reference() -> None:
+    f = fixture("go1.27")
+    ld = load_dump(f.dump, cache=False)
+    for obj in sample_objects(ld.heap, f.truth)[::3]:
+        assert_same_output(ld.heap, ld.names, obj, -1)
+
+
+@pytest.mark.parametrize("buffer_bytes", [linebuf.BUFFER_BYTES, 300])
+def test_compiled_lines_cover_deep_levels_extreme_numbers_any_name_and_full_buffers(
+    buffer_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(linebuf, "BUFFER_BYTES", buffer_bytes)  # 300: a line per buffer, or less
+    names = ["Object", "main.Thing", "é名", "", "x" * 500]
+    levels = np.array([0, 1, 32, 33, 1_000_000, 2], dtype=np.int32)
+    addr = np.array([0, 1, 0xABC, 1 << 63, (1 << 64) - 1, 16], dtype=np.uint64)
+    pointers = np.array([0, 9, 10, 12345, 1 << 40, 1], dtype=np.int64)
+    size = np.array([0, 8, 100, 99999, (1 << 63) - 1, 4], dtype=np.int64)
+    name_index = np.array([-1, 0, 1, 2, 0, 3], dtype=np.int32)
+    encoded = [(n or "Object").encode() for n in names]  # as the text name table has them
+    table = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    starts = np.cumsum([0, *map(len, encoded)]).astype(np.int64)
+    columns = (levels, addr, pointers, size, name_index + 1)
+    chunks = linebuf.chunks(linebuf.owner_text, columns, table, starts)
+    facts = zip(levels.tolist(), addr.tolist(), pointers.tolist(), size.tolist(), strict=True)
+    expected = [
+        object_text(level, names[name_index[o] + 1] or None, address, count, nbytes)
+        for o, (level, address, count, nbytes) in enumerate(facts)
+    ]
+    assert "\n".join(chunks) == "\n".join(expected)
