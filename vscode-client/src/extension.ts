@@ -1,0 +1,41 @@
+// The heapspurs extension: starts heapspurs-lsp and wires the commands, result documents,
+// the owner-graph panel and the status bar to it. It parses no dump itself.
+
+import * as vscode from "vscode";
+import { registerCommands } from "./commands";
+import { ServerConnection } from "./connection";
+import { EditorTracker } from "./editors";
+import { GraphPanel } from "./graphPanel";
+import { AddressArgs, CLIENT_COMMANDS } from "./protocol";
+import { ResultDocuments } from "./resultDocuments";
+import { DumpStatus } from "./statusBar";
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const connection = new ServerConnection();
+  const results = new ResultDocuments();
+  const editors = new EditorTracker();
+  const status = new DumpStatus(connection);
+  const showAnchors = async (args: AddressArgs) => {
+    await vscode.commands.executeCommand(CLIENT_COMMANDS.anchors, args);
+  };
+  const graph = new GraphPanel(context.extensionUri, { graph: (args) => connection.graph(args), showAnchors });
+  context.subscriptions.push(
+    connection,
+    results,
+    editors,
+    status,
+    graph,
+    ...registerCommands({ connection, editors, results, graph, status }),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("heapspurs.server")) {
+        void vscode.commands.executeCommand(CLIENT_COMMANDS.restart);
+      }
+    }),
+  );
+  await connection.ready();
+  void status.refresh();
+}
+
+export function deactivate(): void {
+  // subscriptions stop the server
+}

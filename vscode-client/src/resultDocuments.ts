@@ -1,0 +1,54 @@
+// Anchors, owners and hexdump answers as read-only documents of their own scheme, titled
+// with the address. Their language id is served by the language server like any text, so
+// the addresses in them get the same hovers.
+
+import * as vscode from "vscode";
+import { resultText } from "./commandArgs";
+import { CommandAnswer, ResultKind } from "./protocol";
+
+export const RESULT_SCHEME = "heapspurs";
+export const RESULT_LANGUAGE = "heapspurs-result";
+
+const TITLES: Record<ResultKind, string> = { anchors: "Anchors", owners: "Owners", hexdump: "Hexdump" };
+
+export class ResultDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly texts = new Map<string, string>();
+  private readonly changes = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changes.event;
+  private readonly registration = vscode.workspace.registerTextDocumentContentProvider(RESULT_SCHEME, this);
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.texts.get(uri.toString()) ?? "This result is gone (the window was reloaded): run the command again.\n";
+  }
+
+  /** Opens (or refreshes) the document of one answer and shows it. */
+  async show(kind: ResultKind, address: string, answer: CommandAnswer): Promise<vscode.TextEditor> {
+    const uri = resultUri(kind, address, answer);
+    this.texts.set(uri.toString(), resultText(answer.markdown));
+    this.changes.fire(uri);
+    let document = await vscode.workspace.openTextDocument(uri);
+    if (document.languageId !== RESULT_LANGUAGE) {
+      document = await vscode.languages.setTextDocumentLanguage(document, RESULT_LANGUAGE);
+    }
+    return vscode.window.showTextDocument(document, { preview: false });
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.changes.dispose();
+  }
+}
+
+/** `heapspurs:/Owners of 0x… (depth 3)?dump=…`: the path is the tab's title. */
+function resultUri(kind: ResultKind, address: string, answer: CommandAnswer): vscode.Uri {
+  const depth = kind === "owners" && typeof answer.depth === "number" ? ` (${depthText(answer.depth)})` : "";
+  return vscode.Uri.from({
+    scheme: RESULT_SCHEME,
+    path: `/${TITLES[kind]} of ${address}${depth}`,
+    query: new URLSearchParams({ dump: answer.dump }).toString(),
+  });
+}
+
+function depthText(depth: number): string {
+  return depth < 0 ? "all levels" : `${depth} level${depth === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,103 @@
+// Driving the VS Code workbench in headless Chromium with playwright-core.
+
+import { Browser, FrameLocator, Locator, Page, chromium } from "playwright-core";
+
+export async function openWorkbench(url: string): Promise<{ browser: Browser; page: Page }> {
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+  await page.goto(url);
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+  return { browser, page };
+}
+
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.getByRole("treeitem", { name }).first().click({ timeout: 30_000 });
+  await activeEditor(page).locator(".view-lines").waitFor();
+}
+
+export function activeEditor(page: Page): Locator {
+  return page.locator(".editor-group-container.active .editor-instance .monaco-editor").first();
+}
+
+/** The text of the active editor (VS Code draws spaces as no-break spaces). */
+export async function editorText(page: Page): Promise<string> {
+  const text = await activeEditor(page).locator(".view-lines").innerText();
+  return text.replace(/\u00a0/g, " ");
+}
+
+/** The centre of `text` where the active editor draws it. */
+export async function textPoint(page: Page, text: string): Promise<{ x: number; y: number }> {
+  const lines = activeEditor(page).locator(".view-lines");
+  const point = await lines.evaluate((root, wanted) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent?.indexOf(wanted) ?? -1;
+      if (at >= 0) {
+        const range = document.createRange();
+        range.setStart(node, at);
+        range.setEnd(node, at + wanted.length);
+        const box = range.getBoundingClientRect();
+        return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+      }
+    }
+    return undefined;
+  }, text);
+  if (!point) {
+    throw new Error(`${text} is not shown in the active editor`);
+  }
+  return point;
+}
+
+/**
+ * Hovers `text` until VS Code shows a hover containing `expected`. The first hovers can
+ * come before the extension has started or the dump has loaded; between tries the stale
+ * hover is dismissed, or VS Code would show it again without asking the server.
+ */
+export async function hoverUntil(page: Page, text: string, expected: string | RegExp, timeoutMs = 90_000): Promise<Locator> {
+  const deadline = Date.now() + timeoutMs;
+  const hover = page.locator(".monaco-hover:not(.hidden)").filter({ hasText: expected });
+  for (;;) {
+    const { x, y } = await textPoint(page, text);
+    await page.mouse.move(x, y);
+    try {
+      await hover.first().waitFor({ state: "visible", timeout: 4000 });
+      return hover.first();
+    } catch (err) {
+      if (Date.now() > deadline) {
+        throw err;
+      }
+    }
+    await page.mouse.move(5, 5);
+    await page.keyboard.press("Escape");
+    await page.locator(".monaco-hover:not(.hidden)").waitFor({ state: "hidden", timeout: 5000 }).catch(() => undefined);
+    await page.waitForTimeout(1000);
+  }
+}
+
+export async function contextMenu(page: Page, text: string, item: string): Promise<void> {
+  const { x, y } = await textPoint(page, text);
+  await page.mouse.click(x, y, { button: "right" });
+  // VS Code's menu ignores a click that comes right after it opened: point, then Enter
+  await page.getByRole("menuitem", { name: item, exact: true }).hover();
+  await page.keyboard.press("Enter");
+}
+
+export function webview(page: Page): FrameLocator {
+  return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+}
+
+export async function clickTab(page: Page, name: string | RegExp): Promise<void> {
+  await page.getByRole("tab", { name }).first().click();
+}
