@@ -94,6 +94,16 @@ async def request(c: LanguageClient, method: str, params: Any) -> Any:
     return plain(await c.protocol.send_request_async(method, params))
 
 
+async def request_without_params(c: LanguageClient, method: str) -> Any:
+    """A request with no ``params`` member at all, as VS Code sends one (pygls's client
+    always writes ``"params": null``, so the message is written by hand)."""
+    msg_id = f"no-params-{method}"
+    answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    c.protocol._request_futures[msg_id] = answer
+    c.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method})
+    return plain(await asyncio.wait_for(answer, 30))
+
+
 async def command(c: LanguageClient, name: str, args: dict[str, Any]) -> dict[str, Any]:
     params = T.ExecuteCommandParams(command=name, arguments=[args])
     return plain(await c.workspace_execute_command_async(params))
@@ -394,6 +404,7 @@ async def test_graph_and_dumps_requests(client: LanguageClient, tmp_path: Path):
     via_command = await command(client, "heapspurs.graph", {"address": leak["address"]})
     assert via_command["nodes"] == graph["nodes"]
     dumps = await request(client, "heapspurs/dumps", None)
+    assert await request_without_params(client, "heapspurs/dumps") == dumps
     assert dumps == {
         "dumps": [
             {

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from lsprotocol import types as T
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol
 from pygls.lsp.server import LanguageServer
 
 from .. import __version__
@@ -46,10 +47,24 @@ R = TypeVar("R")
 WATCH_ID = "heapspurs-watch"
 
 
+class ParamsOptionalProtocol(LanguageServerProtocol):
+    """JSON-RPC lets a request leave out ``params`` (VS Code does for ``heapspurs/dumps``);
+    pygls's message classes require the field and would never answer, so it is read as
+    null."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if "method" in data and "params" not in data:
+            data = {**data, "params": None}
+        return super().structure_message(data)
+
+
 class HeapspursServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(
-            SERVER_NAME, __version__, text_document_sync_kind=T.TextDocumentSyncKind.Full
+            SERVER_NAME,
+            __version__,
+            text_document_sync_kind=T.TextDocumentSyncKind.Full,
+            protocol_cls=ParamsOptionalProtocol,
         )
         self.store = Store()
         self.init_options: Any = None
