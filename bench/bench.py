@@ -26,6 +26,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -340,10 +341,10 @@ def run_cli_anchors(cli, dump, address, extra, timeout):
     return {"wall_s": wall, "rss_mb": rss, "anchors": len(anchors), "chain": chain}
 
 
-def best_of(runs):
-    """Fastest run's wall; highest peak RSS over all runs (the conservative figure)."""
+def median_of(runs):
+    """Median wall; highest peak RSS over all runs (the conservative figure)."""
     return {
-        "wall_s": min(r["wall_s"] for r in runs),
+        "wall_s": statistics.median(r["wall_s"] for r in runs),
         "wall_all": [round(r["wall_s"], 3) for r in runs],
         "rss_mb": max(r["rss_mb"] for r in runs),
         "anchors": runs[0]["anchors"],
@@ -377,15 +378,6 @@ def bench_case(shape, n, args, python, cli, no_cache_flag, log):
         log(f"[{res['case']}] {name} FAILED")
         return None
 
-    # 1. numpy floor, best of --repeat fresh children.
-    log(f"[{res['case']}] numpy floor x{repeat}")
-    floors = step(
-        "floor", lambda: [run_worker(python, ["floor", dump], timeout) for _ in range(repeat)]
-    )
-    if floors:
-        res["floor_s"] = min(f["seconds"] for f in floors)
-        res["floor_rss_mb"] = max(f["_rss_mb"] for f in floors)
-
     # Interpreter + imports of the CLI alone (explains the fixed part of the CLI time).
     def startup():
         walls = []
@@ -394,22 +386,32 @@ def bench_case(shape, n, args, python, cli, no_cache_flag, log):
             if rc != 0:
                 raise StepFailed(f"heapspurs --version exited {rc}:\n{_tail(stderr)}")
             walls.append(wall)
-        return min(walls)
+        return statistics.median(walls)
 
     res["startup_s"] = step("startup", startup)
 
-    # 2. cold CLI: warm-up (numba compile cache), then best of --repeat.
+    # 1 + 2. numpy floor and cold CLI, taken in turns (floor, CLI, floor, CLI...) so both
+    # meet the same machine load and page cache; medians of --repeat each, after one
+    # warm-up CLI call (numba's on-disk compile cache, the dump in the page cache).
     cold_extra = ["--no-cache"] if no_cache_flag else []
     addr = info["farthest"]
-    log(f"[{res['case']}] cold CLI warm-up + x{repeat}")
-    cold = step(
-        "cold CLI",
-        lambda: best_of(
-            [run_cli_anchors(cli, dump, addr, cold_extra, timeout) for _ in range(repeat + 1)][1:]
-        ),
-    )
-    if cold:
-        res["cold"] = cold
+    log(f"[{res['case']}] numpy floor and cold CLI in turns, warm-up + x{repeat}")
+
+    def floor_and_cold():
+        run_cli_anchors(cli, dump, addr, cold_extra, timeout)
+        floors, colds = [], []
+        for _ in range(repeat):
+            floors.append(run_worker(python, ["floor", dump], timeout))
+            colds.append(run_cli_anchors(cli, dump, addr, cold_extra, timeout))
+        return floors, colds
+
+    pairs = step("floor and cold CLI", floor_and_cold)
+    if pairs:
+        floors, colds = pairs
+        res["floor_s"] = statistics.median(f["seconds"] for f in floors)
+        res["floor_all"] = [round(f["seconds"], 3) for f in floors]
+        res["floor_rss_mb"] = max(f["_rss_mb"] for f in floors)
+        res["cold"] = median_of(colds)
 
     # 3. reopen with the saved index: one call creates it, then best of --repeat.
     log(f"[{res['case']}] reopen CLI (index create + x{repeat})")
@@ -418,7 +420,7 @@ def bench_case(shape, n, args, python, cli, no_cache_flag, log):
     def reopen():
         create = run_cli_anchors(cli, dump, addr, [], timeout)
         runs = [run_cli_anchors(cli, dump, addr, [], timeout) for _ in range(repeat)]
-        out = best_of(runs)
+        out = median_of(runs)
         out["create_s"], out["create_rss_mb"] = create["wall_s"], create["rss_mb"]
         return out
 
@@ -705,7 +707,8 @@ def render_markdown(results, machine, args, no_cache_flag, cache_api):
         f"at the end: {machine['load_average']} (other work on the machine skews timings)",
         f"- python {machine['python']}, numpy {machine['numpy']}, numba {machine['numba']}",
         f"- heapspurs {machine['heapspurs']}",
-        f"- repeat {args.repeat} (best wall of the repeats; highest peak RSS)"
+        f"- repeat {args.repeat}: CLI walls and the floor are medians of the repeats (floor "
+        "and cold CLI taken in turns), peak RSS the highest; in process, first and best"
         + (" — quick mode" if args.quick else ""),
         f"- owners(-1) text is stopped after {args.owners_budget:g} s "
         "(then reported as > that, with the lines/s reached)",
@@ -736,7 +739,8 @@ def render_markdown(results, machine, args, no_cache_flag, cache_api):
     lines += [
         "Cold = no saved index (`--no-cache`), numba's compile cache warm, dump in the "
         "page cache. Wall times are from process spawn to exit; the floor is measured "
-        "inside its process (no interpreter start-up). ✓/✗ = goal met/missed.",
+        "inside its process (no interpreter start-up), in turns with the cold CLI calls. "
+        "✓/✗ = goal met/missed.",
         "",
     ]
     return "\n".join(lines)
@@ -787,7 +791,9 @@ def main(argv=None):
     )
     ap.add_argument("--shape", action="append", choices=SHAPES, help="repeatable, pairs with --n")
     ap.add_argument("--n", action="append", type=_count, help="repeatable, pairs with --shape")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement (best of)")
+    ap.add_argument(
+        "--repeat", type=int, default=5, help="runs per measurement (median; in process, best)"
+    )
     ap.add_argument(
         "--out", default=str(DEFAULT_OUT), help="Markdown results (default bench/results.md)"
     )
