@@ -7,9 +7,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
 
 
 class ProgramError(Exception):
@@ -40,6 +37,11 @@ class Symbols:
 
 
 def read_symbols(path: str | os.PathLike[str]) -> Symbols:
+    # pyelftools is imported here: most calls get no --program, and it costs 60 ms
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:

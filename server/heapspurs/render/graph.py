@@ -5,12 +5,15 @@ name on the edge, stack roots listing the goroutine's stack."""
 
 from __future__ import annotations
 
-import graphviz
+from typing import TYPE_CHECKING
 
 from ..analysis.ownergraph import OwnerGraph
 from ..dumpfile import layout as L
 from ..heap.model import Heap
 from ..names.naming import Names
+
+if TYPE_CHECKING:
+    import graphviz  # imported when a graph is drawn: only that needs it
 
 ROOT_SHAPES = {
     "global": "box3d",
@@ -38,6 +41,8 @@ def node_id(address: int) -> str:
 
 
 def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
+    import graphviz
+
     dot = graphviz.Digraph(
         "owners",
         graph_attr={"rankdir": "BT", "fontname": "Helvetica"},
@@ -84,6 +89,8 @@ def _stack_label(heap: Heap, goid: int) -> str:
 
 
 def render_svg(dot: graphviz.Digraph) -> str:
+    import graphviz
+
     try:
         return dot.pipe(format="svg").decode("utf-8")
     except graphviz.ExecutableNotFound:

@@ -1,0 +1,152 @@
+"""The answers of the ``heapspurs`` command (see :mod:`heapspurs.cli`): load the dump, find
+the object, and produce the output's lines."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Iterator
+
+from .analysis.anchors import find_anchors
+from .analysis.describe import place_of
+from .analysis.ownergraph import owner_graph
+from .analysis.owners import owner_pieces
+from .cli import UsageError
+from .dumpfile.columns import DumpFile
+from .dumpfile.errors import DumpFormatError
+from .heap import roots as R
+from .heap.model import Heap
+from .loaded import LoadedDump, load_dump
+from .names.elf import ProgramError, read_symbols
+from .names.oid import OidFileError
+from .render import jsonout, text
+from .render.graph import GraphvizMissing, render_svg, to_dot
+
+# reported in one line on stderr (exit status 1), not as a traceback
+USER_ERRORS = (DumpFormatError, OidFileError, ProgramError, GraphvizMissing, UsageError)
+
+
+def run(args: argparse.Namespace) -> Iterator[str]:
+    if args.print and not args.oid:
+        yield from print_without_index(args)
+        return
+    loaded = load_dump(args.dump, oid_path=args.oid, program=args.program, cache=not args.no_cache)
+    heap, names = loaded.heap, loaded.names
+    if args.print:
+        yield from text.print_records(
+            heap.dump, names.value_name, names.symbol, lambda a: names.object_name(heap.find(a))
+        )
+    elif args.find:
+        yield from find(loaded, args)
+    else:
+        obj = locate(loaded, args.address)
+        if args.anchors:
+            report = find_anchors(heap, names, obj)
+            if args.json:
+                yield json.dumps(jsonout.anchors_json(heap, names, args.address, report), indent=2)
+            else:
+                yield from text.anchor_lines(heap, names, args.address, report)
+        elif args.owners is not None:
+            pieces = owner_pieces(heap, names, obj, args.owners)
+            if args.json:
+                yield from owners_json(heap, loaded, args.address, obj, args.owners, pieces)
+            else:
+                yield from text.owner_text(heap, names, pieces)
+        elif args.hexdump:
+            if args.json:
+                yield json.dumps(jsonout.hexdump_json(heap, names, args.address, obj), indent=2)
+            else:
+                offsets = (int(heap.cols.field_off[k]) for k in heap.fields_of(obj))
+                yield from text.hexdump_lines(heap.contents(obj), offsets)
+        else:
+            yield from write_graph(loaded, obj, args)
+
+
+def print_without_index(args: argparse.Namespace) -> Iterator[str]:
+    """``--print`` streams records without building the heap index (a 1 GB dump stays cheap);
+    ``--program`` still names data/bss slots and values pointing at globals."""
+    dump = DumpFile(args.dump)
+    symbols = read_symbols(args.program) if args.program else None
+    lookup = symbols.lookup if symbols else (lambda a: None)
+    yield from text.print_records(dump, lookup, lookup, lambda a: None)
+
+
+def locate(loaded: LoadedDump, address: int) -> int:
+    obj = loaded.heap.find(address)
+    if obj < 0:
+        raise UsageError(describe_non_object(loaded.heap, loaded, address))
+    return obj
+
+
+def describe_non_object(heap: Heap, loaded: LoadedDump, address: int) -> str:
+    """Why ``address`` names no object: a global, a stack slot, or nothing in this dump."""
+    place = place_of(heap, loaded.names, address)
+    if place.kind in ("data", "bss"):
+        sym = f" ({place.symbol})" if place.symbol else ""
+        return (
+            f"{address:#x} is not a heap object: it is in the {place.kind} segment{sym}; "
+            "globals are roots, not objects"
+        )
+    if place.kind == "stack":
+        where = f"goroutine {place.goroutine}'s stack, frame {place.frame} {place.function}"
+        return f"{address:#x} is not a heap object: it is on {where} (+{place.offset:#x})"
+    p = heap.params
+    where = (
+        "inside the heap arena but in no object record (free or unused memory)"
+        if place.kind == "free"
+        else f"outside the heap arena {p.heap_start:#x}-{p.heap_end:#x}"
+    )
+    return f"{address:#x} is not in any object of this dump: {where}"
+
+
+def find(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
+    heap, names = loaded.heap, loaded.names
+    objs = [int(o) for o in names.find(args.find_re)]
+    globals_hit = []
+    if names.symbols:
+        for r in range(len(heap.roots)):
+            if heap.roots.kind[r] in (R.DATA, R.BSS):
+                sym = names.symbol(int(heap.roots.slot[r]))
+                if sym and args.find_re.search(sym):
+                    globals_hit.append((sym, int(heap.roots.target[r])))
+    if args.json:
+        found = [dict(jsonout.object_json(heap, names, o)) for o in objs]
+        held = [
+            {"global": s, "object": jsonout.object_json(heap, names, o)} for s, o in globals_hit
+        ]
+        yield json.dumps({"pattern": args.find, "objects": found, "globals": held}, indent=2)
+        return
+    for o in objs:
+        yield text.object_line(heap, names, o)
+        yield from text.object_pointer_lines(heap, names, o)
+    for sym, o in globals_hit:
+        yield f"{sym} -> {text.object_line(heap, names, o)}"
+    if not objs and not globals_hit:
+        yield f"no object or global matches {args.find!r}"
+
+
+def owners_json(
+    heap: Heap, loaded: LoadedDump, address: int, obj: int, depth: int, pieces: Iterable
+) -> Iterator[str]:
+    """Streams: one owner per line inside the JSON array, so huge trees never sit in memory."""
+    head = {
+        "address": jsonout.hexaddr(address),
+        "object": jsonout.object_json(heap, loaded.names, obj),
+        "offset": address - int(heap.addr[obj]),
+        "depth": depth,
+    }
+    yield json.dumps(head)[:-1] + ', "owners": ['
+    first = True
+    for chunk in jsonout.owner_entries(heap, loaded.names, pieces):
+        yield "  " + chunk[2:] if first else chunk  # each entry after ", " but the first
+        first = False
+    yield "]}"
+
+
+def write_graph(loaded: LoadedDump, obj: int, args: argparse.Namespace) -> Iterator[str]:
+    g = owner_graph(loaded.heap, loaded.names, obj, args.max_nodes, args.prune)
+    yield f"Rendering graph ({len(g.nodes)} nodes{', truncated' if g.truncated else ''})..."
+    svg = render_svg(to_dot(loaded.heap, loaded.names, g))
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.write(svg)
+    yield f"Wrote {args.output}"
