@@ -1,11 +1,15 @@
-"""The owner tree's compiled, chunked output equals the line-by-line reference on every
-fixture dump, for many objects and depths, as text and as JSON."""
+"""Outputs formatted in bulk by compiled kernels equal their line-by-line references on
+every fixture dump: the owner tree (many objects and depths, text and JSON) and the anchors
+JSON."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
+from heapspurs.analysis.anchors import find_anchors
 from heapspurs.analysis.owners import owner_pieces
 from heapspurs.loaded import load_dump
 from heapspurs.render import jsonout, linebuf, text
@@ -37,6 +41,17 @@ def test_owner_output_equals_the_reference(version: str) -> None:
     for obj in sample_objects(ld.heap, fixture(version).truth):
         for depth in DEPTHS:
             assert_same_output(ld.heap, ld.names, obj, depth)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_anchors_json_text_equals_the_dumped_dict(version: str) -> None:
+    ld = loaded(version)
+    heap, names = ld.heap, ld.names
+    for obj in sample_objects(heap, fixture(version).truth):
+        address = int(heap.addr[obj]) + 1
+        report = find_anchors(heap, names, obj)
+        expected = json.dumps(jsonout.anchors_json(heap, names, address, report), indent=2)
+        assert jsonout.anchors_json_text(heap, names, address, report) == expected
 
 
 def test_owner_output_without_names_equals_the_reference() -> None:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> Iterator[str]:
         if args.anchors:
             report = find_anchors(heap, names, obj)
             if args.json:
-                yield json.dumps(jsonout.anchors_json(heap, names, args.address, report), indent=2)
+                yield jsonout.anchors_json_text(heap, names, args.address, report)
             else:
                 yield from text.anchor_lines(heap, names, args.address, report)
         elif args.owners is not None:

@@ -126,6 +126,27 @@ def owner_json(levels, addresses, pointers, sizes, name_ids, value_offsets, poin
     return levels.shape[0], at
 
 
+@numba.njit(cache=True, nogil=True)
+def quoted_hex(values, separator, out):
+    """``"0x…"`` per value, ``separator`` between them; returns the bytes written (``out``
+    holds ``len(values) * (20 + len(separator))``)."""
+    at = 0
+    for i in range(values.shape[0]):
+        if i > 0:
+            at = _put(out, at, separator)
+        out[at] = 34
+        at = _put_hex(out, at + 1, values[i])
+        out[at] = 34
+        at += 1
+    return at
+
+
+def quoted_hex_text(values: np.ndarray, separator: str) -> str:
+    sep = _bytes(separator)
+    out = np.empty(len(values) * (20 + len(sep)), dtype=np.uint8)
+    return str(out[: quoted_hex(values, sep, out)].data, "utf-8")
+
+
 def chunks(format_lines, columns: tuple, *tables) -> Iterator[str]:
     """Run a formatting kernel over per-line ``columns`` (arrays gathered beforehand: the
     kernel then reads memory in order), a buffer at a time; each chunk is whole lines
