@@ -90,28 +90,20 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift):
 
 
 @numba.njit(cache=True, nogil=True)
-def field_sources(obj_first, n_fields):
-    """Owner object of every pointer field."""
-    src = np.empty(n_fields, dtype=np.int32)
-    for i in range(obj_first.shape[0] - 1):
-        for k in range(obj_first[i], obj_first[i + 1]):
-            src[k] = i
-    return src
-
-
-@numba.njit(cache=True, nogil=True)
-def referenced_from(field_src, field_target, sources):
-    """Objects pointed at by some pointer field of an object in ``sources`` (bool mask)."""
-    out = np.zeros(sources.shape[0], dtype=np.bool_)
-    for k in range(field_target.shape[0]):
-        t = field_target[k]
-        if t >= 0 and sources[field_src[k]]:
-            out[t] = True
+def owned_by(objs, in_first, in_src, owners):
+    """For each of ``objs``, whether some object in ``owners`` (bool mask) points at it."""
+    out = np.zeros(objs.shape[0], dtype=np.bool_)
+    for i in range(objs.shape[0]):
+        o = objs[i]
+        for j in range(in_first[o], in_first[o + 1]):
+            if owners[in_src[j]]:
+                out[i] = True
+                break
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def reverse_csr(targets, field_src, n_objects):
+def reverse_csr(obj_first, targets, n_objects):
     """Owners: objects pointing at ``t`` are ``in_src[in_first[t]:in_first[t+1]]`` (once per
     pointer field, so an object pointing twice is listed twice)."""
     counts = np.zeros(n_objects + 1, dtype=np.int64)
@@ -122,11 +114,12 @@ def reverse_csr(targets, field_src, n_objects):
         counts[i + 1] += counts[i]
     cursor = counts[:-1].copy()
     in_src = np.empty(counts[n_objects], dtype=np.int32)
-    for k in range(targets.shape[0]):
-        t = targets[k]
-        if t >= 0:
-            in_src[cursor[t]] = field_src[k]
-            cursor[t] += 1
+    for i in range(n_objects):
+        for k in range(obj_first[i], obj_first[i + 1]):
+            t = targets[k]
+            if t >= 0:
+                in_src[cursor[t]] = i
+                cursor[t] += 1
     return counts, in_src
 
 

@@ -80,8 +80,8 @@ class Heap:
 
     # Arrays derived from the columns; a saved index stores them (see heap.index).
     DERIVED = (
-        "order", "sorted_addr", "sorted_end", "field_target", "field_src", "in_first",
-        "in_src", "has_header", "phantom", "roots_by_target", "root_targets_sorted",
+        "order", "sorted_addr", "sorted_end", "field_target", "in_first", "in_src",
+        "has_header", "phantom", "roots_by_target", "root_targets_sorted",
         "root_kind", "root_rec", "root_slot", "root_target", "page_table", "page_shift",
     )  # fmt: skip
 
@@ -107,19 +107,18 @@ class Heap:
         table, shift = graph.page_table(self.sorted_addr, self.sorted_end, self.n_objects)
         self.page_table, self.page_shift = table, np.array([shift])
         self.field_target = self.resolve(cols.field_val)
-        self.field_src = graph.field_sources(cols.obj_first, len(cols.field_off))
-        with ThreadPoolExecutor(1) as pool:  # the owners CSR builds beside the rest (nogil)
+        with ThreadPoolExecutor(1) as pool:  # the owners CSR builds beside roots (nogil)
             owners = pool.submit(
-                graph.reverse_csr, self.field_target, self.field_src, self.n_objects
+                graph.reverse_csr, cols.obj_first, self.field_target, self.n_objects
             )
             roots = collect_roots(cols, self.resolve, self.field_target)
             self.root_kind, self.root_rec = roots.kind, roots.rec
             self.root_slot, self.root_target = roots.slot, roots.target
             self.has_header = self._malloc_headers()
-            self.phantom = self._phantoms()
             self.roots_by_target = np.argsort(roots.target, kind="stable")
             self.root_targets_sorted = roots.target[self.roots_by_target]
             self.in_first, self.in_src = owners.result()
+        self.phantom = self._phantoms()
 
     def derived(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in self.DERIVED}
@@ -190,7 +189,9 @@ class Heap:
         in_tail = (self.size <= self.params.small_object_max) & (
             in_page + self.size > PAGE_SIZE - self.params.span_tail
         )
-        referenced = graph.referenced_from(self.field_src, self.field_target, ~in_tail)
+        candidates = np.flatnonzero(in_tail)  # few: the owners CSR answers for each
+        referenced = np.zeros(self.n_objects, dtype=np.bool_)
+        referenced[candidates] = graph.owned_by(candidates, self.in_first, self.in_src, ~in_tail)
         referenced[self.root_target] = True
         return in_tail & ~referenced
 
