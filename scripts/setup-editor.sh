@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Install what the VS Code end-to-end test needs, cached under .cache/editor: Debian's
-# Chromium (driven headless) and libkrb5-dev (a native module of code-server builds from
-# source), Node 24 from the npm registry (code-server needs it), and code-server itself.
-# Safe to rerun: each step is skipped when already done.
+# Install what the VS Code extension needs to build and be tested: its npm packages
+# (vscode-client/node_modules), and for the end-to-end test, cached under .cache/editor,
+# Debian's Chromium (driven headless) and libkrb5-dev (a native module of code-server
+# builds from source), Node 24 from the npm registry (code-server needs it) and
+# code-server itself. Safe to rerun: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EDITOR_DIR=.cache/editor
@@ -31,6 +32,12 @@ if [ ! -f "$stamp" ]; then
   (cd "$EDITOR_DIR/code-server" &&
     PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" \
       npm install --no-save --silent "code-server@$CODE_SERVER_VERSION" >/dev/null)
+  touch "$stamp"
+fi
+stamp=vscode-client/node_modules/.heapspurs-installed
+if [ ! -f "$stamp" ] || [ vscode-client/package-lock.json -nt "$stamp" ]; then
+  echo "== npm packages of vscode-client"
+  (cd vscode-client && npm ci --silent >/dev/null)
   touch "$stamp"
 fi
 echo "code-server: $EDITOR_DIR/code-server/node_modules/.bin/code-server (run with $NODE24_DIR/bin first on PATH)"

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Every check and test: lint, format, types, the pytest suite (real Go dumps, real
-# Graphviz, a fresh Go 1.27 build) and the benchmark at a small size (not timed).
+# Every check and test: lint, format, types, the VS Code extension (types, lint, unit
+# tests, the .vsix, the end-to-end test in a real VS Code), the benchmark at a small size
+# (not timed) and the pytest suite (real Go dumps, real Graphviz, a fresh Go 1.27 build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-editor.sh
 dot -V
 echo "== ruff"
 .venv/bin/ruff check server tests bench
 .venv/bin/ruff format --check server tests bench
 echo "== mypy"
 .venv/bin/mypy
+echo "== vscode-client: tsc, eslint, unit tests, .vsix, end-to-end in code-server"
+(
+  cd vscode-client
+  npx tsc --noEmit -p .
+  npx eslint .
+  npm run -s test:unit
+  npm run -s package >/dev/null
+  HEAPSPURS_E2E_REQUIRED=1 npm run -s test:e2e
+)
 echo "== benchmark (small size, keeps the script working; times not asserted)"
 .venv/bin/python bench/bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-bench-quick.md"
 echo "== pytest"

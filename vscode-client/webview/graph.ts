@@ -32,7 +32,6 @@ async function onMessage(message: ToWebview): Promise<void> {
   switch (message.type) {
     case "loading":
       setNotes([`Loading the owner graph of ${message.address}…`]);
-      title.textContent = `Owner graph · ${message.address}`;
       return;
     case "error":
       setNotes([`No graph for ${message.address}: ${message.message}`], "error");
@@ -56,11 +55,13 @@ async function showGraph(answer: GraphAnswer): Promise<void> {
   }
   focus = answer.address;
   title.textContent = `Owner graph · ${answer.address} · ${answer.nodes} objects`;
-  anchorsButton.textContent = `Anchors of ${answer.address}`;
+  anchorsButton.title = `Anchors of ${answer.address}`;
+  anchorsButton.setAttribute("aria-label", anchorsButton.title);
   anchorsButton.disabled = false;
   saveButton.disabled = false;
   canvas.replaceChildren(svg);
   setNotes(lines);
+  moved = false;
   fit();
 }
 
@@ -145,7 +146,12 @@ function fit(): void {
   apply();
 }
 
+/** Set once the user pans or zooms: until then the graph keeps fitting the panel. */
+let moved = false;
+new ResizeObserver(() => moved || fit()).observe(viewport);
+
 function zoomAt(factor: number, x: number, y: number): void {
+  moved = true;
   const scale = Math.min(8, Math.max(0.05, view.scale * factor));
   view.x = x - ((x - view.x) * scale) / view.scale;
   view.y = y - ((y - view.y) * scale) / view.scale;
@@ -158,7 +164,10 @@ function zoomCentre(factor: number): void {
   zoomAt(factor, room.width / 2, room.height / 2);
 }
 
-element("fit").addEventListener("click", fit);
+element("fit").addEventListener("click", () => {
+  moved = false;
+  fit();
+});
 element("zoom-in").addEventListener("click", () => zoomCentre(1.25));
 element("zoom-out").addEventListener("click", () => zoomCentre(0.8));
 viewport.addEventListener(
@@ -182,12 +191,12 @@ viewport.addEventListener("pointermove", (event) => {
     const x = event.clientX - drag.x;
     const y = event.clientY - drag.y;
     dragged ||= Math.abs(x - view.x) + Math.abs(y - view.y) > 3;
+    moved ||= dragged;
     view.x = x;
     view.y = y;
     apply();
   }
 });
 viewport.addEventListener("pointerup", () => (drag = undefined));
-window.addEventListener("resize", fit);
 
 vscode.postMessage({ type: "ready" });

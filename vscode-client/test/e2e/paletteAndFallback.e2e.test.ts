@@ -1,0 +1,133 @@
+// The rest of the extension in a real VS Code, in a dark theme, with a server that has no
+// Graphviz: a dump outside the dump globs loaded with "Load Heap Dump…", the status bar and
+// its dump list, palette commands (address from the cursor, from the last text editor while
+// the graph has focus, from a validated input box), the graph drawn by the extension's own
+// Graphviz build, and Save SVG.
+
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Page } from "playwright-core";
+import { SERVER, describeInVsCode, leak, makeWorkspace } from "./session";
+import { activeEditor, clickTab, editorText, openFile, textPoint, webview } from "./workbench";
+
+const DUMP_NAME = "captured.bin"; // matched by no default glob of heapspurs.dumps
+
+/** A server command whose PATH has no `dot`, as on a machine without Graphviz. */
+function serverWithoutGraphviz(workspace: string): string {
+  const wrapper = join(workspace, "heapspurs-lsp-no-graphviz");
+  writeFileSync(wrapper, `#!/bin/sh\nPATH=/nonexistent exec ${SERVER} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+async function palette(page: Page, command: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input").first();
+  await input.waitFor();
+  await input.fill(`>${command}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
+
+function quickInput(page: Page) {
+  return page.locator(".quick-input-widget input").first();
+}
+
+/** Types a path into VS Code's own file dialog once it has filled in its folder. */
+async function answerFileDialog(page: Page, path: string): Promise<void> {
+  const input = quickInput(page);
+  await page.waitForFunction(() => document.querySelector<HTMLInputElement>(".quick-input-widget input")?.value.startsWith("/"));
+  await page.locator(".quick-input-list .monaco-list-row").first().waitFor();
+  await input.fill(path);
+  await page.waitForFunction((wanted) => document.querySelector<HTMLInputElement>(".quick-input-widget input")?.value === wanted, path);
+  await page.keyboard.press("Enter");
+}
+
+const statusItem = (page: Page) => page.locator("#heapspurs\\.heapspurs\\.heapspurs\\.dumps, .statusbar-item", { hasText: "heapspurs:" }).first();
+
+const workspace = makeWorkspace(DUMP_NAME);
+
+describeInVsCode(
+  "heapspurs palette commands, dump loading and the bundled Graphviz",
+  () => ({
+    workspace,
+    settings: {
+      "heapspurs.server.path": serverWithoutGraphviz(workspace),
+      "heapspurs.oidFiles": ["oid.txt"],
+      "workbench.colorTheme": "Default Dark Modern",
+    },
+    open: (page) => openFile(page, "leak.log"),
+  }),
+  (session) => {
+    const { step, shot } = session;
+
+    step("with no dump in the workspace the status bar says so", async () => {
+      await statusItem(session.page).filter({ hasText: "no dumps" }).waitFor({ timeout: 60_000 });
+    });
+
+    step("Load Heap Dump… loads a file the globs do not match; the status bar lists it", async () => {
+      const { page } = session;
+      await palette(page, "Heapspurs: Load Heap Dump…");
+      await answerFileDialog(page, join(session.workspace, DUMP_NAME));
+      await page.locator(".notification-toast", { hasText: /ready, \d+ objects/ }).waitFor({ timeout: 60_000 });
+      await statusItem(page).filter({ hasText: "1 dump" }).waitFor();
+      await statusItem(page).click();
+      const row = page.locator(".quick-input-list .monaco-list-row", { hasText: DUMP_NAME });
+      await row.waitFor();
+      const text = await row.innerText();
+      assert.match(text, /ready · [\d,]+ objects/);
+      assert.match(text, /binary: service/);
+      await shot("dump-list");
+      await page.keyboard.press("Escape");
+    });
+
+    step("Show Owner Graph from the palette takes the address under the cursor; without Graphviz the extension draws it", async () => {
+      const { page } = session;
+      await clickTab(page, "leak.log");
+      const { x, y } = await textPoint(page, leak.address);
+      await page.mouse.click(x, y);
+      await palette(page, "Heapspurs: Show Owner Graph");
+      const graph = webview(page);
+      await graph.locator(`svg g.node#obj_${leak.address}`).waitFor({ timeout: 60_000 });
+      await graph.locator("#notes", { hasText: "Drawn by the extension's bundled Graphviz" }).waitFor();
+      assert.match(await graph.locator("#notes").innerText(), /dot/i, "the note says why: no dot on the server");
+      await shot("graph-bundled-graphviz-dark");
+    });
+
+    step("a palette command while the graph has focus uses the last text editor", async () => {
+      const { page } = session;
+      await webview(page).locator("#viewport").click({ position: { x: 5, y: 5 } });
+      await palette(page, "Heapspurs: Hexdump");
+      await page.getByRole("tab", { name: new RegExp(`Hexdump of ${leak.address}`) }).waitFor();
+      assert.match(await editorText(page), new RegExp(`${leak.oid_name} @ ${leak.address}`));
+    });
+
+    step("Save SVG writes the graph the panel shows", async () => {
+      const { page } = session;
+      await webview(page).getByRole("button", { name: "Save SVG" }).click();
+      const target = join(session.workspace, `owners-${leak.address}.svg`);
+      await answerFileDialog(page, target);
+      await page.locator(".notification-toast", { hasText: "saved the owner graph" }).waitFor();
+      assert.ok(existsSync(target));
+      const svg = readFileSync(target, "utf8");
+      assert.match(svg, /<svg/);
+      assert.ok(svg.includes(`obj_${leak.address}`));
+    });
+
+    step("with no address under the cursor the palette asks for one and validates it", async () => {
+      const { page } = session;
+      await clickTab(page, "leak.log");
+      const { x, y } = await textPoint(page, "opened");
+      await page.mouse.click(x, y);
+      await palette(page, "Heapspurs: Show Anchors");
+      await quickInput(page).fill("c000zz");
+      await page.locator(".quick-input-message", { hasText: "not a hex address" }).waitFor();
+      await quickInput(page).fill(leak.address);
+      await page.keyboard.press("Enter");
+      await page.getByRole("tab", { name: new RegExp(`Anchors of ${leak.address}`) }).waitFor();
+      assert.ok((await editorText(page)).includes(`global ${leak.anchor.name}`));
+      assert.ok(await activeEditor(page).isVisible());
+    });
+  },
+);

@@ -1,0 +1,100 @@
+// One VS Code session per test file: a workspace made from the Go 1.27 fixture, code-server
+// with the packaged extension, headless Chromium on it, and steps that leave a screenshot
+// and the extension's log when they fail. Screenshots go to test-results/e2e/.
+
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Browser, Page } from "playwright-core";
+import { CLIENT_DIR, CodeServer, CodeServerOptions, REPO_DIR, missingPrerequisites, startCodeServer } from "./codeServer";
+import { openWorkbench } from "./workbench";
+
+export const FIXTURE = join(REPO_DIR, "tests/fixtures/data/go1.27");
+export const SHOTS = join(CLIENT_DIR, "test-results/e2e");
+export const SERVER = join(REPO_DIR, ".venv/bin/heapspurs-lsp");
+
+interface Scenario {
+  address: string;
+  object: string;
+  oid_name: string;
+  anchor: { kind: string; name?: string };
+}
+const truth = JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as { scenarios: Record<string, Scenario> };
+/** The fixture program's leaked request, held by a global through a map and a session. */
+export const leak = truth.scenarios.leak;
+
+/** A workspace as a user would have it: the dump, the binary, OID names and a log. */
+export function makeWorkspace(dumpName = "service.heapdump"): string {
+  const folder = mkdtempSync(join(tmpdir(), "heapspurs-workspace-"));
+  copyFileSync(join(FIXTURE, "heap.dump"), join(folder, dumpName));
+  copyFileSync(join(FIXTURE, "scenarios"), join(folder, "service"));
+  copyFileSync(join(FIXTURE, "oid.txt"), join(folder, "oid.txt"));
+  writeFileSync(
+    join(folder, "leak.log"),
+    [
+      "2026-11-26T08:00:01Z INFO session opened id=42",
+      `2026-11-26T08:00:02Z WARN request ${leak.address} still referenced after close`,
+      "2026-11-26T08:00:03Z INFO heap in use 12 MB",
+      "",
+    ].join("\n"),
+  );
+  return folder;
+}
+
+export interface Session {
+  page: Page;
+  workspace: string;
+  /** A test step; on failure a screenshot and the extension's log say what the user saw. */
+  step(name: string, body: () => Promise<void>): void;
+  shot(name: string): Promise<void>;
+}
+
+export interface SessionOptions extends CodeServerOptions {
+  /** The file opened first. */
+  open: (page: Page) => Promise<void>;
+}
+
+/** A suite run in one VS Code session; scripts/test.sh (CI) requires it to run. */
+export function describeInVsCode(title: string, options: () => SessionOptions, body: (session: Session) => void): void {
+  const missing = missingPrerequisites().join(", ");
+  if (missing && process.env.HEAPSPURS_E2E_REQUIRED) {
+    throw new Error(`the end-to-end test needs ${missing}: run scripts/setup-editor.sh and npm run package`);
+  }
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  const session: Session = {
+    page: undefined as unknown as Page,
+    workspace: "",
+    shot: async (name) => {
+      mkdirSync(SHOTS, { recursive: true });
+      await session.page.screenshot({ path: join(SHOTS, `${name}.png`) });
+    },
+    step: (name, run) =>
+      it(name, async () => {
+        try {
+          await run();
+        } catch (err) {
+          await session.shot(`failed-${name.replace(/\W+/g, "-")}`).catch(() => undefined);
+          console.error(server?.extensionLog());
+          throw err;
+        }
+      }),
+  };
+  describe(title, { skip: missing ? `missing ${missing}` : false }, () => {
+    before(async () => {
+      const { open, ...codeServerOptions } = options();
+      session.workspace = codeServerOptions.workspace;
+      server = await startCodeServer(codeServerOptions);
+      ({ browser, page: session.page } = await openWorkbench(
+        `${server.url}/?folder=${encodeURIComponent(session.workspace)}`,
+      ));
+      await open(session.page);
+    });
+    after(async () => {
+      await browser?.close();
+      await server?.stop();
+    });
+    body(session);
+  });
+}
