@@ -99,8 +99,8 @@ def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]
     nodes, first = batch.nodes, heap.cols.obj_first
     down = batch.toward[nodes]
     fields = graph.pointing_fields(nodes, down, first, heap.field_target)
-    columns = (batch.levels, heap.addr[nodes], first[nodes + 1] - first[nodes],
-               heap.size[nodes], names.name_index[nodes] + 1,
+    columns = (batch.levels,
+               *linebuf.object_columns(nodes, heap.addr, first, heap.size, names.name_index),
                np.where(heap.has_header[nodes], MALLOC_HEADER_BYTES, 0), heap.addr[down],
                np.where(fields >= 0, heap.cols.field_off[fields].astype(np.int64), -1))  # fmt: skip
     yield from linebuf.chunks(linebuf.owner_json, columns, *names.name_table("null", _json_name))

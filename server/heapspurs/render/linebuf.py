@@ -7,10 +7,35 @@ from collections.abc import Iterator
 import numba
 import numpy as np
 
+from ..heap.graph import prefetch
+
 MAX_INDENT = 32  # deeper owner levels print their number instead of more spaces
 LINE_BYTES = 256  # bound on one line's bytes besides its name (indent, numbers, words)
 BUFFER_BYTES = 1 << 20  # formatted at a time
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+@numba.njit(cache=True, nogil=True)
+def object_columns(nodes, addr, obj_first, size, name_index):
+    """Per node (object index): address, pointer count, size and name entry (``name_index
+    + 1``), gathered with prefetching ahead (twice as fast as numpy's gathers on millions of
+    scattered objects) so the formatting kernels then read memory in order."""
+    m = nodes.shape[0]
+    addresses = np.empty(m, dtype=np.uint64)
+    pointers = np.empty(m, dtype=np.int64)
+    sizes = np.empty(m, dtype=np.int64)
+    name_ids = np.empty(m, dtype=np.int32)
+    for i in range(m):
+        ahead = nodes[min(i + 16, m - 1)]
+        prefetch(addr, ahead)
+        prefetch(obj_first, ahead)
+        prefetch(size, ahead)
+        prefetch(name_index, ahead)
+        o = nodes[i]
+        addresses[i], sizes[i] = addr[o], size[o]
+        pointers[i] = obj_first[o + 1] - obj_first[o]
+        name_ids[i] = name_index[o] + 1
+    return addresses, pointers, sizes, name_ids
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

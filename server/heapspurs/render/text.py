@@ -216,9 +216,8 @@ def _text_name(name: str) -> bytes:
 
 
 def _object_lines(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
-    nodes, first = batch.nodes, heap.cols.obj_first
-    columns = (batch.levels, heap.addr[nodes], first[nodes + 1] - first[nodes],
-               heap.size[nodes], names.name_index[nodes] + 1)  # fmt: skip
+    columns = (batch.levels, *linebuf.object_columns(batch.nodes, heap.addr, heap.cols.obj_first,
+                                                      heap.size, names.name_index))  # fmt: skip
     yield from linebuf.chunks(linebuf.owner_text, columns, *names.name_table("Object", _text_name))
 
 
