@@ -7,12 +7,14 @@ import { argsFromInvocation } from "./commandArgs";
 import { ServerConnection } from "./connection";
 import { EditorTracker } from "./editors";
 import { GraphPanel, messageOf } from "./graphPanel";
+import { HandLoadedDumps } from "./handLoaded";
 import { AddressArgs, CLIENT_COMMANDS, ResultKind, SERVER_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
 import { DumpStatus } from "./statusBar";
 
 export interface Parts {
   connection: ServerConnection;
+  handLoaded: HandLoadedDumps;
   editors: EditorTracker;
   results: ResultDocuments;
   graph: GraphPanel;
@@ -104,6 +106,7 @@ async function openDump(parts: Parts): Promise<void> {
     { location: vscode.ProgressLocation.Notification, title: `heapspurs: loading ${picked[0].fsPath}` },
     () => parts.connection.executeCommand(SERVER_COMMANDS.loadDump, { uri }),
   );
+  await parts.handLoaded.add(uri);
   await parts.status.refresh();
   const state = answer.state === "ready" ? `ready, ${String(answer.objects)} objects` : `${String(answer.state)}: ${String(answer.error)}`;
   void vscode.window.showInformationMessage(`heapspurs: ${picked[0].fsPath}: ${state}`);

@@ -2,7 +2,7 @@
 // the client's commands, and sends it requests.
 
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions } from "vscode-languageclient/node";
+import { ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, State } from "vscode-languageclient/node";
 import { HOVER_LINK_COMMANDS, linksToClientCommands } from "./commandArgs";
 import { AddressArgs, CommandAnswer, DumpsAnswer, GraphAnswer, REQUEST_DUMPS, REQUEST_GRAPH } from "./protocol";
 import { ServerState } from "./dumpStatus";
@@ -17,6 +17,9 @@ export class ServerConnection implements vscode.Disposable {
   private failed = false;
   readonly output = vscode.window.createOutputChannel("heapspurs", { log: true });
   private readonly traceOutput = vscode.window.createOutputChannel("heapspurs (trace)");
+  private readonly started = new vscode.EventEmitter<void>();
+  /** Fires each time a server starts: first, on Restart Server, after a crash. */
+  readonly onDidStart = this.started.event;
 
   /** The running client, starting it first if needed; undefined when no server can start. */
   ready(): Promise<LanguageClient | undefined> {
@@ -64,6 +67,7 @@ export class ServerConnection implements vscode.Disposable {
     void this.stop();
     this.output.dispose();
     this.traceOutput.dispose();
+    this.started.dispose();
   }
 
   private async require(): Promise<LanguageClient> {
@@ -89,8 +93,9 @@ export class ServerConnection implements vscode.Disposable {
     }
     this.output.info(`starting ${[launch.command, ...launch.args].join(" ")} (${launch.source})`);
     const client = new LanguageClient("heapspurs", "heapspurs", serverOptions(launch), this.clientOptions());
-    await client.start();
+    client.onDidChangeState(({ newState }) => newState === State.Running && this.started.fire());
     this.client = client;
+    await client.start();
     return client;
   }
 

@@ -6,6 +6,7 @@ import { registerCommands } from "./commands";
 import { ServerConnection } from "./connection";
 import { EditorTracker } from "./editors";
 import { GraphPanel } from "./graphPanel";
+import { HandLoadedDumps } from "./handLoaded";
 import { AddressArgs, CLIENT_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
 import { DumpStatus } from "./statusBar";
@@ -18,6 +19,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const showAnchors = async (args: AddressArgs) => {
     await vscode.commands.executeCommand(CLIENT_COMMANDS.anchors, args);
   };
+  const handLoaded = new HandLoadedDumps(context.workspaceState);
   const graph = new GraphPanel(context.extensionUri, { graph: (args) => connection.graph(args), showAnchors });
   context.subscriptions.push(
     connection,
@@ -25,7 +27,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     editors,
     status,
     graph,
-    ...registerCommands({ connection, editors, results, graph, status }),
+    ...registerCommands({ connection, handLoaded, editors, results, graph, status }),
+    connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("heapspurs.server")) {
         void vscode.commands.executeCommand(CLIENT_COMMANDS.restart);

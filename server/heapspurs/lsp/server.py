@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 from lsprotocol import types as T
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
-from pygls.protocol import LanguageServerProtocol
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from .. import __version__
 from ..dumpfile.columns import LoadCancelled

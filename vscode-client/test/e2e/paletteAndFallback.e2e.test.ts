@@ -1,15 +1,25 @@
 // The rest of the extension in a real VS Code, in a dark theme, with a server that has no
-// Graphviz: a dump outside the dump globs loaded with "Load Heap Dump…", the status bar and
-// its dump list, palette commands (address from the cursor, from the last text editor while
-// the graph has focus, from a validated input box), the graph drawn by the extension's own
-// Graphviz build, and Save SVG.
+// Graphviz: a dump outside the dump globs loaded with "Load Heap Dump…" (which also starts
+// the extension: no dump, no activation), the status bar and its dump list, palette commands
+// (address from the cursor, from the last text editor while the graph has focus, from a
+// validated input box), the graph drawn by the extension's own Graphviz build, pan and zoom,
+// Save SVG, a setting changed live, and Restart Server keeping the hand-loaded dump.
 
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Page } from "playwright-core";
 import { SERVER, describeInVsCode, leak, makeWorkspace } from "./session";
-import { activeEditor, clickTab, editorText, openFile, textPoint, webview } from "./workbench";
+import {
+  activeEditor,
+  clickTab,
+  editorText,
+  hoverUntil,
+  openFile,
+  palette,
+  textPoint,
+  webview,
+} from "./workbench";
 
 const DUMP_NAME = "captured.bin"; // matched by no default glob of heapspurs.dumps
 
@@ -21,13 +31,12 @@ function serverWithoutGraphviz(workspace: string): string {
   return wrapper;
 }
 
-async function palette(page: Page, command: string): Promise<void> {
-  await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget input").first();
-  await input.waitFor();
-  await input.fill(`>${command}`);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
-  await page.keyboard.press("Enter");
+/** Edits the workspace's .vscode/settings.json, as a user would (VS Code watches it). */
+function setWorkspaceSetting(workspace: string, key: string, value: unknown): void {
+  const file = join(workspace, ".vscode/settings.json");
+  mkdirSync(dirname(file), { recursive: true });
+  const settings = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+  writeFileSync(file, JSON.stringify({ ...settings, [key]: value }, null, 2));
 }
 
 function quickInput(page: Page) {
@@ -61,10 +70,6 @@ describeInVsCode(
   }),
   (session) => {
     const { step, shot } = session;
-
-    step("with no dump in the workspace the status bar says so", async () => {
-      await statusItem(session.page).filter({ hasText: "no dumps" }).waitFor({ timeout: 60_000 });
-    });
 
     step("Load Heap Dump… loads a file the globs do not match; the status bar lists it", async () => {
       const { page } = session;
@@ -103,6 +108,19 @@ describeInVsCode(
       assert.match(await editorText(page), new RegExp(`${leak.oid_name} @ ${leak.address}`));
     });
 
+    step("the wheel zooms the graph", async () => {
+      const graph = webview(session.page);
+      const scale = async () => (await graph.locator("#canvas").getAttribute("style"))?.match(/scale\(([\d.]+)\)/)?.[1];
+      const before = Number(await scale());
+      await graph.locator("#viewport").hover();
+      await session.page.mouse.wheel(0, -400);
+      await session.page.waitForFunction(() => true);
+      const after = Number(await scale());
+      assert.ok(after > before * 1.5, `zoomed in from ${before} to ${after}`);
+      await graph.getByRole("button", { name: "Fit" }).click();
+      assert.equal(Number(await scale()), before);
+    });
+
     step("Save SVG writes the graph the panel shows", async () => {
       const { page } = session;
       await webview(page).getByRole("button", { name: "Save SVG" }).click();
@@ -113,6 +131,35 @@ describeInVsCode(
       const svg = readFileSync(target, "utf8");
       assert.match(svg, /<svg/);
       assert.ok(svg.includes(`obj_${leak.address}`));
+    });
+
+    step("heapspurs.graph.maxNodes applies live: a smaller graph says it was truncated", async () => {
+      const { page } = session;
+      setWorkspaceSetting(session.workspace, "heapspurs.graph.maxNodes", 2);
+      const notes = webview(page).locator("#notes", { hasText: "Truncated at 2 nodes" });
+      for (let attempt = 0; ; attempt++) {
+        await clickTab(page, "leak.log");
+        await palette(page, "Heapspurs: Show Owner Graph");
+        try {
+          await notes.waitFor({ timeout: 3000 });
+          break;
+        } catch (err) {
+          if (attempt === 10) {
+            throw err; // the setting never reached the server
+          }
+        }
+      }
+      assert.equal(await webview(page).locator('svg g.node[id^="obj_0x"]').count(), 2);
+      setWorkspaceSetting(session.workspace, "heapspurs.graph.maxNodes", 200);
+    });
+
+    step("Restart Server loads the hand-loaded dump again", async () => {
+      const { page } = session;
+      await palette(page, "Heapspurs: Restart Server");
+      await statusItem(page).filter({ hasText: "1 dump" }).waitFor({ timeout: 60_000 });
+      await clickTab(page, "leak.log");
+      const hover = await hoverUntil(page, leak.address, leak.anchor.name ?? "");
+      assert.match(await hover.innerText(), new RegExp(DUMP_NAME.replace(".", "\\.")));
     });
 
     step("with no address under the cursor the palette asks for one and validates it", async () => {

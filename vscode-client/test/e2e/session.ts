@@ -45,6 +45,7 @@ export function makeWorkspace(dumpName = "service.heapdump"): string {
 export interface Session {
   page: Page;
   workspace: string;
+
   /** A test step; on failure a screenshot and the extension's log say what the user saw. */
   step(name: string, body: () => Promise<void>): void;
   shot(name: string): Promise<void>;

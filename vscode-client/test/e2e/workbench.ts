@@ -101,3 +101,14 @@ export function webview(page: Page): FrameLocator {
 export async function clickTab(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole("tab", { name }).first().click();
 }
+
+/** Runs a command from the palette (F1), by its title. */
+export async function palette(page: Page, command: string): Promise<void> {
+  await page.locator(".monaco-workbench").focus(); // not the webview's frame: F1 goes to VS Code
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input").first();
+  await input.waitFor();
+  await input.fill(`>${command}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
