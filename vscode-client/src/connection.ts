@@ -139,6 +139,8 @@ function withClientLinks(hover: vscode.Hover): vscode.Hover {
 }
 
 interface PythonExtensionApi {
+  environments?: { getActiveEnvironmentPath?(resource?: vscode.Uri): { path?: string } };
+  /** The older API, still answered by current versions. */
   settings?: { getExecutionDetails?(resource?: vscode.Uri): { execCommand?: string[] } };
 }
 
@@ -151,7 +153,10 @@ async function pythonOfPythonExtension(): Promise<string | undefined> {
   try {
     const api = extension.isActive ? extension.exports : await extension.activate();
     const resource = vscode.workspace.workspaceFolders?.[0]?.uri;
-    return api.settings?.getExecutionDetails?.(resource).execCommand?.[0];
+    return (
+      api.environments?.getActiveEnvironmentPath?.(resource)?.path ??
+      api.settings?.getExecutionDetails?.(resource).execCommand?.[0]
+    );
   } catch {
     return undefined;
   }

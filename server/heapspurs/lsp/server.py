@@ -47,6 +47,16 @@ R = TypeVar("R")
 WATCH_ID = "heapspurs-watch"
 
 
+class QuietArgumentErrors(logging.Filter):
+    """pygls logs a traceback for every error answer. An InvalidParams answer is a bad
+    argument that the answer itself explains, so it stays out of the server's log (an
+    editor's output panel); unexpected errors are still logged in full."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, JsonRpcInvalidParams)
+
+
 class ParamsOptionalProtocol(LanguageServerProtocol):
     """JSON-RPC lets a request leave out ``params`` (VS Code does for ``heapspurs/dumps``);
     pygls's message classes require the field and would never answer, so it is read as
@@ -540,5 +550,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.INFO if "-v" in argv else logging.WARNING,
                         stream=sys.stderr)  # fmt: skip
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(QuietArgumentErrors())
     create_server().start_io()
     return 0
