@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 
@@ -22,18 +23,26 @@ class Names:
         self.heap = heap
         self.symbols = symbols
         self.oid_names: list[str] = []
-        self.name_index = np.full(heap.n_objects, -1, dtype=np.int32)
+        # -1 (unnamed) for every object, without writing an array until OIDs are given
+        unnamed = np.broadcast_to(np.int32(-1), (heap.n_objects,))
+        self.name_index = self.second_index = unnamed
         self.oid_value = np.zeros(heap.n_objects, dtype=np.uint64)
-        # a tiny block (16 pointer-free bytes) can hold a second object at +8
-        self.tiny = (heap.size == TINY_BLOCK) & (
-            heap.cols.obj_first[1:] == heap.cols.obj_first[:-1]
-        )
-        self.second_index = np.full(heap.n_objects, -1, dtype=np.int32)
         self.second_value = np.zeros(heap.n_objects, dtype=np.uint64)
         self._words_read = False
         self._tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         if oids:
             self.set_oids(oids)
+
+    @cached_property
+    def tiny(self) -> np.ndarray:
+        """Tiny blocks (16 pointer-free bytes): they can hold a second object at +8."""
+        first = self.heap.cols.obj_first
+        return (self.heap.size == TINY_BLOCK) & (first[1:] == first[:-1])
+
+    def is_tiny(self, obj: int) -> bool:
+        """``tiny[obj]`` without the mask of every object (one answer needs one check)."""
+        first = self.heap.cols.obj_first
+        return int(self.heap.size[obj]) == TINY_BLOCK and bool(first[obj] == first[obj + 1])
 
     def _read_first_words(self) -> None:
         """The first word of every object's value: where an OID sits (record +8 when the
@@ -68,7 +77,7 @@ class Names:
         if obj < 0:
             return None
         i = int(self.name_index[obj])
-        if address is not None and self.tiny[obj] and address - int(self.heap.addr[obj]) >= 8:
+        if address is not None and self.is_tiny(obj) and address - int(self.heap.addr[obj]) >= 8:
             i = int(self.second_index[obj])
         return self.oid_names[i] if i >= 0 else None
 
