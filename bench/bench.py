@@ -513,6 +513,10 @@ def goals_for(res):
     return out
 
 
+def _spread(values):
+    return f"{_s(min(values))} – {_s(max(values))}"
+
+
 def _s(v):
     if v is None:
         return "n/a"
@@ -570,8 +574,10 @@ def metric_rows(results):
         ("dump size", "", col(lambda r: f"{r['dump_mb']:.0f} MB")),
         ("objects", "", col(lambda r: f"{r['inproc']['n_objects']:,}")),
         ("numpy floor (read + count)", "", col(lambda r: _s(r["floor_s"]))),
+        ("numpy floor, fastest – slowest run", "", col(lambda r: _spread(r["floor_all"]))),
         ("CLI startup (`--version`)", "", col(lambda r: _s(r["startup_s"]))),
         ("cold CLI `--anchors --json`", "", col(lambda r: _s(r["cold"]["wall_s"]))),
+        ("cold CLI, fastest – slowest run", "", col(lambda r: _spread(r["cold"]["wall_all"]))),
         ("cold CLI / floor", f"≤ {GOAL_COLD_RATIO:g}×", col(g_cell("cold CLI / floor"))),
         (
             "cold CLI peak RSS",
