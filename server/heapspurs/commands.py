@@ -30,7 +30,8 @@ def run(args: argparse.Namespace) -> Iterator[str]:
     if args.print and not args.oid:
         yield from print_without_index(args)
         return
-    loaded = load_dump(args.dump, oid_path=args.oid, program=args.program, cache=not args.no_cache)
+    loaded = load_dump(args.dump, oid_path=args.oid, program=args.program,
+                       cache=not args.no_cache, many_lookups=False)  # fmt: skip
     heap, names = loaded.heap, loaded.names
     if args.print:
         yield from text.print_records(

@@ -42,12 +42,14 @@ def load_dump(
     progress: Progress | None = None,
     cancel: Cancelled | None = None,
     cache: bool = True,
+    many_lookups: bool = True,
 ) -> LoadedDump:
     """Read ``path`` into a :class:`Heap`, name it from an OID file and the program's
     symbols (refusing a program that did not write this dump). With ``cache``, reuse the
-    index saved by an earlier load of the same dump, or save one."""
+    index saved by an earlier load of the same dump, or save one; ``many_lookups`` reads
+    its address-lookup arrays whole (a server's hovers) rather than mapped (one query)."""
     dump = DumpFile(path)
-    heap = load_index(dump) if cache else None
+    heap = load_index(dump, lookups_in_memory=many_lookups) if cache else None
     if heap is None:
         heap = Heap(dump, read_columns(dump, progress, cancel))
         if cache:

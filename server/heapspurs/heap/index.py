@@ -45,8 +45,11 @@ def index_places(dump_path: str) -> list[Path]:
     return [path.with_name(path.name + SUFFIX), cache_home / "heapspurs" / f"{path.name}-{tag}"]
 
 
-def load_index(dump: DumpFile) -> Heap | None:
+def load_index(dump: DumpFile, lookups_in_memory: bool = True) -> Heap | None:
+    """The saved index of ``dump``, or None. ``lookups_in_memory``: read the EAGER arrays
+    whole (for many lookups); else everything stays mapped (one query touches few pages)."""
     key = dump_key(dump)
+    eager = EAGER if lookups_in_memory else frozenset()
     for place in index_places(dump.path):
         try:
             meta = json.loads((place / "meta.json").read_text())
@@ -56,7 +59,7 @@ def load_index(dump: DumpFile) -> Heap | None:
             continue
         try:
             arrays = {
-                name: np.load(place / f"{name}.npy", mmap_mode=None if name in EAGER else "r")
+                name: np.load(place / f"{name}.npy", mmap_mode=None if name in eager else "r")
                 for name in meta["arrays"]
             }
         except (OSError, ValueError, KeyError):
