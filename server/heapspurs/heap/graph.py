@@ -91,47 +91,45 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift):
     A page of equal, back-to-back slots answers by arithmetic; other pages by a binary
     search among their few objects. Either way a lookup touches few cache lines. The
     positions in address order are found first and mapped to object indexes in a second
-    pass that prefetches ahead (3x faster than one pass on millions of pointers).
+    pass that prefetches ahead (2.5x faster than one pass on millions of pointers).
     """
     out = np.empty(values.shape[0], dtype=np.int32)
-    if sorted_addr.shape[0] == 0:
+    n = sorted_addr.shape[0]
+    if n == 0:
         out[:] = -1
         return out
+    lo_addr = sorted_addr[0]
+    hi_addr = sorted_end[n - 1]
     for i in range(values.shape[0]):
-        out[i] = _address_rank(values[i], sorted_addr, sorted_end, table, shift)
+        v = values[i]
+        if v < lo_addr or v >= hi_addr:
+            out[i] = -1
+            continue
+        p = np.int64((v - lo_addr) >> np.uint64(shift))
+        lo = np.int64(table[p, 0])
+        hi = min(np.int64(table[p + 1, 0]) + 1, n)  # the last object starting <= v is in [lo, hi)
+        size = table[p, 2]
+        if size != 0 and v >= table[p, 1]:
+            j = lo + np.int64((v - table[p, 1]) // size)
+            if j <= np.int64(table[p, 3]):  # inside the run of equal slots: no search
+                out[i] = j
+                continue
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_addr[mid] <= v:
+                lo = mid + 1
+            else:
+                hi = mid
+        j = lo - 1
+        out[i] = j if j >= 0 and v < sorted_end[j] else -1
     m = out.shape[0]
-    for i in range(m):
+    for i in range(m):  # address-order positions -> object indexes
         ahead = out[min(i + 16, m - 1)]
         if ahead >= 0:
             prefetch(order, ahead)
         if out[i] >= 0:
             out[i] = order[out[i]]
     return out
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _address_rank(v, sorted_addr, sorted_end, table, shift):
-    """Position in address order of the object containing ``v``, or -1."""
-    n = sorted_addr.shape[0]
-    lo_addr = sorted_addr[0]
-    if v < lo_addr or v >= sorted_end[n - 1]:
-        return -1
-    p = np.int64((v - lo_addr) >> np.uint64(shift))
-    lo = np.int64(table[p, 0])
-    hi = min(np.int64(table[p + 1, 0]) + 1, n)  # the last object starting <= v is in [lo, hi)
-    size = table[p, 2]
-    if size != 0 and v >= table[p, 1]:
-        j = lo + np.int64((v - table[p, 1]) // size)
-        if j <= np.int64(table[p, 3]):  # inside the run of equal slots: no search
-            return j
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if sorted_addr[mid] <= v:
-            lo = mid + 1
-        else:
-            hi = mid
-    j = lo - 1
-    return j if j >= 0 and v < sorted_end[j] else -1
 
 
 @numba.njit(cache=True, nogil=True)
