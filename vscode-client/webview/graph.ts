@@ -62,7 +62,7 @@ async function showGraph(answer: GraphAnswer): Promise<void> {
   canvas.replaceChildren(svg);
   setNotes(lines);
   moved = false;
-  fit();
+  fit(true);
 }
 
 /** The server's SVG as an element, with anything that could run script removed. */
@@ -132,7 +132,11 @@ function apply(): void {
   canvas.style.transform = `translate(${view.x}px, ${view.y}px) scale(${view.scale})`;
 }
 
-function fit(): void {
+/** Below this scale labels are unreadable: a big graph opens on its target instead. */
+const READABLE_SCALE = 0.5;
+
+/** The whole graph in the panel; `readable` keeps labels legible, centred on the target. */
+function fit(readable = false): void {
   const svg = canvas.querySelector("svg");
   if (!svg) {
     return;
@@ -144,14 +148,29 @@ function fit(): void {
   view.x = (room.width - width * view.scale) / 2;
   view.y = Math.max(0, (room.height - height * view.scale) / 2);
   apply();
+  if (readable && view.scale < READABLE_SCALE) {
+    zoomAt(READABLE_SCALE / view.scale, room.width / 2, room.height / 2);
+    centreOnTarget(room);
+  }
+}
+
+/** Pans so that the target (the yellow node) is in the middle of the panel. */
+function centreOnTarget(room: DOMRect): void {
+  const target = canvas.querySelector('g.node polygon[fill="yellow"]');
+  if (!target) {
+    return;
+  }
+  const box = target.getBoundingClientRect();
+  view.x += room.left + room.width / 2 - (box.left + box.width / 2);
+  view.y += room.top + room.height / 2 - (box.top + box.height / 2);
+  apply();
 }
 
 /** Set once the user pans or zooms: until then the graph keeps fitting the panel. */
 let moved = false;
-new ResizeObserver(() => moved || fit()).observe(viewport);
+new ResizeObserver(() => moved || fit(true)).observe(viewport);
 
 function zoomAt(factor: number, x: number, y: number): void {
-  moved = true;
   const scale = Math.min(8, Math.max(0.05, view.scale * factor));
   view.x = x - ((x - view.x) * scale) / view.scale;
   view.y = y - ((y - view.y) * scale) / view.scale;
@@ -160,6 +179,7 @@ function zoomAt(factor: number, x: number, y: number): void {
 }
 
 function zoomCentre(factor: number): void {
+  moved = true;
   const room = viewport.getBoundingClientRect();
   zoomAt(factor, room.width / 2, room.height / 2);
 }
@@ -174,6 +194,7 @@ viewport.addEventListener(
   "wheel",
   (event) => {
     event.preventDefault();
+    moved = true;
     const room = viewport.getBoundingClientRect();
     zoomAt(Math.exp(-event.deltaY / 500), event.clientX - room.left, event.clientY - room.top);
   },
