@@ -72,7 +72,7 @@ async function addressOf(args: readonly unknown[], editors: EditorTracker): Prom
 
 async function showResult(parts: Parts, kind: ResultKind, args: AddressArgs): Promise<void> {
   const answer = await parts.connection.executeCommand(SERVER_COMMANDS[kind], await withDump(parts, args));
-  await parts.results.show(kind, args.address, answer);
+  await parts.results.show(kind, args.address, answer, parts.editors.current()?.viewColumn);
 }
 
 /** When several ready dumps hold objects, a command without a dump asks which one. */

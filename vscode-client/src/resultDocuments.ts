@@ -21,8 +21,11 @@ export class ResultDocuments implements vscode.TextDocumentContentProvider, vsco
     return this.texts.get(uri.toString()) ?? "This result is gone (the window was reloaded): run the command again.\n";
   }
 
-  /** Opens (or refreshes) the document of one answer and shows it. */
-  async show(kind: ResultKind, address: string, answer: CommandAnswer): Promise<vscode.TextEditor> {
+  /**
+   * Opens (or refreshes) the document of one answer and shows it in `column`: that of the
+   * text editor it is about, so that it does not cover the graph tab.
+   */
+  async show(kind: ResultKind, address: string, answer: CommandAnswer, column?: vscode.ViewColumn): Promise<vscode.TextEditor> {
     const uri = resultUri(kind, address, answer);
     this.texts.set(uri.toString(), resultText(answer.markdown));
     this.changes.fire(uri);
@@ -30,7 +33,7 @@ export class ResultDocuments implements vscode.TextDocumentContentProvider, vsco
     if (document.languageId !== RESULT_LANGUAGE) {
       document = await vscode.languages.setTextDocumentLanguage(document, RESULT_LANGUAGE);
     }
-    return vscode.window.showTextDocument(document, { preview: false });
+    return vscode.window.showTextDocument(document, { preview: false, viewColumn: column });
   }
 
   dispose(): void {

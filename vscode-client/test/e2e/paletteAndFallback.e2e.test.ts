@@ -162,6 +162,26 @@ describeInVsCode(
       assert.match(await hover.innerText(), new RegExp(DUMP_NAME.replace(".", "\\.")));
     });
 
+    step("a server that cannot start gets one notification with a way to the settings", async () => {
+      const { page } = session;
+      const server = serverWithoutGraphviz(session.workspace);
+      setWorkspaceSetting(session.workspace, "heapspurs.server.path", join(session.workspace, "no-such-server"));
+      const toast = page.locator(".notification-toast", { hasText: "could not start" });
+      await toast.waitFor({ timeout: 30_000 });
+      assert.match(await toast.innerText(), /pip install heapspurs/);
+      await statusItem(page).filter({ hasText: "no server" }).waitFor();
+      await shot("server-missing");
+      await toast.getByRole("button", { name: "Open Settings" }).click();
+      const settings = page.locator(".settings-editor");
+      await settings.locator(".setting-item", { hasText: "Server: Path" }).first().waitFor();
+      for (let i = 0; i < 3 && (await settings.isVisible()); i++) {
+        await page.keyboard.press("Escape");
+        await settings.waitFor({ state: "hidden", timeout: 2000 }).catch(() => undefined);
+      }
+      setWorkspaceSetting(session.workspace, "heapspurs.server.path", server);
+      await statusItem(page).filter({ hasText: "1 dump" }).waitFor({ timeout: 60_000 });
+    });
+
     step("with no address under the cursor the palette asks for one and validates it", async () => {
       const { page } = session;
       await clickTab(page, "leak.log");
