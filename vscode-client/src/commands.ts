@@ -32,7 +32,7 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
     register(CLIENT_COMMANDS.anchors, withAddress((args) => showResult(parts, "anchors", args))),
     register(CLIENT_COMMANDS.owners, withAddress((args) => showResult(parts, "owners", args))),
     register(CLIENT_COMMANDS.hexdump, withAddress((args) => showResult(parts, "hexdump", args))),
-    register(CLIENT_COMMANDS.graph, withAddress((args) => parts.graph.show(args))),
+    register(CLIENT_COMMANDS.graph, withAddress(async (args) => parts.graph.show(await withDump(parts, args)))),
     register(CLIENT_COMMANDS.openDump, () => openDump(parts)),
     register(CLIENT_COMMANDS.restart, async () => {
       await parts.connection.restart();
