@@ -392,6 +392,20 @@ async def test_bad_arguments_get_errors_not_a_dead_server(
     assert "Traceback" not in capfd.readouterr().err
 
 
+async def test_address_in_several_dumps_names_them(client: LanguageClient, tmp_path: Path):
+    ws = make_workspace(tmp_path / "ws")
+    shutil.copy(ws / "service.heapdump", ws / "copy.heapdump")
+    await start(client, ws, OIDS)
+    leak = fixture(LATEST).scenario("leak")
+    uris = sorted((ws / name).resolve().as_uri() for name in ("service.heapdump", "copy.heapdump"))
+    with pytest.raises(JsonRpcInvalidParams, match="several dumps") as raised:
+        await command(client, "heapspurs.anchors", {"address": leak["address"]})
+    assert sorted(plain(raised.value.data)["dumps"]) == uris  # a client can ask which one
+    chosen = {"address": leak["address"], "dump": uris[0]}
+    answer = await command(client, "heapspurs.anchors", chosen)
+    assert answer["dump"] == uris[0] and answer["anchors"]
+
+
 async def test_graph_and_dumps_requests(client: LanguageClient, tmp_path: Path):
     ws = make_workspace(tmp_path / "ws")
     await start(client, ws, OIDS)

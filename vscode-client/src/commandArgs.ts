@@ -46,6 +46,16 @@ export function linksToClientCommands(markdown: string): string {
   });
 }
 
+/**
+ * The dumps to choose from when the server refused an address because it is an object in
+ * several loaded dumps (its InvalidParams error carries `data: {"dumps": [uri, …]}`).
+ */
+export function dumpsToChooseFrom(error: unknown): string[] | undefined {
+  const data = (error as { data?: unknown } | null)?.data;
+  const dumps = (data as { dumps?: unknown } | null | undefined)?.dumps;
+  return Array.isArray(dumps) && dumps.length > 1 && dumps.every((d) => typeof d === "string") ? dumps : undefined;
+}
+
 /** The client commands a hover may run (MarkdownString.isTrusted.enabledCommands). */
 export const HOVER_LINK_COMMANDS = Object.values(LINK_TARGETS);
 

@@ -4,6 +4,7 @@
 import * as vscode from "vscode";
 import { addressAt, addressInSelection, addressProblem, normalize } from "./address";
 import { argsFromInvocation } from "./commandArgs";
+import { inOneDump } from "./dumpChoice";
 import { ServerConnection } from "./connection";
 import { EditorTracker } from "./editors";
 import { GraphPanel, messageOf } from "./graphPanel";
@@ -32,7 +33,7 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
     register(CLIENT_COMMANDS.anchors, withAddress((args) => showResult(parts, "anchors", args))),
     register(CLIENT_COMMANDS.owners, withAddress((args) => showResult(parts, "owners", args))),
     register(CLIENT_COMMANDS.hexdump, withAddress((args) => showResult(parts, "hexdump", args))),
-    register(CLIENT_COMMANDS.graph, withAddress(async (args) => parts.graph.show(await withDump(parts, args)))),
+    register(CLIENT_COMMANDS.graph, withAddress((args) => parts.graph.show(args))),
     register(CLIENT_COMMANDS.openDump, () => openDump(parts)),
     register(CLIENT_COMMANDS.restart, async () => {
       await parts.connection.restart();
@@ -71,24 +72,10 @@ async function addressOf(args: readonly unknown[], editors: EditorTracker): Prom
 }
 
 async function showResult(parts: Parts, kind: ResultKind, args: AddressArgs): Promise<void> {
-  const answer = await parts.connection.executeCommand(SERVER_COMMANDS[kind], await withDump(parts, args));
-  await parts.results.show(kind, args.address, answer, parts.editors.current()?.viewColumn);
-}
-
-/** When several ready dumps hold objects, a command without a dump asks which one. */
-async function withDump(parts: Parts, args: AddressArgs): Promise<AddressArgs> {
-  if (args.dump) {
-    return args;
+  const answer = await inOneDump(args, (one) => parts.connection.executeCommand(SERVER_COMMANDS[kind], one));
+  if (answer) {
+    await parts.results.show(kind, args.address, answer, parts.editors.current()?.viewColumn);
   }
-  const ready = ((await parts.connection.dumps())?.dumps ?? []).filter((d) => d.state === "ready");
-  if (ready.length < 2) {
-    return args;
-  }
-  const picked = await vscode.window.showQuickPick(
-    ready.map((d) => ({ label: vscode.Uri.parse(d.uri).path.split("/").pop() ?? d.uri, uri: d.uri })),
-    { title: `heapspurs: which dump is ${args.address} from?` },
-  );
-  return picked ? { ...args, dump: picked.uri } : args;
 }
 
 async function openDump(parts: Parts): Promise<void> {

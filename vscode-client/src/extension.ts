@@ -4,6 +4,7 @@
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
 import { ServerConnection } from "./connection";
+import { inOneDump } from "./dumpChoice";
 import { EditorTracker } from "./editors";
 import { GraphPanel } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
@@ -20,7 +21,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     await vscode.commands.executeCommand(CLIENT_COMMANDS.anchors, args);
   };
   const handLoaded = new HandLoadedDumps(context.workspaceState);
-  const graph = new GraphPanel(context.extensionUri, { graph: (args) => connection.graph(args), showAnchors });
+  const graph = new GraphPanel(context.extensionUri, {
+    graph: (args) => inOneDump(args, (one) => connection.graph(one)),
+    showAnchors,
+  });
   context.subscriptions.push(
     connection,
     results,

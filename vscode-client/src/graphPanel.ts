@@ -8,7 +8,8 @@ import { AddressArgs, GraphAnswer } from "./protocol";
 import { FromWebview, ToWebview } from "./webviewMessages";
 
 export interface GraphActions {
-  graph(args: AddressArgs): Promise<GraphAnswer>;
+  /** The graph, or undefined when the user declined to pick a dump. */
+  graph(args: AddressArgs): Promise<GraphAnswer | undefined>;
   showAnchors(args: AddressArgs): Promise<void>;
 }
 
@@ -29,9 +30,14 @@ export class GraphPanel implements vscode.Disposable {
     void this.post({ type: "loading", address: args.address });
     try {
       const answer = await this.actions.graph(args);
-      if (request === this.shown) {
+      if (request !== this.shown) {
+        return;
+      }
+      if (answer) {
         this.dump = answer.dump;
         void this.post({ type: "graph", answer });
+      } else {
+        void this.post({ type: "error", address: args.address, message: "no dump was picked" });
       }
     } catch (err) {
       if (request === this.shown) {

@@ -32,7 +32,12 @@ STATE_ERROR = "error"
 
 
 class ArgumentError(ValueError):
-    """A command or request argument the server cannot use (answered as InvalidParams)."""
+    """A command or request argument the server cannot use (answered as InvalidParams).
+    ``data`` goes into the error's ``data`` member, for clients to act on."""
+
+    def __init__(self, message: str, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 def plain(value: Any) -> Any:

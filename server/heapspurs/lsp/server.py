@@ -337,8 +337,11 @@ class HeapspursServer(LanguageServer):
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
-            uris = ", ".join(e.uri for e, _ in hits)
-            raise ArgumentError(f"{address:#x} is an object in several dumps; pass 'dump' ({uris})")
+            uris = [e.uri for e, _ in hits]
+            raise ArgumentError(
+                f"{address:#x} is an object in several dumps; pass 'dump' ({', '.join(uris)})",
+                data={"dumps": uris},
+            )
         raise ArgumentError(f"{address:#x} is in no object: " + "; ".join(why))
 
     async def analyse(self, entry: DumpEntry, fn: Callable[..., R], *args: Any) -> R:
@@ -362,7 +365,7 @@ def answers_errors(fn: F) -> F:
         try:
             return await fn(*args, **kwargs)
         except ArgumentError as err:
-            raise JsonRpcInvalidParams(str(err)) from None
+            raise JsonRpcInvalidParams(str(err), data=err.data) from None
         except (JsonRpcInvalidParams, JsonRpcInternalError):
             raise
         except Exception as err:

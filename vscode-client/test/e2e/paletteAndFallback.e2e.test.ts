@@ -3,10 +3,11 @@
 // the extension: no dump, no activation), the status bar and its dump list, palette commands
 // (address from the cursor, from the last text editor while the graph has focus, from a
 // validated input box), the graph drawn by the extension's own Graphviz build, pan and zoom,
-// Save SVG, a setting changed live, and Restart Server keeping the hand-loaded dump.
+// Save SVG, a setting changed live, Restart Server keeping the hand-loaded dump, a server
+// that cannot start, and an address found in two dumps.
 
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Page } from "playwright-core";
 import { SERVER, describeInVsCode, leak, makeWorkspace } from "./session";
@@ -195,6 +196,20 @@ describeInVsCode(
       await page.getByRole("tab", { name: new RegExp(`Anchors of ${leak.address}`) }).waitFor();
       assert.ok((await editorText(page)).includes(`global ${leak.anchor.name}`));
       assert.ok(await activeEditor(page).isVisible());
+    });
+
+    step("an address that is an object in two dumps asks which one", async () => {
+      const { page } = session;
+      copyFileSync(join(session.workspace, DUMP_NAME), join(session.workspace, "second.heapdump"));
+      await statusItem(page).filter({ hasText: "2 dumps" }).waitFor({ timeout: 60_000 });
+      await clickTab(page, "leak.log");
+      const { x, y } = await textPoint(page, leak.address);
+      await page.mouse.click(x, y);
+      await palette(page, "Heapspurs: Show Owners");
+      await page.locator(".quick-input-widget", { hasText: "is an object in several dumps" }).waitFor();
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: "second.heapdump" }).click();
+      await page.getByRole("tab", { name: new RegExp(`Owners of ${leak.address}`) }).waitFor();
+      assert.match(await editorText(page), /second\.heapdump/);
     });
   },
 );

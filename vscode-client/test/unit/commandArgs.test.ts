@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { HOVER_LINK_COMMANDS, argsFromInvocation, linksToClientCommands, resultText } from "../../src/commandArgs";
+import {
+  HOVER_LINK_COMMANDS,
+  argsFromInvocation,
+  dumpsToChooseFrom,
+  linksToClientCommands,
+  resultText,
+} from "../../src/commandArgs";
 
 describe("argsFromInvocation", () => {
   it("takes address, dump and depth from a hover link's argument", () => {
@@ -57,5 +63,19 @@ describe("resultText", () => {
       resultText(markdown),
       ["heapspurs · heap.dump (go1.27.3)", "", "Owners (3 levels)", "", "main.Thing @ 0xc000010000", "  <- `quoted` stays in code", ""].join("\n"),
     );
+  });
+});
+
+describe("dumpsToChooseFrom", () => {
+  it("reads the dumps an ambiguous-address error names", () => {
+    const error = { code: -32602, message: "0x10 is an object in several dumps", data: { dumps: ["file:///a", "file:///b"] } };
+    assert.deepEqual(dumpsToChooseFrom(error), ["file:///a", "file:///b"]);
+  });
+
+  it("finds nothing to choose in other errors", () => {
+    assert.equal(dumpsToChooseFrom(new Error("in no object")), undefined);
+    assert.equal(dumpsToChooseFrom({ data: { dumps: ["file:///a"] } }), undefined);
+    assert.equal(dumpsToChooseFrom({ data: { dumps: [1, 2] } }), undefined);
+    assert.equal(dumpsToChooseFrom(null), undefined);
   });
 });

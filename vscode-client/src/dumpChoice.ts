@@ -1,0 +1,24 @@
+// An address can be an object in several loaded dumps (two dumps of one service, say). The
+// server then refuses it and names the dumps; the user picks one and the call runs again.
+
+import * as vscode from "vscode";
+import { dumpsToChooseFrom } from "./commandArgs";
+import { baseName } from "./dumpStatus";
+import { AddressArgs } from "./protocol";
+
+/** `run(args)`, asking which dump when the address is ambiguous; undefined if none is picked. */
+export async function inOneDump<T>(args: AddressArgs, run: (args: AddressArgs) => Promise<T>): Promise<T | undefined> {
+  try {
+    return await run(args);
+  } catch (err) {
+    const dumps = dumpsToChooseFrom(err);
+    if (!dumps || args.dump) {
+      throw err;
+    }
+    const picked = await vscode.window.showQuickPick(
+      dumps.map((uri) => ({ label: baseName(uri), description: vscode.Uri.parse(uri).fsPath, uri })),
+      { title: `heapspurs: ${args.address} is an object in several dumps: which one?` },
+    );
+    return picked ? run({ ...args, dump: picked.uri }) : undefined;
+  }
+}
