@@ -149,12 +149,17 @@ def write_lines(out: TextIO, lines: Iterable[str]) -> None:
         batch.append(line)
         size += len(line)
         if len(batch) >= 8192 or size >= 1 << 20:
-            out.write("\n".join(batch) + "\n")
+            _write_batch(out, batch)
             batch.clear()
             size = 0
-    if batch:
-        out.write("\n".join(batch) + "\n")
+    _write_batch(out, batch)
     out.flush()
+
+
+def _write_batch(out: TextIO, batch: list[str]) -> None:
+    if batch:
+        out.write("\n".join(batch))  # one big chunk is written as is, not copied
+        out.write("\n")
 
 
 if __name__ == "__main__":
