@@ -95,7 +95,18 @@ export class ServerConnection implements vscode.Disposable {
     const client = new LanguageClient("heapspurs", "heapspurs", serverOptions(launch), this.clientOptions());
     client.onDidChangeState(({ newState }) => newState === State.Running && this.started.fire());
     this.client = client;
-    await client.start();
+    try {
+      await client.start();
+    } catch (err) {
+      // it answered --version but not the protocol: a wrong program, or it crashed
+      this.client = undefined;
+      this.failed = true;
+      this.output.error(`the server stopped while starting: ${String(err)}`);
+      void vscode.window.showErrorMessage(
+        `heapspurs: ${launch.command} started but did not speak the language server protocol; see the "heapspurs" output.`,
+      );
+      return undefined;
+    }
     return client;
   }
 
