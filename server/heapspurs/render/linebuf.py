@@ -1,6 +1,7 @@
-"""Compiled formatting of many lines at once: an owner tree of millions of objects becomes
-text or JSON in byte buffers, a chunk of lines per call, instead of a Python string per
-line. Names come as a small table of encoded strings indexed per line."""
+"""Compiled formatting of many lines at once: an owner tree of millions of objects (text or
+JSON) and an anchor chain of a million addresses become bytes in buffers, a chunk of lines
+per call, instead of a Python string per line. Names come as a small table of encoded
+strings indexed per line."""
 
 from collections.abc import Iterator
 
@@ -167,6 +168,7 @@ def quoted_hex(values, separator, out):
 
 
 def quoted_hex_text(values: np.ndarray, separator: str) -> str:
+    """The addresses as JSON strings, ``separator`` between them, in one string."""
     sep = _bytes(separator)
     out = np.empty(len(values) * (20 + len(sep)), dtype=np.uint8)
     return str(out[: quoted_hex(values, sep, out)].data, "utf-8")
