@@ -6,11 +6,14 @@ from typing import Any
 import numba
 import numpy as np
 from llvmlite import ir
+from llvmlite.binding import llvm_version_info
 from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 PAGE_SHIFT = 13  # 8 KB, Go's page size; grown when the heap is sparse
+# LLVM names its prefetch by pointer type: "p0" for the opaque pointers of LLVM >= 15
+PREFETCH_INTRINSIC = "llvm.prefetch.p0" if llvm_version_info[0] >= 15 else "llvm.prefetch.p0i8"
 
 
 def _prefetch(typingctx, array, index):
@@ -29,7 +32,7 @@ def _prefetch(typingctx, array, index):
         fn = cgutils.get_or_insert_function(
             builder.module,
             ir.FunctionType(ir.VoidType(), [byte_ptr, i32, i32, i32]),
-            "llvm.prefetch.p0",
+            PREFETCH_INTRINSIC,
         )
         # read, high temporal locality, data cache
         builder.call(fn, [builder.bitcast(ptr, byte_ptr), i32(0), i32(3), i32(1)])
