@@ -18,8 +18,7 @@ echo "== vscode-client: tsc, eslint, unit tests, .vsix, end-to-end in code-serve
   npx tsc --noEmit -p .
   npx eslint .
   npm run -s test:unit
-  npm run -s package >/dev/null
-  HEAPSPURS_E2E_REQUIRED=1 npm run -s test:e2e
+  HEAPSPURS_E2E_REQUIRED=1 npm run -s test:e2e  # installs what it needs, builds the .vsix
 )
 echo "== benchmark (small size, keeps the script working; times not asserted)"
 .venv/bin/python bench/bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-bench-quick.md"

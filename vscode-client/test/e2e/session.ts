@@ -60,7 +60,7 @@ export interface SessionOptions extends CodeServerOptions {
 export function describeInVsCode(title: string, options: () => SessionOptions, body: (session: Session) => void): void {
   const missing = missingPrerequisites().join(", ");
   if (missing && process.env.HEAPSPURS_E2E_REQUIRED) {
-    throw new Error(`the end-to-end test needs ${missing}: run scripts/setup-editor.sh and npm run package`);
+    throw new Error(`the end-to-end test needs ${missing}: run it with "npm run test:e2e", which installs them`);
   }
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
