@@ -17,7 +17,7 @@ export interface Launch {
   source: string;
 }
 
-export const INSTALL_HINT = "pip install heapspurs (Python 3.11 or newer; from a checkout: pip install ./)";
+export const INSTALL_HINT = "pip install heapspurs (Python 3.10 or newer; from a checkout: pip install ./)";
 
 /**
  * Candidates in the order they are tried: an explicit setting is the only candidate;
