@@ -261,6 +261,8 @@ class StepFailed(Exception):
 
 def run_child(cmd, timeout):
     """Run ``cmd``; return (wall s from just before spawn, peak RSS MB, rc, stdout, stderr)."""
+    from make_dumps import wait_with_usage
+
     with tempfile.TemporaryFile() as fout, tempfile.TemporaryFile() as ferr:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=fout, stderr=ferr, stdin=subprocess.DEVNULL)
@@ -274,15 +276,11 @@ def run_child(cmd, timeout):
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
+            usage = wait_with_usage(proc)
         finally:
             timer.cancel()
         wall = time.perf_counter() - t0
-        proc.returncode = rc = os.waitstatus_to_exitcode(status)
+        rc = proc.returncode
         fout.seek(0)
         ferr.seek(0)
         stdout = fout.read().decode("utf-8", "replace")

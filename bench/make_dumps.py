@@ -130,10 +130,9 @@ def _reusable(dump_path, info_path, shape, n, extra, seed, src_hash):
         return None
 
 
-def _run_gen(cmd):
-    """Run the generator; return (wall seconds, peak RSS in MiB)."""
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd)
+def wait_with_usage(proc):
+    """Wait for ``proc`` (killing it if the wait is interrupted); set its return code and
+    return its resource usage (``ru_maxrss``: peak RSS in KiB on Linux)."""
     try:
         _, status, usage = os.wait4(proc.pid, 0)
     except BaseException:
@@ -141,6 +140,14 @@ def _run_gen(cmd):
         proc.wait()
         raise
     proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
+
+
+def _run_gen(cmd):
+    """Run the generator; return (wall seconds, peak RSS in MiB)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd)
+    usage = wait_with_usage(proc)
     wall = time.monotonic() - t0
     if proc.returncode != 0:
         raise subprocess.CalledProcessError(proc.returncode, cmd)
