@@ -34,13 +34,14 @@ def owner_text_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator
 def owner_json_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[str]:
     """Each entry as ``, {json}`` (the CLI drops the first separator)."""
     tree = owner_tree(heap, obj, depth)
+    points_to = dict(zip(tree.nodes.tolist(), tree.points_to.tolist(), strict=True))
     for kind, level, o, info in _walk(heap, names, obj, depth, tree):
         if kind == "root":
             entry = info.as_json()
             entry.update(depth=level, points_to=f"{int(heap.addr[o]):#x}")
             yield ", " + json.dumps({"root": entry})
             continue
-        down = int(tree.toward[o])
+        down = points_to[o]
         fields = [k for k in heap.fields_of(o) if int(heap.field_target[k]) == down]
         field = fields[0] if down >= 0 else -1
         obj_entry = {"address": f"{int(heap.addr[o]):#x}", "size": int(heap.size[o]),

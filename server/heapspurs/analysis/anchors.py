@@ -47,9 +47,11 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
     report = AnchorReport(obj, phantom=bool(heap.phantom[obj]))
     if report.phantom:
         return report
-    _, depth, toward, _ = heap.owners_bfs(obj)
-    reaching = np.flatnonzero(depth[heap.roots.target] >= 0)
-    reaching = reaching[np.argsort(depth[heap.roots.target[reaching]], kind="stable")]
+    order, first_child, level_first = heap.owners_bfs(obj)
+    at = graph.positions_in(order, heap.roots.target, heap.n_objects)
+    reaching = np.flatnonzero(at >= 0)
+    depth = np.searchsorted(level_first, at[reaching], side="right") - 1
+    reaching = reaching[np.argsort(depth, kind="stable")]
     seen: set[tuple] = set()
     forward: np.ndarray | None = None
     for r in reaching:
@@ -57,7 +59,7 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
         if info.key in seen:
             continue
         seen.add(info.key)
-        anchor = Anchor(info, graph.chain(int(heap.roots.target[r]), obj, toward))
+        anchor = Anchor(info, graph.chain_down(at[r], order, first_child))
         if info.finalizer_of is not None and heap.roots.kind[r] != R.QUEUED_FINALIZER:
             if forward is None:
                 forward = graph.reach_forward(

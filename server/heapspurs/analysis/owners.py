@@ -29,14 +29,14 @@ class OwnerTree:
     depth: int  # levels asked for (-1: all)
     nodes: np.ndarray  # object indexes, preorder
     levels: np.ndarray  # depth of each node
-    toward: np.ndarray  # per object of the heap: the object it points at one level down
+    points_to: np.ndarray  # per node: the object it points at one level down (-1: target)
 
     def batches(self, start: int, stop: int) -> Iterator[OwnerTree]:
         """Nodes ``start:stop`` in slices of at most CHUNK."""
         for lo in range(start, stop, CHUNK):
             part = slice(lo, min(lo + CHUNK, stop))
             yield OwnerTree(self.target, self.depth, self.nodes[part], self.levels[part],
-                            self.toward)  # fmt: skip
+                            self.points_to[part])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,8 @@ class OwnerRoot:
 def owner_tree(heap: Heap, obj: int, depth: int) -> OwnerTree:
     """Owners of ``obj`` down to ``depth`` levels (-1: all): each object once, at its
     shortest distance, under the object it points to on a shortest chain."""
-    order, _, toward, first_child = heap.owners_bfs(obj, max_depth=depth)
-    nodes, levels = graph.tree_preorder(order, first_child)
-    return OwnerTree(obj, depth, nodes, levels, toward)
+    order, first_child, _ = heap.owners_bfs(obj, max_depth=depth)
+    return OwnerTree(obj, depth, *graph.tree_preorder(order, first_child))
 
 
 def owner_pieces(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[OwnerTree | OwnerRoot]:

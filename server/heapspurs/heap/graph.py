@@ -88,15 +88,14 @@ def page_table(sorted_addr, sorted_end, n_objects):
 
 
 @numba.njit(cache=True, nogil=True)
-def resolve(values, sorted_addr, sorted_end, order, table, shift):
-    """Object index containing each value (-1 when it points into no object).
+def resolve(values, sorted_addr, sorted_end, order, table, shift, out):
+    """Object index containing each value (-1 when it points into no object), into ``out``.
 
     A page of equal, back-to-back slots answers by arithmetic; other pages by a binary
     search among their few objects. Either way a lookup touches few cache lines. The
     positions in address order are found first and mapped to object indexes in a second
     pass that prefetches ahead (2.5x faster than one pass on millions of pointers).
     """
-    out = np.empty(values.shape[0], dtype=np.int32)
     n = sorted_addr.shape[0]
     if n == 0:
         out[:] = -1
@@ -148,25 +147,38 @@ def owned_by(objs, in_first, in_src, owners):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
 def reverse_csr(obj_first, targets, n_objects):
     """Owners: objects pointing at ``t`` are ``in_src[in_first[t]:in_first[t+1]]`` (once per
-    pointer field, so an object pointing twice is listed twice)."""
-    counts = np.zeros(n_objects + 1, dtype=np.int64)
-    for t in targets:
+    pointer field, so an object pointing twice is listed twice). Returns (in_first int64,
+    in_src int32); releases the GIL."""
+    # 32-bit counters while they can hold every pointer: half the memory the random
+    # increments and writes wait on (25% faster on 20M pointers)
+    cursor = np.zeros(n_objects, dtype=np.int32 if len(targets) < 2**31 else np.int64)
+    in_first = np.empty(n_objects + 1, dtype=np.int64)
+    in_src = _reverse_csr(obj_first, targets, cursor, in_first)
+    return in_first, in_src
+
+
+@numba.njit(cache=True, nogil=True)
+def _reverse_csr(obj_first, targets, cursor, in_first):
+    for t in targets:  # in-degrees
         if t >= 0:
-            counts[t + 1] += 1
-    for i in range(n_objects):
-        counts[i + 1] += counts[i]
-    cursor = counts[:-1].copy()
-    in_src = np.empty(counts[n_objects], dtype=np.int32)
-    for i in range(n_objects):
+            cursor[t] += 1
+    total = 0
+    for t in range(cursor.shape[0]):  # each object's first slot
+        in_first[t] = total
+        total += cursor[t]
+        cursor[t] = in_first[t]
+    in_first[cursor.shape[0]] = total
+    in_src = np.empty(total, dtype=np.int32)
+    for i in range(obj_first.shape[0] - 1):
         for k in range(obj_first[i], obj_first[i + 1]):
             t = targets[k]
             if t >= 0:
-                in_src[cursor[t]] = i
-                cursor[t] += 1
-    return counts, in_src
+                c = cursor[t]
+                in_src[c] = i
+                cursor[t] = c + 1
+    return in_src
 
 
 @numba.njit(cache=True, nogil=True)
@@ -197,61 +209,111 @@ def reach_forward(starts, obj_first, field_target, blocked):
 def owners_bfs(target, in_first, in_src, allowed, max_depth):
     """Breadth-first over owners from ``target``, only through ``allowed`` objects.
 
-    Returns (visit order, depth, toward, first child): ``toward[o]`` is the object ``o``
-    points to one step closer to the target (-1 for the target), so following it walks a
-    shortest chain. ``depth`` is negative for objects not reached. The objects found from
-    ``order[i]`` are ``order[first_child[i]:first_child[i + 1]]`` (a BFS finds them one
-    after another). ``max_depth`` < 0: unlimited.
+    Returns (order, first_child, level_first): the objects found from ``order[i]`` (owners
+    of it met there first) are ``order[first_child[i]:first_child[i + 1]]``; the objects
+    ``d`` steps from the target start at ``order[level_first[d]]``, and the last entry is
+    ``len(order)``. ``max_depth`` < 0: unlimited.
+
+    Seen objects are bits rather than a per-object array: the set stays in the cache, so
+    only the objects visited wait on memory, not every pointer looked at (2x faster on 5M
+    objects).
     """
     n = in_first.shape[0] - 1
-    depth = np.empty(n, dtype=np.int32)
-    for i in range(n):  # -2 bars an object: one look-up per pointer instead of two
-        depth[i] = -1 if allowed[i] else -2
-    toward = np.full(n, -1, dtype=np.int32)
+    seen = np.zeros((n + 63) >> 6, dtype=np.uint64)
+    for i in range(n):  # a barred object counts as seen: one test per pointer
+        if not allowed[i]:
+            seen[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    seen[target >> 6] |= np.uint64(1) << np.uint64(target & 63)
     order = np.empty(n, dtype=np.int32)
     first_child = np.empty(n + 1, dtype=np.int32)
-    depth[target] = 0
+    level_first = np.empty(n + 1, dtype=np.int32)  # pages past the levels are never touched
     order[0] = target
-    head, tail = 0, 1
+    level_first[0] = 0
+    head, tail, level, level_end = 0, 1, 0, 1
     while head < tail:
+        if head == level_end:
+            level += 1
+            level_first[level] = head
+            level_end = tail
         o = order[head]
         first_child[head] = tail
         prefetch(in_first, order[min(head + 16, tail - 1)])  # ~30% faster on 5M objects
         prefetch(in_src, in_first[order[min(head + 4, tail - 1)]])
         head += 1
-        if max_depth >= 0 and depth[o] >= max_depth:
+        if max_depth >= 0 and level >= max_depth:
             continue
         for j in range(in_first[o], in_first[o + 1]):
             s = in_src[j]
-            if depth[s] == -1:
-                depth[s] = depth[o] + 1
-                toward[s] = o
+            bit = np.uint64(1) << np.uint64(s & 63)
+            if (seen[s >> 6] & bit) == 0:
+                seen[s >> 6] |= bit
                 order[tail] = s
                 tail += 1
     first_child[tail] = tail
-    return order[:tail].copy(), depth, toward, first_child[: tail + 1].copy()
+    level_first[level + 1] = tail
+    return order[:tail].copy(), first_child[: tail + 1].copy(), level_first[: level + 2].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def positions_in(order, objs, n_objects):
+    """Where each of ``objs`` sits in ``order`` (-1: absent): one pass over ``order``."""
+    slot = np.full(n_objects, -1, dtype=np.int32)
+    for j in range(objs.shape[0]):
+        slot[objs[j]] = j  # the last of equal objects answers for all of them
+    found = np.full(objs.shape[0], -1, dtype=np.int32)
+    for i in range(order.shape[0]):
+        j = slot[order[i]]
+        if j >= 0:
+            found[j] = i
+    out = np.empty(objs.shape[0], dtype=np.int32)
+    for j in range(objs.shape[0]):
+        out[j] = found[slot[objs[j]]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def chain_down(position, order, first_child):
+    """The objects from ``order[position]`` down to owners_bfs's target, each pointing at
+    the next: a shortest chain."""
+    # non-decreasing, so the object ``order[j]`` was found from is the last i with
+    # found_at[i] <= j
+    found_at = first_child[:-1]
+    n = 1
+    p = position
+    while p > 0:
+        p = np.searchsorted(found_at, p, side="right") - 1
+        n += 1
+    out = np.empty(n, dtype=np.int32)
+    p = position
+    for i in range(n):
+        out[i] = order[p]
+        p = np.searchsorted(found_at, p, side="right") - 1
+    return out
 
 
 @numba.njit(cache=True, nogil=True)
 def tree_preorder(order, first_child):
     """Depth-first preorder of a BFS owner tree (``order``/``first_child`` from owners_bfs):
-    (nodes, levels). Children keep their BFS order."""
+    (nodes, levels, points_to), ``points_to`` being the node one level closer to the target
+    (-1 for the target). Children keep their BFS order."""
     m = order.shape[0]
     nodes = np.empty(m, dtype=np.int32)
     levels = np.empty(m, dtype=np.int32)
+    points_to = np.empty(m, dtype=np.int32)
     stack = np.empty(m, dtype=np.int32)
     stack_level = np.empty(m, dtype=np.int32)
+    stack_down = np.empty(m, dtype=np.int32)
     top, out = 1, 0
-    stack[0], stack_level[0] = 0, 0
+    stack[0], stack_level[0], stack_down[0] = 0, 0, -1
     while top > 0:
         top -= 1
         i, level = stack[top], stack_level[top]
-        nodes[out], levels[out] = order[i], level
+        nodes[out], levels[out], points_to[out] = order[i], level, stack_down[top]
         out += 1
         for c in range(first_child[i + 1] - 1, first_child[i] - 1, -1):  # first child on top
-            stack[top], stack_level[top] = c, level + 1
+            stack[top], stack_level[top], stack_down[top] = c, level + 1, order[i]
             top += 1
-    return nodes, levels
+    return nodes, levels, points_to
 
 
 @numba.njit(cache=True, nogil=True)
@@ -268,22 +330,6 @@ def pointing_fields(objs, targets, obj_first, field_target):
                 fields[i] = k
                 break
     return fields
-
-
-@numba.njit(cache=True, nogil=True)
-def chain(start, target, toward):
-    """Objects from ``start`` down to ``target`` along owners_bfs's ``toward`` links."""
-    n = 1
-    o = start
-    while o != target:
-        o = toward[o]
-        n += 1
-    out = np.empty(n, dtype=np.int32)
-    o = start
-    for i in range(n):
-        out[i] = o
-        o = toward[o]
-    return out
 
 
 @numba.njit(cache=True, nogil=True)

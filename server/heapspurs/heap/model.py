@@ -6,6 +6,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -103,7 +104,8 @@ class Heap:
         cols = self.cols
         self.order = np.argsort(self.addr, kind="stable").astype(np.int32)
         self.sorted_addr = self.addr[self.order]
-        self.sorted_end = self.sorted_addr + self.size[self.order].astype(np.uint64)
+        self.sorted_end = self.size[self.order].view(np.uint64)  # sizes are >= 0
+        self.sorted_end += self.sorted_addr
         table, shift = graph.page_table(self.sorted_addr, self.sorted_end, self.n_objects)
         self.page_table, self.page_shift = table, np.array([shift])
         self.field_target = self.resolve(cols.field_val)
@@ -133,12 +135,15 @@ class Heap:
         values = np.ascontiguousarray(values, dtype=np.uint64)
         tables = (self.sorted_addr, self.sorted_end, self.order, self.page_table,
                   int(self.page_shift[0]))  # fmt: skip
+        out = np.empty(len(values), dtype=np.int32)
         if len(values) < PARALLEL_MIN:
-            return graph.resolve(values, *tables)
-        # the kernel releases the GIL: one slice per core
-        parts = np.array_split(values, os.cpu_count() or 1)
-        with ThreadPoolExecutor(len(parts)) as pool:
-            return np.concatenate(list(pool.map(lambda v: graph.resolve(v, *tables), parts)))
+            return graph.resolve(values, *tables, out)
+        # the kernel releases the GIL: one slice per core, each written in place
+        bounds = np.linspace(0, len(values), (os.cpu_count() or 1) + 1).astype(np.int64)
+        slices = [slice(a, b) for a, b in pairwise(bounds.tolist())]
+        with ThreadPoolExecutor(len(slices)) as pool:
+            list(pool.map(lambda s: graph.resolve(values[s], *tables, out[s]), slices))
+        return out
 
     def find(self, address: int) -> int:
         """Index of the object record containing ``address``, or -1."""
@@ -151,7 +156,8 @@ class Heap:
         return range(int(self.cols.obj_first[obj]), int(self.cols.obj_first[obj + 1]))
 
     def owners_bfs(self, obj: int, allowed: np.ndarray | None = None, max_depth: int = -1):
-        """Breadth-first over owners (see :func:`graph.owners_bfs`); phantoms never own."""
+        """Breadth-first over owners: (order, first_child, level_first), see
+        :func:`graph.owners_bfs`; phantoms never own."""
         allowed = ~self.phantom if allowed is None else allowed
         return graph.owners_bfs(obj, self.in_first, self.in_src, allowed, max_depth)
 

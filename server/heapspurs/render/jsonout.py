@@ -97,7 +97,7 @@ def _json_name(name: str) -> bytes:
 
 def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
     nodes, first = batch.nodes, heap.cols.obj_first
-    down = batch.toward[nodes]
+    down = batch.points_to
     fields = graph.pointing_fields(nodes, down, first, heap.field_target)
     columns = (batch.levels,
                *linebuf.object_columns(nodes, heap.addr, first, heap.size, names.name_index),
