@@ -6,6 +6,7 @@ import mmap
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,7 +14,11 @@ from . import walk
 from .errors import DumpFormatError
 from .layout import HEADER, TAG_PARAMS, layout_table
 
+if TYPE_CHECKING:
+    from .ahead import ObjectsAhead
+
 CHUNK_BYTES = 64 << 20
+SPLIT_MIN_BYTES = 64 << 20  # smaller dumps are walked by one thread
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
 
@@ -95,55 +100,137 @@ def read_columns(
     progress: Progress | None = None,
     cancel: Cancelled | None = None,
     window_bytes: int = CHUNK_BYTES,
+    split_min_bytes: int = SPLIT_MIN_BYTES,
 ) -> DumpColumns:
     """Walk every record of ``dump`` once; raise :class:`DumpFormatError` on damage.
 
-    The file is read sequentially into a reused window (cheaper than faulting in a memory
-    map page by page); a record cut by the window's end is read again from its start once
-    the window has slid forward (or grown, for a record larger than the window).
-    ``progress(fraction)`` is called after each window; ``cancel()`` returning true stops
-    the walk with :class:`LoadCancelled`.
+    ``progress(fraction)`` is called after each window of the file; ``cancel()`` returning
+    true stops the walk with :class:`LoadCancelled`. From ``split_min_bytes`` on, a second
+    thread walks the later half of the object records (see :mod:`.ahead`).
     """
-    codes, lengths = layout_table()
-    guess = max(dump.size // 64, 1024)
-    cols = (
-        np.empty(guess, np.uint64), np.empty(guess, np.int64), np.empty(guess, np.int64),
-        np.empty(guess, np.int64), np.empty(guess * 4, np.uint32),
-        np.empty(guess * 4, np.uint64), np.empty((1024, walk.ROW), np.uint64),
-        np.empty(4096, np.int64), np.empty(4096, np.uint64), np.empty(4096, np.uint64),
-    )  # fmt: skip
-    state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
-    window = np.empty(min(window_bytes, dump.size), dtype=np.uint8)
-    base, filled = len(HEADER), 0  # file offset of window[0]; bytes in the window
-    with open(dump.path, "rb") as f:
-        f.seek(base)
-        while True:
-            want = min(len(window), dump.size - base) - filled
-            filled += f.readinto(memoryview(window.data)[filled : filled + want])
-            last = base + filled >= dump.size
-            pos, cols = walk.walk_chunk(
-                window[:filled], 0, filled, base, state, codes, lengths, cols
-            )
-            error = int(state[walk.S_ERROR])
-            if state[walk.S_DONE] and not error:
-                _check_end(dump, base + pos)
-                break
-            if error and (last or error not in walk.TRUNCATION_ERRORS):
-                offset = base + int(state[walk.S_ERROR_OFFSET])
-                message = walk.error_message(error, int(state[walk.S_ERROR_ARG]))
-                raise DumpFormatError(offset, message, dump.path)
-            if not error and last:
-                raise DumpFormatError(dump.size, walk.error_message(walk.E_NO_EOF, 0), dump.path)
-            resume = int(state[walk.S_RECORD_START]) if error else pos
-            state[walk.S_ERROR] = 0
-            window, base, filled = _slide(window, resume, filled, base)
-            if progress:
-                progress(base / dump.size)
-            if cancel and cancel():
-                raise LoadCancelled(dump.path)
+    from .ahead import ObjectsAhead  # it needs DumpFile from here
+
+    walk_ = _Walk(dump, window_bytes, progress, cancel)
+    with walk_:
+        if dump.size >= split_min_bytes:
+            walk_.until(len(HEADER) + 1)  # the first record: DumpParams
+            rows = walk_.cols[6][: walk_.state[walk.S_RECORDS]]
+            walk_.ahead = ObjectsAhead.start_in_middle(dump, rows)
+        if walk_.ahead:
+            walk_.meet(walk_.ahead)
+        walk_.until(dump.size + 1)
     if progress:
         progress(1.0)
-    return _trimmed(cols, state)
+    return _trimmed(walk_.cols, walk_.state)
+
+
+class _Walk:
+    """The main walk: the file is read sequentially into a reused window (cheaper than
+    faulting in a memory map page by page); a record cut by the window's end is read again
+    from its start once the window has slid forward (or grown, for a record larger than
+    the window)."""
+
+    def __init__(
+        self, dump: DumpFile, window_bytes: int, progress: Progress | None, cancel: Cancelled | None
+    ):
+        self.dump, self.progress, self.cancel = dump, progress, cancel
+        self.codes, self.lengths = layout_table()
+        guess = max(dump.size // 64, 1024)
+        self.cols: tuple[np.ndarray, ...] = (
+            np.empty(guess, np.uint64), np.empty(guess, np.int64), np.empty(guess, np.int64),
+            np.empty(guess, np.int64), np.empty(guess * 4, np.uint32),
+            np.empty(guess * 4, np.uint64), np.empty((1024, walk.ROW), np.uint64),
+            np.empty(4096, np.int64), np.empty(4096, np.uint64), np.empty(4096, np.uint64),
+        )  # fmt: skip
+        self.state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
+        self.window = np.empty(min(window_bytes, dump.size), dtype=np.uint8)
+        self.base, self.filled, self.pos = len(HEADER), 0, 0  # window[0]'s file offset...
+        self.ahead: ObjectsAhead | None = None
+        self.file = open(dump.path, "rb")  # noqa: SIM115 - closed by __exit__
+
+    def __enter__(self) -> _Walk:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.ahead:
+            self.ahead.abandon()
+        self.file.close()
+
+    def until(self, limit: int) -> int:
+        """Walk until a record starts at or past file offset ``limit``, or through the End
+        Of File record; return the file offset reached."""
+        dump, state = self.dump, self.state
+        while True:
+            if self.pos == 0:  # an emptied window: fill it
+                self.file.seek(self.base + self.filled)
+                want = min(len(self.window), dump.size - self.base) - self.filled
+                self.filled += self.file.readinto(
+                    memoryview(self.window.data)[self.filled : self.filled + want]
+                )
+            last = self.base + self.filled >= dump.size
+            stop = min(self.filled, limit - self.base)
+            self.pos, self.cols = walk.walk_chunk(
+                self.window[: self.filled], self.pos, stop, self.base, state, self.codes,
+                self.lengths, self.cols,
+            )  # fmt: skip
+            error = int(state[walk.S_ERROR])
+            if state[walk.S_DONE] and not error:
+                _check_end(dump, self.base + self.pos)
+                return self.base + self.pos
+            if error and (last or error not in walk.TRUNCATION_ERRORS):
+                offset = self.base + int(state[walk.S_ERROR_OFFSET])
+                message = walk.error_message(error, int(state[walk.S_ERROR_ARG]))
+                raise DumpFormatError(offset, message, dump.path)
+            if not error and self.base + self.pos >= limit:
+                return self.base + self.pos
+            if not error and last:
+                raise DumpFormatError(dump.size, walk.error_message(walk.E_NO_EOF, 0), dump.path)
+            resume = int(state[walk.S_RECORD_START]) if error else self.pos
+            state[walk.S_ERROR] = 0
+            self.window, self.base, self.filled = _slide(
+                self.window, resume, self.filled, self.base
+            )
+            self.pos = 0
+            self._report()
+
+    def _report(self) -> None:
+        if self.progress:
+            done = self.base + (self.ahead.walked - self.ahead.start if self.ahead else 0)
+            self.progress(min(done / self.dump.size, 1.0))
+        if self.cancel and self.cancel():
+            raise LoadCancelled(self.dump.path)
+
+    def meet(self, ahead: ObjectsAhead) -> None:
+        """Walk up to where ``ahead`` started; take its objects if that is a record start."""
+        reached = self.until(ahead.start)
+        self.ahead = None
+        if reached != ahead.start or not ahead.finish():
+            ahead.abandon()
+            return
+        self._take(ahead)
+        self.base, self.filled, self.pos = ahead.end, 0, 0
+
+    def _take(self, ahead: ObjectsAhead) -> None:
+        """Append the helper's objects and fields to the columns."""
+        n, k = int(self.state[walk.S_OBJECTS]), int(self.state[walk.S_FIELDS])
+        counts = (ahead.n_objects,) * 4 + (ahead.n_fields,) * 2
+        cols = list(self.cols)
+        for i, (part, count) in enumerate(zip(ahead.cols, counts, strict=False)):
+            at = n if i < 4 else k
+            cols[i] = _with_room(cols[i], at + count + 1)
+            cols[i][at : at + count] = part[:count]
+        cols[3][n : n + ahead.n_objects] += k  # first fields, numbered after ours
+        self.cols = tuple(cols)
+        self.state[walk.S_OBJECTS] += ahead.n_objects
+        self.state[walk.S_FIELDS] += ahead.n_fields
+
+
+def _with_room(a: np.ndarray, need: int) -> np.ndarray:
+    if need <= len(a):
+        return a
+    bigger = np.empty(max(need, 2 * len(a)), dtype=a.dtype)
+    bigger[: len(a)] = a
+    return bigger
 
 
 def _slide(window: np.ndarray, keep_from: int, filled: int, base: int):

@@ -142,7 +142,7 @@ def walk_chunk(buf, pos, stop, base, state, codes, lengths, cols):
             if state[S_PTR_SIZE] == 0:
                 pos = _fail(state, E_BEFORE_PARAMS, start, 0)
                 break
-            pos, n, k, err, err_pos, err_arg = _object_run(
+            pos, n, k, err, err_pos, err_arg = object_run(
                 buf,
                 start,
                 stop,
@@ -274,7 +274,7 @@ NEED_ROOM = -3
 
 
 @numba.njit(cache=True, nogil=True)
-def _object_run(
+def object_run(
     buf,
     pos,
     stop,
@@ -441,3 +441,36 @@ def gather_u64(buf, positions, big_endian):
         if positions[i] >= 0:
             out[i] = read_word(buf, positions[i], 8, big_endian)
     return out
+
+
+CONFIRM_OBJECTS = 16  # object records that must parse back to back from a guessed start
+
+
+@numba.njit(cache=True, nogil=True)
+def find_object_run(buf, pos, limit, ptr_size, big, heap_start, heap_end):
+    """The first position in ``[pos, limit)`` where CONFIRM_OBJECTS object records, with
+    addresses in the heap, parse back to back and another one follows; -1 if none.
+
+    A guess, not a fact (an object's bytes could imitate records): the caller only trusts
+    it once the walk from the file's start lands on the same position.
+    """
+    cap = CONFIRM_OBJECTS
+    addr = np.empty(cap + 1, dtype=np.uint64)
+    size = np.empty(cap + 1, dtype=np.int64)
+    data = np.empty(cap + 1, dtype=np.int64)
+    first = np.empty(cap + 1, dtype=np.int64)
+    field_off = np.empty(1 << 16, dtype=np.uint32)
+    field_val = np.empty(1 << 16, dtype=np.uint64)
+    for p in range(pos, limit):
+        if buf[p] != 1:
+            continue
+        _, n, _, err, _, _ = object_run(buf, p, buf.shape[0], 0, ptr_size, big, addr, size,
+                                         data, first, field_off, field_val, 0, 0)  # fmt: skip
+        if err != NEED_ROOM or n != cap:  # NEED_ROOM after cap objects: one more follows
+            continue
+        inside = True
+        for i in range(cap):
+            inside = inside and heap_start <= addr[i] < heap_end
+        if inside:
+            return p
+    return -1

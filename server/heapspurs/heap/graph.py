@@ -150,27 +150,36 @@ def owned_by(objs, in_first, in_src, owners):
 def reverse_csr(obj_first, targets, n_objects):
     """Owners: objects pointing at ``t`` are ``in_src[in_first[t]:in_first[t+1]]`` (once per
     pointer field, so an object pointing twice is listed twice). Returns (in_first int64,
-    in_src int32); releases the GIL."""
+    in_src int32); the kernels release the GIL.
+
+    Large arrays are made by numpy, not in the kernels: numpy asks for huge pages, which
+    fault in 512 times less often (page faults are slow on virtual machines)."""
     # 32-bit counters while they can hold every pointer: half the memory the random
     # increments and writes wait on (25% faster on 20M pointers)
     cursor = np.zeros(n_objects, dtype=np.int32 if len(targets) < 2**31 else np.int64)
     in_first = np.empty(n_objects + 1, dtype=np.int64)
-    in_src = _reverse_csr(obj_first, targets, cursor, in_first)
+    in_src = np.empty(_count_owners(targets, cursor, in_first), dtype=np.int32)
+    _place_owners(obj_first, targets, cursor, in_src)
     return in_first, in_src
 
 
 @numba.njit(cache=True, nogil=True)
-def _reverse_csr(obj_first, targets, cursor, in_first):
-    for t in targets:  # in-degrees
+def _count_owners(targets, cursor, in_first):
+    """Each object's first slot in ``in_first`` and ``cursor``; returns the total."""
+    for t in targets:
         if t >= 0:
             cursor[t] += 1
     total = 0
-    for t in range(cursor.shape[0]):  # each object's first slot
+    for t in range(cursor.shape[0]):
         in_first[t] = total
         total += cursor[t]
         cursor[t] = in_first[t]
     in_first[cursor.shape[0]] = total
-    in_src = np.empty(total, dtype=np.int32)
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _place_owners(obj_first, targets, cursor, in_src):
     for i in range(obj_first.shape[0] - 1):
         for k in range(obj_first[i], obj_first[i + 1]):
             t = targets[k]
@@ -178,7 +187,6 @@ def _reverse_csr(obj_first, targets, cursor, in_first):
                 c = cursor[t]
                 in_src[c] = i
                 cursor[t] = c + 1
-    return in_src
 
 
 @numba.njit(cache=True, nogil=True)
@@ -205,28 +213,33 @@ def reach_forward(starts, obj_first, field_target, blocked):
     return seen
 
 
-@numba.njit(cache=True, nogil=True)
 def owners_bfs(target, in_first, in_src, allowed, max_depth):
     """Breadth-first over owners from ``target``, only through ``allowed`` objects.
 
     Returns (order, first_child, level_first): the objects found from ``order[i]`` (owners
     of it met there first) are ``order[first_child[i]:first_child[i + 1]]``; the objects
     ``d`` steps from the target start at ``order[level_first[d]]``, and the last entry is
-    ``len(order)``. ``max_depth`` < 0: unlimited.
-
-    Seen objects are bits rather than a per-object array: the set stays in the cache, so
-    only the objects visited wait on memory, not every pointer looked at (2x faster on 5M
-    objects).
+    ``len(order)``. ``max_depth`` < 0: unlimited. The arrays are views of ones sized for
+    the whole heap; the pages past what a search fills are never touched.
     """
+    n = in_first.shape[0] - 1
+    order, first_child, level_first = (np.empty(n + 1, dtype=np.int32) for _ in range(3))
+    found, levels = _owners_bfs(target, in_first, in_src, allowed, max_depth, order,
+                                first_child, level_first)  # fmt: skip
+    return order[:found], first_child[: found + 1], level_first[: levels + 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child, level_first):
+    """Seen objects are bits rather than a per-object array: the set stays in the cache, so
+    only the objects visited wait on memory, not every pointer looked at (2x faster on 5M
+    objects). Returns (objects found, levels)."""
     n = in_first.shape[0] - 1
     seen = np.zeros((n + 63) >> 6, dtype=np.uint64)
     for i in range(n):  # a barred object counts as seen: one test per pointer
         if not allowed[i]:
             seen[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
     seen[target >> 6] |= np.uint64(1) << np.uint64(target & 63)
-    order = np.empty(n, dtype=np.int32)
-    first_child = np.empty(n + 1, dtype=np.int32)
-    level_first = np.empty(n + 1, dtype=np.int32)  # pages past the levels are never touched
     order[0] = target
     level_first[0] = 0
     head, tail, level, level_end = 0, 1, 0, 1
@@ -251,13 +264,16 @@ def owners_bfs(target, in_first, in_src, allowed, max_depth):
                 tail += 1
     first_child[tail] = tail
     level_first[level + 1] = tail
-    return order[:tail].copy(), first_child[: tail + 1].copy(), level_first[: level + 2].copy()
+    return tail, level + 1
+
+
+def positions_in(order, objs, n_objects):
+    """Where each of ``objs`` sits in ``order`` (-1: absent): one pass over ``order``."""
+    return _positions_in(order, objs, np.full(n_objects, -1, dtype=np.int32))
 
 
 @numba.njit(cache=True, nogil=True)
-def positions_in(order, objs, n_objects):
-    """Where each of ``objs`` sits in ``order`` (-1: absent): one pass over ``order``."""
-    slot = np.full(n_objects, -1, dtype=np.int32)
+def _positions_in(order, objs, slot):
     for j in range(objs.shape[0]):
         slot[objs[j]] = j  # the last of equal objects answers for all of them
     found = np.full(objs.shape[0], -1, dtype=np.int32)

@@ -1,0 +1,106 @@
+"""Walk the second half of a dump's object records on another core, while the main walk
+reads the first half.
+
+Records have no index: where one starts is only known by reading all before it. So the
+helper guesses a start in the middle of the object run (:func:`walk.find_object_run`) and
+walks objects from there; the main walk stops at the guess, and only if it lands exactly
+on it are the helper's objects taken (then they are what the main walk would have read).
+Otherwise, or if the helper meets anything but a clean run of objects, the main walk just
+carries on and the helper's work is dropped.
+"""
+
+from __future__ import annotations
+
+import mmap
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import walk
+from .layout import TAG_PARAMS
+
+if TYPE_CHECKING:
+    from .columns import DumpFile
+
+STEP_BYTES = 16 << 20  # walked between looks at the stop flag
+SEARCH_BYTES = 1 << 20  # how far past the middle a start is looked for
+
+
+class ObjectsAhead:
+    """Object records from ``start`` (a guessed record start) to the end of their run."""
+
+    def __init__(self, data: mmap.mmap, buf: np.ndarray, start: int, params: tuple[int, ...]):
+        self.data, self.buf, self.start = data, buf, start
+        self.ptr_size, self.big_endian = params
+        self.end = -1  # where the run ended (a non-object record); -1 while walking or failed
+        self.walked = start  # bytes up to here are done (read by the progress reports)
+        guess = max((len(buf) - start) // 64, 1024)
+        self.cols: tuple[np.ndarray, ...] = (
+            np.empty(guess + 1, np.uint64), np.empty(guess + 1, np.int64),
+            np.empty(guess + 1, np.int64), np.empty(guess + 1, np.int64),
+            np.empty(guess * 4, np.uint32), np.empty(guess * 4, np.uint64),
+        )  # fmt: skip
+        self.n_objects = self.n_fields = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._walk, name="heapspurs-walk-ahead", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def start_in_middle(cls, dump: DumpFile, recs: np.ndarray) -> ObjectsAhead | None:
+        """Begin at the first likely object record past the middle of ``dump`` (``recs``
+        already holds the DumpParams row); None when no run of objects is found there."""
+        params = recs[recs[:, 0] == TAG_PARAMS]  # big endian, pointer size, heap range
+        if not len(params):
+            return None
+        big, ptr_size, heap_start, heap_end = (int(v) for v in params[0, 2:6])
+        middle = dump.size // 2
+        start = walk.find_object_run(
+            dump.buf, middle, min(middle + SEARCH_BYTES, dump.size), ptr_size, big != 0,
+            np.uint64(heap_start), np.uint64(heap_end),
+        )  # fmt: skip
+        if start < 0:
+            return None
+        return cls(dump.data, dump.buf, int(start), (ptr_size, big))
+
+    def _walk(self) -> None:
+        pos, size = self.start, len(self.buf)
+        while not self._stop.is_set():
+            stop = min(pos + STEP_BYTES, size)
+            args = (self.buf, pos, stop, 0, self.ptr_size, self.big_endian != 0, *self.cols,
+                    self.n_objects, self.n_fields)  # fmt: skip
+            pos, n, k, err, _, _ = walk.object_run(*args)
+            self.n_objects, self.n_fields = n, k
+            if err == walk.NEED_ROOM:
+                self._grow()
+            elif err:
+                return  # damage: the main walk will meet it and say where
+            elif pos < stop:
+                self.end = pos  # a record that is not an object: the run is over
+                return
+            self._release(self.walked, pos)
+            self.walked = pos
+
+    def _grow(self) -> None:
+        bigger = []
+        for a in self.cols:
+            b = np.empty(2 * len(a), dtype=a.dtype)
+            b[: len(a)] = a
+            bigger.append(b)
+        self.cols = tuple(bigger)
+
+    def _release(self, lo: int, hi: int) -> None:
+        """Drop the walked pages from this process's memory (they stay in the page cache)."""
+        lo = -(-lo // mmap.PAGESIZE) * mmap.PAGESIZE
+        hi = hi // mmap.PAGESIZE * mmap.PAGESIZE
+        if hi > lo and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
+            self.data.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
+
+    def finish(self) -> bool:
+        """Wait for the helper; whether it walked a clean run to its end."""
+        self._thread.join()
+        return self.end >= 0
+
+    def abandon(self) -> None:
+        self._stop.set()
+        self._thread.join()

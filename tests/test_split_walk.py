@@ -1,0 +1,105 @@
+"""The walk split across two threads (dumpfile.ahead) reads exactly what one walk reads,
+and says the same about damage. On a dump from the benchmark's Go generator: the fixture
+programs are too small to have object records in the middle of their dumps."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from heapspurs.dumpfile import ahead as A
+from heapspurs.dumpfile.columns import DumpFile, LoadCancelled, read_columns
+from heapspurs.dumpfile.errors import DumpFormatError
+
+ROOT = Path(__file__).resolve().parent.parent
+ONE_THREAD = 1 << 62  # split_min_bytes no dump reaches
+
+
+@pytest.fixture(scope="module")
+def dump() -> Path:
+    """The benchmark's 100,000-object random graph (the CI's benchmark run makes the same)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from make_dumps import make_dump
+    finally:
+        sys.path.pop(0)
+    path, _ = make_dump("random", 100_000)
+    return path
+
+
+def _same_columns(a, b) -> None:
+    for name, array in a.arrays().items():
+        assert np.array_equal(array, b.arrays()[name]), name
+
+
+def _helper_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "heapspurs-walk-ahead"]
+
+
+def test_two_threads_read_the_same_columns_as_one(dump: Path) -> None:
+    one = read_columns(DumpFile(dump), split_min_bytes=ONE_THREAD)
+    d = DumpFile(dump)
+    helper = A.ObjectsAhead.start_in_middle(d, one.recs)
+    assert helper is not None and helper.finish()  # the split does happen on this dump
+    assert d.size // 2 <= helper.start < d.size // 2 + A.SEARCH_BYTES
+    for window in (64 << 20, 65536):  # one window; the main walk sliding up to the split
+        _same_columns(one, read_columns(DumpFile(dump), window_bytes=window, split_min_bytes=0))
+
+
+def test_a_wrong_guess_is_never_trusted(dump: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper started where no record starts (inside an object's bytes) is dropped: the
+    main walk passes that offset without landing on it."""
+    one = read_columns(DumpFile(dump), split_min_bytes=ONE_THREAD)
+    middle = int(one.obj_data[len(one.obj_data) // 2])  # an object's bytes, not a record
+    started: list[A.ObjectsAhead] = []
+
+    def misplaced(d: DumpFile, recs: np.ndarray) -> A.ObjectsAhead:
+        started.append(A.ObjectsAhead(d.data, d.buf, middle + 1, (8, 0)))
+        return started[0]
+
+    monkeypatch.setattr(A.ObjectsAhead, "start_in_middle", staticmethod(misplaced))
+    _same_columns(one, read_columns(DumpFile(dump), split_min_bytes=0))
+    assert started and not _helper_threads()
+
+
+def test_damage_past_the_split_is_reported_as_by_one_walk(dump: Path, tmp_path: Path) -> None:
+    one = read_columns(DumpFile(dump), split_min_bytes=ONE_THREAD)
+    data = bytearray(dump.read_bytes())
+    n = len(one.obj_data)
+    for i in range(n // 2 + 100, n, n // 40):  # objects past the middle of the file
+        fields = int(one.obj_data[i] + one.obj_size[i])  # the record's pointer-field list
+        damaged = bytearray(data)
+        damaged[fields : fields + 12] = b"\xff" * 12  # a field kind that never ends
+        broken = tmp_path / "broken.dump"
+        broken.write_bytes(damaged)
+        errors = []
+        for split in (ONE_THREAD, 0):
+            with pytest.raises(DumpFormatError) as err:
+                read_columns(DumpFile(broken), split_min_bytes=split)
+            errors.append((err.value.offset, err.value.what))
+        assert errors[0] == errors[1] == (fields, "a number (uvarint) runs over 10 bytes")
+        assert not _helper_threads()
+
+
+def test_truncated_past_the_split_is_reported_as_by_one_walk(dump: Path) -> None:
+    size = dump.stat().st_size
+    for length in range(size // 2 + 1000, size, size // 50):
+        errors = []
+        for split in (ONE_THREAD, 0):
+            with pytest.raises(DumpFormatError) as err:
+                read_columns(DumpFile(dump, length), split_min_bytes=split)
+            errors.append(str(err.value))
+        assert errors[0] == errors[1], length
+
+
+def test_progress_counts_both_threads_and_cancel_stops_the_helper(dump: Path) -> None:
+    seen: list[float] = []
+    read_columns(DumpFile(dump), progress=seen.append, window_bytes=65536, split_min_bytes=0)
+    assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == 1.0
+    with pytest.raises(LoadCancelled):
+        read_columns(DumpFile(dump), cancel=lambda: True, window_bytes=65536, split_min_bytes=0)
+    assert not _helper_threads()
