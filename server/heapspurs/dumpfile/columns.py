@@ -6,16 +6,13 @@ import mmap
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import walk
+from .ahead import ObjectsAhead
 from .errors import DumpFormatError
 from .layout import HEADER, TAG_PARAMS, layout_table
-
-if TYPE_CHECKING:
-    from .ahead import ObjectsAhead
 
 CHUNK_BYTES = 64 << 20
 SPLIT_MIN_BYTES = 64 << 20  # smaller dumps are walked by one thread
@@ -108,20 +105,17 @@ def read_columns(
     true stops the walk with :class:`LoadCancelled`. From ``split_min_bytes`` on, a second
     thread walks the later half of the object records (see :mod:`.ahead`).
     """
-    from .ahead import ObjectsAhead  # it needs DumpFile from here
-
-    walk_ = _Walk(dump, window_bytes, progress, cancel)
-    with walk_:
+    with _Walk(dump, window_bytes, progress, cancel) as reader:
         if dump.size >= split_min_bytes:
-            walk_.until(len(HEADER) + 1)  # the first record: DumpParams
-            rows = walk_.cols[6][: walk_.state[walk.S_RECORDS]]
-            walk_.ahead = ObjectsAhead.start_in_middle(dump, rows)
-        if walk_.ahead:
-            walk_.meet(walk_.ahead)
-        walk_.until(dump.size + 1)
+            reader.until(len(HEADER) + 1)  # the first record: DumpParams
+            rows = reader.cols[6][: reader.state[walk.S_RECORDS]]
+            reader.ahead = ObjectsAhead.start_in_middle(dump, rows)
+        if reader.ahead:
+            reader.meet(reader.ahead)
+        reader.until(dump.size + 1)
     if progress:
         progress(1.0)
-    return _trimmed(walk_.cols, walk_.state)
+    return _trimmed(reader.cols, reader.state)
 
 
 class _Walk:
