@@ -12,7 +12,7 @@ import numpy as np
 
 from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpColumns, DumpFile
-from . import graph
+from . import graph, spans
 from .roots import Roots, collect_roots
 
 # Go >= 1.22 puts a type word before pointer-holding objects in this size range.
@@ -173,14 +173,13 @@ class Heap:
 
     def _malloc_headers(self) -> np.ndarray:
         """Objects dumped from their slot start with a type word first (Go >= 1.22)."""
-        first = self.cols.obj_first
-        has_ptrs = first[1:] > first[:-1]
-        if not self.params.has_malloc_headers or not has_ptrs.any():
-            return np.zeros(self.n_objects, dtype=np.bool_)
-        first_off = self.cols.field_off[np.where(has_ptrs, first[:-1], 0)]
-        small_max = self.params.small_object_max
-        in_range = (self.size > small_max) & (self.size <= MALLOC_HEADER_MAX)
-        return has_ptrs & in_range & (first_off >= MALLOC_HEADER_BYTES)
+        out = np.zeros(self.n_objects, dtype=np.bool_)
+        if not self.params.has_malloc_headers or not len(self.cols.field_off):
+            return out
+        return spans.with_malloc_header(
+            self.cols.obj_first, self.cols.field_off, self.size, self.params.small_object_max,
+            MALLOC_HEADER_MAX, MALLOC_HEADER_BYTES, out,
+        )  # fmt: skip
 
     def _phantoms(self) -> np.ndarray:
         """Span-tail slots the dumper walks although they hold span metadata (Go >= 1.22).
@@ -191,10 +190,10 @@ class Heap:
         """
         if not self.params.has_malloc_headers:
             return np.zeros(self.n_objects, dtype=np.bool_)
-        in_page = (self.addr % np.uint64(PAGE_SIZE)).astype(np.int64)
-        in_tail = (self.size <= self.params.small_object_max) & (
-            in_page + self.size > PAGE_SIZE - self.params.span_tail
-        )
+        in_tail = spans.in_span_tail(
+            self.addr, self.size, self.params.small_object_max, self.params.span_tail,
+            PAGE_SIZE, np.empty(self.n_objects, dtype=np.bool_),
+        )  # fmt: skip
         candidates = np.flatnonzero(in_tail)  # few: the owners CSR answers for each
         referenced = np.zeros(self.n_objects, dtype=np.bool_)
         referenced[candidates] = graph.owned_by(candidates, self.in_first, self.in_src, ~in_tail)
