@@ -19,21 +19,21 @@ from conftest import fixture
 F = fixture("go1.27")
 
 
-def test_small_windows_read_the_same_columns_as_one_big_window() -> None:
-    """Records cut by a window's end (and records larger than a window) are read whole."""
+def test_small_chunks_read_the_same_columns_as_one_big_chunk() -> None:
+    """The walk resumes between chunks at the record where it stopped, whatever its size."""
     whole = read_columns(DumpFile(F.dump))
-    for window in (4096, 65536):  # the bss segment record alone is ~140 KB
-        pieces = read_columns(DumpFile(F.dump), window_bytes=window)
+    for chunk in (1, 4096, 65536):  # the bss segment record alone is ~140 KB
+        pieces = read_columns(DumpFile(F.dump), chunk_bytes=chunk)
         for name, array in whole.arrays().items():
-            assert np.array_equal(array, pieces.arrays()[name]), (window, name)
+            assert np.array_equal(array, pieces.arrays()[name]), (chunk, name)
 
 
 def test_progress_rises_to_one_and_cancel_stops() -> None:
     seen: list[float] = []
-    read_columns(DumpFile(F.dump), progress=seen.append, window_bytes=32768)
+    read_columns(DumpFile(F.dump), progress=seen.append, chunk_bytes=32768)
     assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == 1.0
     with pytest.raises(LoadCancelled):
-        read_columns(DumpFile(F.dump), cancel=lambda: True, window_bytes=32768)
+        read_columns(DumpFile(F.dump), cancel=lambda: True, chunk_bytes=32768)
 
 
 def _copy(tmp_path: Path) -> Path:

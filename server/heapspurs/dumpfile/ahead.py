@@ -11,7 +11,6 @@ carries on and the helper's work is dropped.
 
 from __future__ import annotations
 
-import mmap
 import threading
 from typing import TYPE_CHECKING
 
@@ -30,12 +29,12 @@ SEARCH_BYTES = 1 << 20  # how far past the middle a start is looked for
 class ObjectsAhead:
     """Object records from ``start`` (a guessed record start) to the end of their run."""
 
-    def __init__(self, data: mmap.mmap, buf: np.ndarray, start: int, params: tuple[int, ...]):
-        self.data, self.buf, self.start = data, buf, start
+    def __init__(self, dump: DumpFile, start: int, params: tuple[int, ...]):
+        self.dump, self.buf, self.start = dump, dump.buf, start
         self.ptr_size, self.big_endian = params
         self.end = -1  # where the run ended (a non-object record); -1 while walking or failed
         self.walked = start  # bytes up to here are done (read by the progress reports)
-        guess = max((len(buf) - start) // 64, 1024)
+        guess = max((dump.size - start) // 64, 1024)
         self.cols: tuple[np.ndarray, ...] = (
             np.empty(guess + 1, np.uint64), np.empty(guess + 1, np.int64),
             np.empty(guess + 1, np.int64), np.empty(guess + 1, np.int64),
@@ -61,13 +60,13 @@ class ObjectsAhead:
         )  # fmt: skip
         if start < 0:
             return None
-        return cls(dump.data, dump.buf, int(start), (ptr_size, big))
+        return cls(dump, int(start), (ptr_size, big))
 
     def _walk(self) -> None:
         pos, size = self.start, len(self.buf)
         while not self._stop.is_set():
             stop = min(pos + STEP_BYTES, size)
-            args = (self.buf, pos, stop, 0, self.ptr_size, self.big_endian != 0, *self.cols,
+            args = (self.buf, pos, stop, self.ptr_size, self.big_endian != 0, *self.cols,
                     self.n_objects, self.n_fields)  # fmt: skip
             pos, n, k, err, _, _ = walk.object_run(*args)
             self.n_objects, self.n_fields = n, k
@@ -78,7 +77,7 @@ class ObjectsAhead:
             elif pos < stop:
                 self.end = pos  # a record that is not an object: the run is over
                 return
-            self._release(self.walked, pos)
+            self.dump.release(self.walked, pos)
             self.walked = pos
 
     def _grow(self) -> None:
@@ -88,13 +87,6 @@ class ObjectsAhead:
             b[: len(a)] = a
             bigger.append(b)
         self.cols = tuple(bigger)
-
-    def _release(self, lo: int, hi: int) -> None:
-        """Drop the walked pages from this process's memory (they stay in the page cache)."""
-        lo = -(-lo // mmap.PAGESIZE) * mmap.PAGESIZE
-        hi = hi // mmap.PAGESIZE * mmap.PAGESIZE
-        if hi > lo and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
-            self.data.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
     def finish(self) -> bool:
         """Wait for the helper; whether it walked a clean run to its end."""

@@ -62,6 +62,14 @@ class DumpFile:
     def text_at(self, pos: int, length: int) -> str:
         return self.bytes_at(pos, length).decode("utf-8", "replace")
 
+    def release(self, start: int, end: int) -> None:
+        """Drop the mapped pages within ``[start, end)`` from this process's memory (they
+        stay in the page cache, and come back when read)."""
+        start = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
+        end = end // mmap.PAGESIZE * mmap.PAGESIZE
+        if end > start and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
+            self._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
+
     def close(self) -> None:
         self.buf = np.empty(0, dtype=np.uint8)
         self._mmap.close()
@@ -96,16 +104,16 @@ def read_columns(
     dump: DumpFile,
     progress: Progress | None = None,
     cancel: Cancelled | None = None,
-    window_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int = CHUNK_BYTES,
     split_min_bytes: int = SPLIT_MIN_BYTES,
 ) -> DumpColumns:
     """Walk every record of ``dump`` once; raise :class:`DumpFormatError` on damage.
 
-    ``progress(fraction)`` is called after each window of the file; ``cancel()`` returning
+    ``progress(fraction)`` is called after each chunk of the file; ``cancel()`` returning
     true stops the walk with :class:`LoadCancelled`. From ``split_min_bytes`` on, a second
     thread walks the later half of the object records (see :mod:`.ahead`).
     """
-    with _Walk(dump, window_bytes, progress, cancel) as reader:
+    with _Walk(dump, chunk_bytes, progress, cancel) as reader:
         if dump.size >= split_min_bytes:
             reader.until(len(HEADER) + 1)  # the first record: DumpParams
             rows = reader.cols[6][: reader.state[walk.S_RECORDS]]
@@ -119,15 +127,17 @@ def read_columns(
 
 
 class _Walk:
-    """The main walk: the file is read sequentially into a reused window (cheaper than
-    faulting in a memory map page by page); a record cut by the window's end is read again
-    from its start once the window has slid forward (or grown, for a record larger than
-    the window)."""
+    """The main walk, over the memory-mapped file a chunk at a time: between chunks it
+    reports progress, asks whether to stop, and drops the pages behind it from this
+    process's memory (they stay in the page cache). Mapped pages cost less than copying
+    the file into a buffer of fresh memory, whose page faults are slow on virtual machines.
+    """
 
     def __init__(
-        self, dump: DumpFile, window_bytes: int, progress: Progress | None, cancel: Cancelled | None
+        self, dump: DumpFile, chunk_bytes: int, progress: Progress | None, cancel: Cancelled | None
     ):
-        self.dump, self.progress, self.cancel = dump, progress, cancel
+        self.dump, self.chunk_bytes = dump, chunk_bytes
+        self.progress, self.cancel = progress, cancel
         self.codes, self.lengths = layout_table()
         guess = max(dump.size // 64, 1024)
         self.cols: tuple[np.ndarray, ...] = (
@@ -137,10 +147,8 @@ class _Walk:
             np.empty(4096, np.int64), np.empty(4096, np.uint64), np.empty(4096, np.uint64),
         )  # fmt: skip
         self.state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
-        self.window = np.empty(min(window_bytes, dump.size), dtype=np.uint8)
-        self.base, self.filled, self.pos = len(HEADER), 0, 0  # window[0]'s file offset...
+        self.pos = self.released = len(HEADER)
         self.ahead: ObjectsAhead | None = None
-        self.file = open(dump.path, "rb")  # noqa: SIM115 - closed by __exit__
 
     def __enter__(self) -> _Walk:
         return self
@@ -148,48 +156,34 @@ class _Walk:
     def __exit__(self, *exc) -> None:
         if self.ahead:
             self.ahead.abandon()
-        self.file.close()
 
     def until(self, limit: int) -> int:
         """Walk until a record starts at or past file offset ``limit``, or through the End
         Of File record; return the file offset reached."""
         dump, state = self.dump, self.state
         while True:
-            if self.pos == 0:  # an emptied window: fill it
-                self.file.seek(self.base + self.filled)
-                want = min(len(self.window), dump.size - self.base) - self.filled
-                self.filled += self.file.readinto(
-                    memoryview(self.window.data)[self.filled : self.filled + want]
-                )
-            last = self.base + self.filled >= dump.size
-            stop = min(self.filled, limit - self.base)
+            stop = min(self.pos + self.chunk_bytes, limit, dump.size)
             self.pos, self.cols = walk.walk_chunk(
-                self.window[: self.filled], self.pos, stop, self.base, state, self.codes,
-                self.lengths, self.cols,
-            )  # fmt: skip
-            error = int(state[walk.S_ERROR])
-            if state[walk.S_DONE] and not error:
-                _check_end(dump, self.base + self.pos)
-                return self.base + self.pos
-            if error and (last or error not in walk.TRUNCATION_ERRORS):
-                offset = self.base + int(state[walk.S_ERROR_OFFSET])
-                message = walk.error_message(error, int(state[walk.S_ERROR_ARG]))
-                raise DumpFormatError(offset, message, dump.path)
-            if not error and self.base + self.pos >= limit:
-                return self.base + self.pos
-            if not error and last:
-                raise DumpFormatError(dump.size, walk.error_message(walk.E_NO_EOF, 0), dump.path)
-            resume = int(state[walk.S_RECORD_START]) if error else self.pos
-            state[walk.S_ERROR] = 0
-            self.window, self.base, self.filled = _slide(
-                self.window, resume, self.filled, self.base
+                dump.buf, self.pos, stop, state, self.codes, self.lengths, self.cols
             )
-            self.pos = 0
+            error = int(state[walk.S_ERROR])
+            if error:
+                message = walk.error_message(error, int(state[walk.S_ERROR_ARG]))
+                raise DumpFormatError(int(state[walk.S_ERROR_OFFSET]), message, dump.path)
+            if state[walk.S_DONE]:
+                _check_end(dump, self.pos)
+                return self.pos
+            if self.pos >= limit:
+                return self.pos
+            if self.pos >= dump.size:
+                raise DumpFormatError(dump.size, walk.error_message(walk.E_NO_EOF, 0), dump.path)
+            dump.release(self.released, self.pos)
+            self.released = self.pos
             self._report()
 
     def _report(self) -> None:
         if self.progress:
-            done = self.base + (self.ahead.walked - self.ahead.start if self.ahead else 0)
+            done = self.pos + (self.ahead.walked - self.ahead.start if self.ahead else 0)
             self.progress(min(done / self.dump.size, 1.0))
         if self.cancel and self.cancel():
             raise LoadCancelled(self.dump.path)
@@ -202,7 +196,7 @@ class _Walk:
             ahead.abandon()
             return
         self._take(ahead)
-        self.base, self.filled, self.pos = ahead.end, 0, 0
+        self.pos = self.released = ahead.end
 
     def _take(self, ahead: ObjectsAhead) -> None:
         """Append the helper's objects and fields to the columns."""
@@ -225,17 +219,6 @@ def _with_room(a: np.ndarray, need: int) -> np.ndarray:
     bigger = np.empty(max(need, 2 * len(a)), dtype=a.dtype)
     bigger[: len(a)] = a
     return bigger
-
-
-def _slide(window: np.ndarray, keep_from: int, filled: int, base: int):
-    """Move the unread tail to the front; double the window when a record fills all of it."""
-    if keep_from == 0:
-        bigger = np.empty(len(window) * 2, dtype=np.uint8)
-        bigger[:filled] = window[:filled]
-        return bigger, base, filled
-    tail = filled - keep_from
-    window[:tail] = window[keep_from:filled]
-    return window, base + keep_from, tail
 
 
 def _check_end(dump: DumpFile, end: int) -> None:
