@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from heapspurs.dumpfile import ahead as A
+from heapspurs.dumpfile import columns as C
 from heapspurs.dumpfile.columns import DumpFile, LoadCancelled, read_columns
 from heapspurs.dumpfile.errors import DumpFormatError
 
@@ -43,9 +44,8 @@ def _helper_threads() -> list[threading.Thread]:
 def test_two_threads_read_the_same_columns_as_one(dump: Path) -> None:
     one = read_columns(DumpFile(dump), split_min_bytes=ONE_THREAD)
     d = DumpFile(dump)
-    helper = A.ObjectsAhead.start_in_middle(d, one.recs)
-    assert helper is not None and helper.finish()  # the split does happen on this dump
-    assert d.size // 2 <= helper.start < d.size // 2 + A.SEARCH_BYTES
+    found = A.ObjectsAhead.find_start(d, one.recs)  # the split does happen on this dump
+    assert found and d.size // 2 <= found[0] < d.size // 2 + A.SEARCH_BYTES
     for chunk in (64 << 20, 65536):
         _same_columns(one, read_columns(DumpFile(dump), chunk_bytes=chunk, split_min_bytes=0))
 
@@ -55,15 +55,27 @@ def test_a_wrong_guess_is_never_trusted(dump: Path, monkeypatch: pytest.MonkeyPa
     main walk passes that offset without landing on it."""
     one = read_columns(DumpFile(dump), split_min_bytes=ONE_THREAD)
     middle = int(one.obj_data[len(one.obj_data) // 2])  # an object's bytes, not a record
-    started: list[A.ObjectsAhead] = []
+    guesses: list[int] = []
 
-    def misplaced(d: DumpFile, recs: np.ndarray) -> A.ObjectsAhead:
-        started.append(A.ObjectsAhead(d, middle + 1, (8, 0)))
-        return started[0]
+    def misplaced(d: DumpFile, recs: np.ndarray) -> tuple[int, tuple[int, int]]:
+        guesses.append(middle + 1)
+        return middle + 1, (8, 0)
 
-    monkeypatch.setattr(A.ObjectsAhead, "start_in_middle", staticmethod(misplaced))
+    monkeypatch.setattr(A.ObjectsAhead, "find_start", misplaced)
     _same_columns(one, read_columns(DumpFile(dump), split_min_bytes=0))
-    assert started and not _helper_threads()
+    assert guesses and not _helper_threads()
+
+
+@pytest.mark.parametrize("margin", [0.5, 1.03, 3.0])
+def test_the_helpers_objects_land_right_whatever_room_was_guessed(
+    dump: Path, margin: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helper writes where its objects are expected to end up in the columns. Too
+    little room: a walk outgrows its share and the objects are copied; enough: they are
+    moved down in place, closing the gap left."""
+    one = read_columns(DumpFile(dump), split_min_bytes=ONE_THREAD)
+    monkeypatch.setattr(C, "LEND_MARGIN", margin)
+    _same_columns(one, read_columns(DumpFile(dump), split_min_bytes=0))
 
 
 def test_damage_past_the_split_is_reported_as_by_one_walk(dump: Path, tmp_path: Path) -> None:

@@ -29,26 +29,24 @@ SEARCH_BYTES = 1 << 20  # how far past the middle a start is looked for
 class ObjectsAhead:
     """Object records from ``start`` (a guessed record start) to the end of their run."""
 
-    def __init__(self, dump: DumpFile, start: int, params: tuple[int, ...]):
+    def __init__(self, dump: DumpFile, start: int, params: tuple[int, int], cols: tuple):
+        """``cols``: object and field arrays to fill (views into the main walk's columns,
+        where these objects are expected to end up; replaced by bigger ones if too small)."""
         self.dump, self.buf, self.start = dump, dump.buf, start
         self.ptr_size, self.big_endian = params
         self.end = -1  # where the run ended (a non-object record); -1 while walking or failed
         self.walked = start  # bytes up to here are done (read by the progress reports)
-        guess = max((dump.size - start) // 64, 1024)
-        self.cols: tuple[np.ndarray, ...] = (
-            np.empty(guess + 1, np.uint64), np.empty(guess + 1, np.int64),
-            np.empty(guess + 1, np.int64), np.empty(guess + 1, np.int64),
-            np.empty(guess * 4, np.uint32), np.empty(guess * 4, np.uint64),
-        )  # fmt: skip
+        self.cols: tuple[np.ndarray, ...] = cols
         self.n_objects = self.n_fields = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._walk, name="heapspurs-walk-ahead", daemon=True)
         self._thread.start()
 
-    @classmethod
-    def start_in_middle(cls, dump: DumpFile, recs: np.ndarray) -> ObjectsAhead | None:
-        """Begin at the first likely object record past the middle of ``dump`` (``recs``
-        already holds the DumpParams row); None when no run of objects is found there."""
+    @staticmethod
+    def find_start(dump: DumpFile, recs: np.ndarray) -> tuple[int, tuple[int, int]] | None:
+        """The first likely object record past the middle of ``dump``, with the pointer size
+        and byte order (``recs`` holds the DumpParams row); None when no run of objects is
+        found there."""
         params = recs[recs[:, 0] == TAG_PARAMS]  # big endian, pointer size, heap range
         if not len(params):
             return None
@@ -58,9 +56,7 @@ class ObjectsAhead:
             dump.buf, middle, min(middle + SEARCH_BYTES, dump.size), ptr_size, big != 0,
             np.uint64(heap_start), np.uint64(heap_end),
         )  # fmt: skip
-        if start < 0:
-            return None
-        return cls(dump, int(start), (ptr_size, big))
+        return None if start < 0 else (int(start), (ptr_size, big))
 
     def _walk(self) -> None:
         pos, size = self.start, len(self.buf)
@@ -81,12 +77,8 @@ class ObjectsAhead:
             self.walked = pos
 
     def _grow(self) -> None:
-        bigger = []
-        for a in self.cols:
-            b = np.empty(2 * len(a), dtype=a.dtype)
-            b[: len(a)] = a
-            bigger.append(b)
-        self.cols = tuple(bigger)
+        used = (self.n_objects,) * 4 + (self.n_fields,) * 2
+        self.cols = tuple(with_room(a, 2 * len(a), n) for a, n in zip(self.cols, used, strict=True))
 
     def finish(self) -> bool:
         """Wait for the helper; whether it walked a clean run to its end."""
@@ -96,3 +88,12 @@ class ObjectsAhead:
     def abandon(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def with_room(a: np.ndarray, need: int, used: int) -> np.ndarray:
+    """``a``, or a copy of its first ``used`` entries with room for ``need`` entries."""
+    if need <= len(a):
+        return a
+    bigger = np.empty(max(need, 2 * len(a)), dtype=a.dtype)
+    bigger[:used] = a[:used]
+    return bigger

@@ -10,12 +10,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import walk
-from .ahead import ObjectsAhead
+from .ahead import ObjectsAhead, with_room
 from .errors import DumpFormatError
 from .layout import HEADER, TAG_PARAMS, layout_table
 
 CHUNK_BYTES = 64 << 20
 SPLIT_MIN_BYTES = 64 << 20  # smaller dumps are walked by one thread
+SAMPLE_BYTES = 8 << 20  # walked before splitting: how many objects and fields a byte holds
+LEND_MARGIN = 1.03  # on the counts expected from that
 Progress = Callable[[float], None]
 Cancelled = Callable[[], bool]
 
@@ -115,9 +117,11 @@ def read_columns(
     """
     with _Walk(dump, chunk_bytes, progress, cancel) as reader:
         if dump.size >= split_min_bytes:
-            reader.until(len(HEADER) + 1)  # the first record: DumpParams
+            reader.until(len(HEADER) + min(SAMPLE_BYTES, dump.size // 8))
             rows = reader.cols[6][: reader.state[walk.S_RECORDS]]
-            reader.ahead = ObjectsAhead.start_in_middle(dump, rows)
+            found = ObjectsAhead.find_start(dump, rows)
+            if found and found[0] > reader.pos and not reader.state[walk.S_DONE]:
+                reader.ahead = ObjectsAhead(dump, *found, reader.lend(found[0]))
         if reader.ahead:
             reader.meet(reader.ahead)
         reader.until(dump.size + 1)
@@ -149,6 +153,8 @@ class _Walk:
         self.state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
         self.pos = self.released = len(HEADER)
         self.ahead: ObjectsAhead | None = None
+        self.full: list[np.ndarray] = []  # columns shared with the helper (see lend)
+        self.lent_at: list[int] = []
 
     def __enter__(self) -> _Walk:
         return self
@@ -188,37 +194,62 @@ class _Walk:
         if self.cancel and self.cancel():
             raise LoadCancelled(self.dump.path)
 
+    def lend(self, start: int) -> tuple[np.ndarray, ...]:
+        """Room for the objects and fields from file offset ``start`` on, where they will
+        end up in the columns if the density walked so far holds (with a margin): views the
+        helper fills while this walk keeps to the room before them."""
+        walked = max(self.pos - len(HEADER), 1)
+        before = (start - len(HEADER)) / walked * LEND_MARGIN
+        after = (self.dump.size - start) / walked * LEND_MARGIN
+        n, k = int(self.state[walk.S_OBJECTS]), int(self.state[walk.S_FIELDS])
+        cols, self.full, self.lent_at, lent = list(self.cols), [], [], []
+        for i in range(6):  # the object and field columns
+            count = n if i < 4 else k
+            at = int(count * before) + 1024
+            full = with_room(cols[i], at + int(count * after) + 1024, count)
+            cols[i] = full[:at]
+            self.full.append(full)
+            self.lent_at.append(at)
+            lent.append(full[at:])
+        self.cols = tuple(cols)
+        return tuple(lent)
+
     def meet(self, ahead: ObjectsAhead) -> None:
         """Walk up to where ``ahead`` started; take its objects if that is a record start."""
         reached = self.until(ahead.start)
         self.ahead = None
         if reached != ahead.start or not ahead.finish():
             ahead.abandon()
+            shared = [_at(col, full, 0) for col, full in zip(self.cols, self.full, strict=False)]
+            self.cols = tuple(self.full[i] if i < 6 and shared[i] else c
+                              for i, c in enumerate(self.cols))  # fmt: skip
             return
-        self._take(ahead)
+        self._append(ahead)
         self.pos = self.released = ahead.end
 
-    def _take(self, ahead: ObjectsAhead) -> None:
-        """Append the helper's objects and fields to the columns."""
+    def _append(self, ahead: ObjectsAhead) -> None:
+        """Put the helper's objects and fields after ours: moved down within the shared
+        columns, or copied when either side had to grow out of them."""
         n, k = int(self.state[walk.S_OBJECTS]), int(self.state[walk.S_FIELDS])
         counts = (ahead.n_objects,) * 4 + (ahead.n_fields,) * 2
         cols = list(self.cols)
-        for i, (part, count) in enumerate(zip(ahead.cols, counts, strict=False)):
-            at = n if i < 4 else k
-            cols[i] = _with_room(cols[i], at + count + 1)
-            cols[i][at : at + count] = part[:count]
+        for i, (part, count) in enumerate(zip(ahead.cols, counts, strict=True)):
+            used, full, at = (n if i < 4 else k), self.full[i], self.lent_at[i]
+            if _at(cols[i], full, 0) and _at(part, full, at):
+                walk.move_down(full, at, used, count)
+                cols[i] = full
+            else:
+                cols[i] = with_room(cols[i], used + count + 1, used)
+                cols[i][used : used + count] = part[:count]
         cols[3][n : n + ahead.n_objects] += k  # first fields, numbered after ours
         self.cols = tuple(cols)
         self.state[walk.S_OBJECTS] += ahead.n_objects
         self.state[walk.S_FIELDS] += ahead.n_fields
 
 
-def _with_room(a: np.ndarray, need: int) -> np.ndarray:
-    if need <= len(a):
-        return a
-    bigger = np.empty(max(need, 2 * len(a)), dtype=a.dtype)
-    bigger[: len(a)] = a
-    return bigger
+def _at(view: np.ndarray, full: np.ndarray, offset: int) -> bool:
+    """Whether ``view`` starts at ``full[offset]`` (not replaced by a grown copy)."""
+    return view.ctypes.data == full.ctypes.data + offset * full.itemsize
 
 
 def _check_end(dump: DumpFile, end: int) -> None:

@@ -469,3 +469,11 @@ def find_object_run(buf, pos, limit, ptr_size, big, heap_start, heap_end):
         if inside:
             return p
     return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def move_down(a, src, dst, count):
+    """``a[dst:dst + count] = a[src:src + count]`` in place, for ``dst <= src`` (the ranges may
+    overlap; numpy would copy through a temporary array)."""
+    for i in range(count):
+        a[dst + i] = a[src + i]
