@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from heapspurs.analysis.owners import distinct_roots, owner_tree
+from heapspurs.analysis.owners import distinct_roots
 from heapspurs.heap.model import Heap
 from heapspurs.names.naming import Names
 
@@ -23,7 +23,7 @@ def indent(level: int) -> str:
 
 
 def owner_text_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[str]:
-    for kind, level, o, info in _walk(heap, names, obj, depth):
+    for kind, level, o, _, info in _walk(heap, names, obj, depth):
         if kind == "root":
             yield f"{indent(level)}<- {info.label}"
         else:
@@ -33,15 +33,12 @@ def owner_text_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator
 
 def owner_json_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[str]:
     """Each entry as ``, {json}`` (the CLI drops the first separator)."""
-    tree = owner_tree(heap, obj, depth)
-    points_to = dict(zip(tree.nodes.tolist(), tree.points_to.tolist(), strict=True))
-    for kind, level, o, info in _walk(heap, names, obj, depth, tree):
+    for kind, level, o, down, info in _walk(heap, names, obj, depth):
         if kind == "root":
             entry = info.as_json()
             entry.update(depth=level, points_to=f"{int(heap.addr[o]):#x}")
             yield ", " + json.dumps({"root": entry})
             continue
-        down = points_to[o]
         fields = [k for k in heap.fields_of(o) if int(heap.field_target[k]) == down]
         field = fields[0] if down >= 0 else -1
         obj_entry = {"address": f"{int(heap.addr[o]):#x}", "size": int(heap.size[o]),
@@ -53,11 +50,23 @@ def owner_json_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator
         yield ", " + json.dumps({"object": obj_entry})
 
 
-def _walk(heap, names, obj, depth, tree=None):
-    tree = tree or owner_tree(heap, obj, depth)
+def _walk(heap, names, obj, depth):
     rooted = set(heap.roots.target.tolist())
-    for o, level in zip(tree.nodes.tolist(), tree.levels.tolist(), strict=True):
-        yield "object", level, o, None
+    for o, level, down in _preorder(heap, obj, depth):
+        yield "object", level, o, down, None
         if o in rooted and (level < depth or depth < 0):
             for info in distinct_roots(heap, names, o):
-                yield "root", level + 1, o, info
+                yield "root", level + 1, o, down, info
+
+
+def _preorder(heap: Heap, obj: int, depth: int) -> list[tuple[int, int, int]]:
+    """(object, level, the object it points to) depth-first over the breadth-first tree,
+    children in the order the search found them."""
+    order, first_child, _ = heap.owners_bfs(obj, max_depth=depth)
+    out, stack = [], [(0, 0, -1)]
+    while stack:
+        i, level, down = stack.pop()
+        out.append((int(order[i]), level, down))
+        children = range(int(first_child[i]), int(first_child[i + 1]))
+        stack.extend((c, level + 1, int(order[i])) for c in reversed(children))
+    return out

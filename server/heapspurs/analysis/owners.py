@@ -23,7 +23,7 @@ CHUNK = 1 << 16  # objects formatted at a time: bounded memory however large the
 
 @dataclass
 class OwnerTree:
-    """The owner tree in depth-first order, as arrays (one entry per object)."""
+    """A stretch of the owner tree in depth-first order, as arrays (one entry per object)."""
 
     target: int
     depth: int  # levels asked for (-1: all)
@@ -31,12 +31,9 @@ class OwnerTree:
     levels: np.ndarray  # depth of each node
     points_to: np.ndarray  # per node: the object it points at one level down (-1: target)
 
-    def batches(self, start: int, stop: int) -> Iterator[OwnerTree]:
-        """Nodes ``start:stop`` in slices of at most CHUNK."""
-        for lo in range(start, stop, CHUNK):
-            part = slice(lo, min(lo + CHUNK, stop))
-            yield OwnerTree(self.target, self.depth, self.nodes[part], self.levels[part],
-                            self.points_to[part])  # fmt: skip
+    def part(self, start: int, stop: int) -> OwnerTree:
+        return OwnerTree(self.target, self.depth, self.nodes[start:stop],
+                         self.levels[start:stop], self.points_to[start:stop])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -48,27 +45,35 @@ class OwnerRoot:
     points_to: int
 
 
-def owner_tree(heap: Heap, obj: int, depth: int) -> OwnerTree:
-    """Owners of ``obj`` down to ``depth`` levels (-1: all): each object once, at its
-    shortest distance, under the object it points to on a shortest chain."""
+def owner_tree(heap: Heap, obj: int, depth: int) -> Iterator[OwnerTree]:
+    """Owners of ``obj`` down to ``depth`` levels (-1: all), CHUNK objects at a time: each
+    object once, at its shortest distance, under the object it points to on a shortest
+    chain. Only the breadth-first search is held whole, not the tree in print order."""
     order, first_child, _ = heap.owners_bfs(obj, max_depth=depth)
-    return OwnerTree(obj, depth, *graph.tree_preorder(order, first_child))
+    stack = np.empty((len(order), 3), dtype=np.int32)  # pages past its height stay untouched
+    stack[0] = (0, 0, -1)
+    top, size = 1, min(CHUNK, len(order))
+    while top:
+        nodes, levels, points_to = (np.empty(size, dtype=np.int32) for _ in range(3))
+        count, top = graph.preorder_next(order, first_child, stack, top, nodes, levels, points_to)
+        yield OwnerTree(obj, depth, nodes, levels, points_to).part(0, count)
 
 
 def owner_pieces(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[OwnerTree | OwnerRoot]:
-    """The owner tree depth-first, in batches of objects; the roots holding an object
+    """The owner tree depth-first, in stretches of objects; the roots holding an object
     (within ``depth``) follow it."""
-    tree = owner_tree(heap, obj, depth)
     has_root = np.zeros(heap.n_objects, dtype=np.bool_)
     has_root[heap.roots.target] = True
-    within = (tree.levels < depth) | (depth < 0)
-    start = 0
-    for i in np.flatnonzero(has_root[tree.nodes] & within).tolist():
-        yield from tree.batches(start, i + 1)
-        o, level = int(tree.nodes[i]), int(tree.levels[i]) + 1
-        yield from (OwnerRoot(level, info, o) for info in distinct_roots(heap, names, o))
-        start = i + 1
-    yield from tree.batches(start, len(tree.nodes))
+    for batch in owner_tree(heap, obj, depth):
+        within = (batch.levels < depth) | (depth < 0)
+        start = 0
+        for i in np.flatnonzero(has_root[batch.nodes] & within).tolist():
+            yield batch.part(start, i + 1)
+            o, level = int(batch.nodes[i]), int(batch.levels[i]) + 1
+            yield from (OwnerRoot(level, info, o) for info in distinct_roots(heap, names, o))
+            start = i + 1
+        if start < len(batch.nodes):
+            yield batch.part(start, len(batch.nodes))
 
 
 def distinct_roots(heap: Heap, names: Names, obj: int) -> list[RootInfo]:

@@ -330,28 +330,22 @@ def chain_down(position, order, first_child):
 
 
 @numba.njit(cache=True, nogil=True)
-def tree_preorder(order, first_child):
-    """Depth-first preorder of a BFS owner tree (``order``/``first_child`` from owners_bfs):
-    (nodes, levels, points_to), ``points_to`` being the node one level closer to the target
-    (-1 for the target). Children keep their BFS order."""
-    m = order.shape[0]
-    nodes = np.empty(m, dtype=np.int32)
-    levels = np.empty(m, dtype=np.int32)
-    points_to = np.empty(m, dtype=np.int32)
-    stack = np.empty(m, dtype=np.int32)
-    stack_level = np.empty(m, dtype=np.int32)
-    stack_down = np.empty(m, dtype=np.int32)
-    top, out = 1, 0
-    stack[0], stack_level[0], stack_down[0] = 0, 0, -1
-    while top > 0:
+def preorder_next(order, first_child, stack, top, nodes, levels, points_to):
+    """Go on with a depth-first preorder of a BFS owner tree (``order``/``first_child``
+    from owners_bfs), children in BFS order: up to ``len(nodes)`` more nodes, each with its
+    level and the object it points to one level down (-1 for the target). ``stack`` rows
+    (BFS position, level, object pointed to) and ``top`` carry the walk from call to call;
+    it starts as one row ``(0, 0, -1)``. Returns (nodes written, new top)."""
+    out = 0
+    while top > 0 and out < nodes.shape[0]:
         top -= 1
-        i, level = stack[top], stack_level[top]
-        nodes[out], levels[out], points_to[out] = order[i], level, stack_down[top]
+        i, level, down = stack[top, 0], stack[top, 1], stack[top, 2]
+        nodes[out], levels[out], points_to[out] = order[i], level, down
         out += 1
         for c in range(first_child[i + 1] - 1, first_child[i] - 1, -1):  # first child on top
-            stack[top], stack_level[top], stack_down[top] = c, level + 1, order[i]
+            stack[top, 0], stack[top, 1], stack[top, 2] = c, level + 1, order[i]
             top += 1
-    return nodes, levels, points_to
+    return out, top
 
 
 @numba.njit(cache=True, nogil=True)
