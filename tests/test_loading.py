@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,21 +21,21 @@ from conftest import fixture
 F = fixture("go1.27")
 
 
-def test_small_chunks_read_the_same_columns_as_one_big_chunk() -> None:
-    """The walk resumes between chunks at the record where it stopped, whatever its size."""
+def test_small_windows_read_the_same_columns_as_one_big_window() -> None:
+    """Records cut by a window's end (and records larger than a window) are read whole."""
     whole = read_columns(DumpFile(F.dump))
-    for chunk in (1, 4096, 65536):  # the bss segment record alone is ~140 KB
-        pieces = read_columns(DumpFile(F.dump), chunk_bytes=chunk)
+    for window in (1, 4096, 65536):  # the bss segment record alone is ~140 KB
+        pieces = read_columns(DumpFile(F.dump), window_bytes=window)
         for name, array in whole.arrays().items():
-            assert np.array_equal(array, pieces.arrays()[name]), (chunk, name)
+            assert np.array_equal(array, pieces.arrays()[name]), (window, name)
 
 
 def test_progress_rises_to_one_and_cancel_stops() -> None:
     seen: list[float] = []
-    read_columns(DumpFile(F.dump), progress=seen.append, chunk_bytes=32768)
+    read_columns(DumpFile(F.dump), progress=seen.append, window_bytes=32768)
     assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == 1.0
     with pytest.raises(LoadCancelled):
-        read_columns(DumpFile(F.dump), cancel=lambda: True, chunk_bytes=32768)
+        read_columns(DumpFile(F.dump), cancel=lambda: True, window_bytes=32768)
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -85,3 +87,45 @@ def test_unwritable_places_are_skipped(tmp_path: Path, monkeypatch: pytest.Monke
     beside.write_text("not a folder")
     assert load_dump(dump).heap.n_objects > 0
     assert beside.read_text() == "not a folder"
+
+
+def _in_a_child(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in its own Python: a regression to a memory-mapped read would end it
+    with SIGBUS, which must not take the test run down with it."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def test_a_dump_written_over_after_loading_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """Go's ``os.Create`` truncates the old dump in place before writing the new one; a
+    server that still holds the old one must answer with an error, and stay up."""
+    dump = _copy(tmp_path)
+    done = _in_a_child(
+        "import os\n"
+        "from heapspurs.loaded import load_dump\n"
+        "from heapspurs.dumpfile.errors import DumpFormatError\n"
+        f"loaded = load_dump({str(dump)!r}, cache=False)\n"
+        f"os.truncate({str(dump)!r}, 100)\n"
+        "try:\n"
+        "    loaded.heap.contents(loaded.heap.n_objects - 1)\n"
+        "except DumpFormatError as err:\n"
+        "    print(err)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "shorter than when it was opened" in done.stdout
+
+
+def test_a_dump_shrinking_while_it_is_read_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    dump = _copy(tmp_path)
+    done = _in_a_child(
+        "import os\n"
+        "from heapspurs.dumpfile.columns import DumpFile, read_columns\n"
+        "from heapspurs.dumpfile.errors import DumpFormatError\n"
+        f"d = DumpFile({str(dump)!r})\n"
+        f"os.truncate({str(dump)!r}, d.size // 2)\n"
+        "try:\n"
+        "    read_columns(d, window_bytes=4096, split_min_bytes=0)\n"
+        "except DumpFormatError as err:\n"
+        "    print(err)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "byte offset" in done.stdout

@@ -61,7 +61,7 @@ def _first_small_object_with_a_field(dump: DumpFile) -> tuple[int, int]:
     for rec in iter_records(dump):
         if rec.tag == TAG_OBJECT and rec["fields"] and rec.contents_len < 100:
             pos = rec.contents_pos + rec.contents_len  # field list: kind, offset, ...
-            assert dump.buf[pos] == 1
+            assert dump.bytes_at(pos, 1) == b"\x01"
             return pos + 1, rec.contents_len
     raise AssertionError("no small object with a pointer")
 

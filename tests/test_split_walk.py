@@ -46,8 +46,8 @@ def test_two_threads_read_the_same_columns_as_one(dump: Path) -> None:
     d = DumpFile(dump)
     found = A.ObjectsAhead.find_start(d, one.recs)  # the split does happen on this dump
     assert found and d.size // 2 <= found[0] < d.size // 2 + A.SEARCH_BYTES
-    for chunk in (64 << 20, 65536):
-        _same_columns(one, read_columns(DumpFile(dump), chunk_bytes=chunk, split_min_bytes=0))
+    for window in (64 << 20, 65536):  # one window; windows sliding on in both walks
+        _same_columns(one, read_columns(DumpFile(dump), window_bytes=window, split_min_bytes=0))
 
 
 def test_a_wrong_guess_is_never_trusted(dump: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,8 +110,8 @@ def test_truncated_past_the_split_is_reported_as_by_one_walk(dump: Path) -> None
 
 def test_progress_counts_both_threads_and_cancel_stops_the_helper(dump: Path) -> None:
     seen: list[float] = []
-    read_columns(DumpFile(dump), progress=seen.append, chunk_bytes=65536, split_min_bytes=0)
+    read_columns(DumpFile(dump), progress=seen.append, window_bytes=65536, split_min_bytes=0)
     assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == 1.0
     with pytest.raises(LoadCancelled):
-        read_columns(DumpFile(dump), cancel=lambda: True, chunk_bytes=65536, split_min_bytes=0)
+        read_columns(DumpFile(dump), cancel=lambda: True, window_bytes=65536, split_min_bytes=0)
     assert not _helper_threads()

@@ -18,21 +18,23 @@ import numpy as np
 
 from . import walk
 from .layout import TAG_PARAMS
+from .window import FileWindow
 
 if TYPE_CHECKING:
     from .columns import DumpFile
 
-STEP_BYTES = 16 << 20  # walked between looks at the stop flag
 SEARCH_BYTES = 1 << 20  # how far past the middle a start is looked for
 
 
 class ObjectsAhead:
     """Object records from ``start`` (a guessed record start) to the end of their run."""
 
-    def __init__(self, dump: DumpFile, start: int, params: tuple[int, int], cols: tuple):
+    def __init__(
+        self, dump: DumpFile, start: int, params: tuple[int, int], cols: tuple, window_bytes: int
+    ):
         """``cols``: object and field arrays to fill (views into the main walk's columns,
         where these objects are expected to end up; replaced by bigger ones if too small)."""
-        self.dump, self.buf, self.start = dump, dump.buf, start
+        self.dump, self.start, self.window_bytes = dump, start, window_bytes
         self.ptr_size, self.big_endian = params
         self.end = -1  # where the run ended (a non-object record); -1 while walking or failed
         self.walked = start  # bytes up to here are done (read by the progress reports)
@@ -52,28 +54,38 @@ class ObjectsAhead:
             return None
         big, ptr_size, heap_start, heap_end = (int(v) for v in params[0, 2:6])
         middle = dump.size // 2
+        region = np.frombuffer(dump.bytes_at(middle, 2 * SEARCH_BYTES), dtype=np.uint8)
         start = walk.find_object_run(
-            dump.buf, middle, min(middle + SEARCH_BYTES, dump.size), ptr_size, big != 0,
+            region, 0, min(SEARCH_BYTES, len(region)), ptr_size, big != 0,
             np.uint64(heap_start), np.uint64(heap_end),
         )  # fmt: skip
-        return None if start < 0 else (int(start), (ptr_size, big))
+        return None if start < 0 else (middle + int(start), (ptr_size, big))
 
     def _walk(self) -> None:
-        pos, size = self.start, len(self.buf)
+        window = FileWindow(self.dump.path, self.start, self.dump.size, self.window_bytes)
+        try:
+            self._walk_objects(window)
+        finally:
+            window.close()
+
+    def _walk_objects(self, w: FileWindow) -> None:
+        pos = self.start
         while not self._stop.is_set():
-            stop = min(pos + STEP_BYTES, size)
-            args = (self.buf, pos, stop, self.ptr_size, self.big_endian != 0, *self.cols,
-                    self.n_objects, self.n_fields)  # fmt: skip
-            pos, n, k, err, _, _ = walk.object_run(*args)
-            self.n_objects, self.n_fields = n, k
+            args = (w.buf, pos - w.base, w.filled, w.base, self.ptr_size, self.big_endian != 0,
+                    *self.cols, self.n_objects, self.n_fields)  # fmt: skip
+            local, self.n_objects, self.n_fields, err, _, _ = walk.object_run(*args)
+            pos = w.base + local
             if err == walk.NEED_ROOM:
                 self._grow()
-            elif err:
+                continue
+            if err and (w.last or err not in walk.TRUNCATION_ERRORS):
                 return  # damage: the main walk will meet it and say where
-            elif pos < stop:
+            if not err and local < w.filled:
                 self.end = pos  # a record that is not an object: the run is over
                 return
-            self.dump.release(self.walked, pos)
+            if not err and w.last:
+                return  # no End Of File record: the main walk says so
+            w.keep_from(pos)  # the window is used up, or ends inside the record at pos
             self.walked = pos
 
     def _grow(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -13,8 +12,8 @@ from . import walk
 from .ahead import ObjectsAhead, with_room
 from .errors import DumpFormatError
 from .layout import HEADER, TAG_PARAMS, layout_table
+from .window import WINDOW_BYTES, FileWindow
 
-CHUNK_BYTES = 64 << 20
 SPLIT_MIN_BYTES = 64 << 20  # smaller dumps are walked by one thread
 SAMPLE_BYTES = 8 << 20  # walked before splitting: how many objects and fields a byte holds
 LEND_MARGIN = 1.03  # on the counts expected from that
@@ -27,13 +26,16 @@ class LoadCancelled(Exception):
 
 
 class DumpFile:
-    """A heap dump file, memory-mapped read-only. Offsets are 64-bit file positions."""
+    """A heap dump file, read with positioned reads (``pread``), never memory-mapped: a
+    program writing a new dump over the file shrinks it under a map, and touching a map
+    past the file's end kills the process (SIGBUS). A shrunk file is a DumpFormatError.
+    Offsets are 64-bit file positions."""
 
     def __init__(self, path: str | os.PathLike[str], length: int | None = None):
         """``length``: read only that many leading bytes, as if the file ended there."""
         self.path = os.fspath(path)
         try:
-            self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as the mapping
+            self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as the DumpFile
         except OSError as err:
             raise DumpFormatError(0, f"cannot open: {err.strerror}", self.path) from None
         self.size = os.fstat(self._file.fileno()).st_size
@@ -42,39 +44,56 @@ class DumpFile:
         if self.size == 0:
             self._file.close()
             raise DumpFormatError(0, "empty file, not a Go heap dump", self.path)
-        self._mmap = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
-        self.buf = np.frombuffer(self._mmap, dtype=np.uint8)[: self.size]
-        head = bytes(self.buf[: len(HEADER)])
+        head = self.bytes_at(0, len(HEADER))
         if head != HEADER:
+            self._file.close()
             raise DumpFormatError(
                 0, f"not a Go heap dump: expected header {HEADER!r}, found {head!r}", self.path
             )
 
-    @property
-    def data(self) -> mmap.mmap:
-        """The mapped bytes; indexing gives ints (cheaper than numpy scalars in Python loops)."""
-        return self._mmap
-
     def word_at(self, pos: int, size: int, big_endian: bool) -> int:
-        return int.from_bytes(self._mmap[pos : pos + size], "big" if big_endian else "little")
+        return int.from_bytes(self.bytes_at(pos, size), "big" if big_endian else "little")
 
     def bytes_at(self, pos: int, length: int) -> bytes:
-        return self._mmap[pos : min(pos + length, self.size)]
+        """Up to ``length`` bytes from ``pos`` (fewer only at the end of the dump)."""
+        length = max(min(pos + length, self.size) - pos, 0)
+        data = os.pread(self._file.fileno(), length, pos)
+        if len(data) < length:
+            what = "the file is shorter than when it was opened (written again?): load it again"
+            raise DumpFormatError(pos + len(data), what, self.path)
+        return data
 
     def text_at(self, pos: int, length: int) -> str:
         return self.bytes_at(pos, length).decode("utf-8", "replace")
 
-    def release(self, start: int, end: int) -> None:
-        """Drop the mapped pages within ``[start, end)`` from this process's memory (they
-        stay in the page cache, and come back when read)."""
-        start = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
-        end = end // mmap.PAGESIZE * mmap.PAGESIZE
-        if end > start and hasattr(mmap, "MADV_DONTNEED"):  # not on Windows
-            self._mmap.madvise(mmap.MADV_DONTNEED, start, end - start)
+    def words_at(self, positions: np.ndarray, big_endian: bool) -> np.ndarray:
+        """The 64-bit word at each of ``positions`` (ascending file offsets; -1 gives 0),
+        read a window at a time."""
+        out = np.zeros(len(positions), dtype=np.uint64)
+        wanted = np.flatnonzero(positions >= 0)
+        at = positions[wanted]
+        if not len(at):
+            return out
+        if np.any(at[1:] < at[:-1]):
+            raise ValueError("words_at: positions must ascend")
+        window = FileWindow(self.path, int(at[0]), self.size, WINDOW_BYTES)
+        try:
+            done = 0
+            while done < len(at):
+                inside = int(np.searchsorted(at, window.base + window.filled - 8, side="right"))
+                part = wanted[done:inside]
+                out[part] = walk.gather_u64(window.buf, at[done:inside] - window.base, big_endian)
+                done = inside
+                if done < len(at):
+                    if window.last:
+                        what = "a word runs past the end of the file"
+                        raise DumpFormatError(int(at[done]), what, self.path)
+                    window.move_to(int(at[done]))
+        finally:
+            window.close()
+        return out
 
     def close(self) -> None:
-        self.buf = np.empty(0, dtype=np.uint8)
-        self._mmap.close()
         self._file.close()
 
 
@@ -106,22 +125,23 @@ def read_columns(
     dump: DumpFile,
     progress: Progress | None = None,
     cancel: Cancelled | None = None,
-    chunk_bytes: int = CHUNK_BYTES,
+    window_bytes: int = WINDOW_BYTES,
     split_min_bytes: int = SPLIT_MIN_BYTES,
 ) -> DumpColumns:
     """Walk every record of ``dump`` once; raise :class:`DumpFormatError` on damage.
 
-    ``progress(fraction)`` is called after each chunk of the file; ``cancel()`` returning
+    ``progress(fraction)`` is called after each window of the file; ``cancel()`` returning
     true stops the walk with :class:`LoadCancelled`. From ``split_min_bytes`` on, a second
     thread walks the later half of the object records (see :mod:`.ahead`).
     """
-    with _Walk(dump, chunk_bytes, progress, cancel) as reader:
+    with _Walk(dump, window_bytes, progress, cancel) as reader:
         if dump.size >= split_min_bytes:
             reader.until(len(HEADER) + min(SAMPLE_BYTES, dump.size // 8))
             rows = reader.cols[6][: reader.state[walk.S_RECORDS]]
             found = ObjectsAhead.find_start(dump, rows)
             if found and found[0] > reader.pos and not reader.state[walk.S_DONE]:
-                reader.ahead = ObjectsAhead(dump, *found, reader.lend(found[0]))
+                cols = reader.lend(found[0])
+                reader.ahead = ObjectsAhead(dump, *found, cols, window_bytes)
         if reader.ahead:
             reader.meet(reader.ahead)
         reader.until(dump.size + 1)
@@ -131,17 +151,15 @@ def read_columns(
 
 
 class _Walk:
-    """The main walk, over the memory-mapped file a chunk at a time: between chunks it
-    reports progress, asks whether to stop, and drops the pages behind it from this
-    process's memory (they stay in the page cache). Mapped pages cost less than copying
-    the file into a buffer of fresh memory, whose page faults are slow on virtual machines.
-    """
+    """The main walk, a window of the file at a time (see :mod:`.window`): between windows
+    it reports progress and asks whether to stop. A record cut by the window's end is read
+    again from its start once the window has slid on (or grown, for a record larger than
+    the window)."""
 
     def __init__(
-        self, dump: DumpFile, chunk_bytes: int, progress: Progress | None, cancel: Cancelled | None
+        self, dump: DumpFile, window_bytes: int, progress: Progress | None, cancel: Cancelled | None
     ):
-        self.dump, self.chunk_bytes = dump, chunk_bytes
-        self.progress, self.cancel = progress, cancel
+        self.dump, self.progress, self.cancel = dump, progress, cancel
         self.codes, self.lengths = layout_table()
         guess = max(dump.size // 64, 1024)
         self.cols: tuple[np.ndarray, ...] = (
@@ -151,7 +169,8 @@ class _Walk:
             np.empty(4096, np.int64), np.empty(4096, np.uint64), np.empty(4096, np.uint64),
         )  # fmt: skip
         self.state = np.zeros(walk.STATE_SIZE, dtype=np.int64)
-        self.pos = self.released = len(HEADER)
+        self.window = FileWindow(dump.path, len(HEADER), dump.size, window_bytes)
+        self.pos = len(HEADER)  # file offset of the next record
         self.ahead: ObjectsAhead | None = None
         self.full: list[np.ndarray] = []  # columns shared with the helper (see lend)
         self.lent_at: list[int] = []
@@ -162,29 +181,35 @@ class _Walk:
     def __exit__(self, *exc) -> None:
         if self.ahead:
             self.ahead.abandon()
+        self.window.close()
 
     def until(self, limit: int) -> int:
         """Walk until a record starts at or past file offset ``limit``, or through the End
         Of File record; return the file offset reached."""
-        dump, state = self.dump, self.state
+        dump, state, w = self.dump, self.state, self.window
         while True:
-            stop = min(self.pos + self.chunk_bytes, limit, dump.size)
-            self.pos, self.cols = walk.walk_chunk(
-                dump.buf, self.pos, stop, state, self.codes, self.lengths, self.cols
-            )
+            stop = max(min(w.filled, limit - w.base), 0)
+            pos, self.cols = walk.walk_chunk(
+                w.buf, self.pos - w.base, stop, w.base, state, self.codes, self.lengths,
+                self.cols,
+            )  # fmt: skip
+            self.pos = w.base + pos
             error = int(state[walk.S_ERROR])
-            if error:
-                message = walk.error_message(error, int(state[walk.S_ERROR_ARG]))
-                raise DumpFormatError(int(state[walk.S_ERROR_OFFSET]), message, dump.path)
-            if state[walk.S_DONE]:
+            if state[walk.S_DONE] and not error:
                 _check_end(dump, self.pos)
                 return self.pos
-            if self.pos >= limit:
+            if error and (w.last or error not in walk.TRUNCATION_ERRORS):
+                offset = w.base + int(state[walk.S_ERROR_OFFSET])
+                message = walk.error_message(error, int(state[walk.S_ERROR_ARG]))
+                raise DumpFormatError(offset, message, dump.path)
+            if not error and self.pos >= limit:
                 return self.pos
-            if self.pos >= dump.size:
-                raise DumpFormatError(dump.size, walk.error_message(walk.E_NO_EOF, 0), dump.path)
-            dump.release(self.released, self.pos)
-            self.released = self.pos
+            if not error and w.last:
+                raise DumpFormatError(w.size, walk.error_message(walk.E_NO_EOF, 0), dump.path)
+            if error:  # a record cut by the window's end: read it again with more bytes
+                self.pos = w.base + int(state[walk.S_RECORD_START])
+                state[walk.S_ERROR] = 0
+            w.keep_from(self.pos)
             self._report()
 
     def _report(self) -> None:
@@ -225,7 +250,8 @@ class _Walk:
                               for i, c in enumerate(self.cols))  # fmt: skip
             return
         self._append(ahead)
-        self.pos = self.released = ahead.end
+        self.pos = ahead.end
+        self.window.move_to(ahead.end)
 
     def _append(self, ahead: ObjectsAhead) -> None:
         """Put the helper's objects and fields after ours: moved down within the shared

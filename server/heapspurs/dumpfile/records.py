@@ -31,10 +31,19 @@ class Record:
 
 
 class _Reader:
+    BLOCK = 1 << 16  # bytes read at a time
+
     def __init__(self, dump: DumpFile, pos: int):
         self.dump = dump
-        self.data = dump.data
         self.pos = pos
+        self._block, self._block_start = b"", pos
+
+    def _byte(self) -> int:
+        i = self.pos - self._block_start
+        if i >= len(self._block) or i < 0:
+            self._block, self._block_start = self.dump.bytes_at(self.pos, self.BLOCK), self.pos
+            i = 0
+        return self._block[i]
 
     def uvarint(self) -> int:
         value = shift = 0
@@ -44,7 +53,7 @@ class _Reader:
                 raise DumpFormatError(
                     start, "the file ends inside a number (uvarint)", self.dump.path
                 )
-            b = self.data[self.pos]
+            b = self._byte()
             self.pos += 1
             value |= (b & 0x7F) << shift
             if b < 0x80:

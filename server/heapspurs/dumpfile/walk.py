@@ -19,6 +19,7 @@ S_OBJECTS, S_FIELDS, S_RECORDS, S_ROOT_FIELDS = 0, 1, 2, 3
 S_PTR_SIZE, S_BIG_ENDIAN, S_ERROR, S_ERROR_OFFSET, S_ERROR_ARG, S_DONE = 4, 5, 6, 7, 8, 9
 S_RECORD_START = 10  # start of the record being read: where to resume with more bytes
 STATE_SIZE = 11
+TRUNCATION_ERRORS = (1, 3, 9)  # may only mean "the window ends here" before the file's end
 
 E_TRUNCATED_VARINT = 1
 E_LONG_VARINT = 2
@@ -100,9 +101,11 @@ def _varint_fail(state, npos, pos):
 
 
 @numba.njit(cache=True, nogil=True)
-def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
-    """Walk the records starting from ``pos`` up to ``stop`` (or EOF, or an error) in
-    ``buf``, the whole file; return the position reached (a record's start).
+def walk_chunk(buf, pos, stop, base, state, codes, lengths, cols):
+    """Walk records from ``pos`` until ``stop`` (or EOF, or an error); return the new position.
+
+    ``buf`` is a window of the file starting at file offset ``base``: positions are local to
+    it, and the offsets stored in the columns are file offsets.
 
     ``cols`` is a tuple of the growable arrays, returned (maybe reallocated) with the position.
     """
@@ -143,6 +146,7 @@ def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
                 buf,
                 start,
                 stop,
+                base,
                 state[S_PTR_SIZE],
                 state[S_BIG_ENDIAN] != 0,
                 obj_addr,
@@ -173,7 +177,7 @@ def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
         recs = _grow(recs, r + 1)
         recs[r, :] = 0
         recs[r, 0] = tag
-        recs[r, 1] = start
+        recs[r, 1] = base + start
         col = 2
         count = lengths[tag]
         prev = np.uint64(0)
@@ -206,7 +210,7 @@ def walk_chunk(buf, pos, stop, state, codes, lengths, cols):
                 if contents_pos < 0:
                     contents_pos, contents_len = data_pos, data_len
                 if col + 1 < ROW:
-                    recs[r, col] = data_pos
+                    recs[r, col] = base + data_pos
                     recs[r, col + 1] = data_len
                     col += 2
             elif code == 3:
@@ -274,6 +278,7 @@ def object_run(
     buf,
     pos,
     stop,
+    base,
     ptr_size,
     big,
     obj_addr,
@@ -340,7 +345,7 @@ def object_run(
             pos = r2
         obj_addr[n] = addr
         obj_size[n] = np.int64(size)
-        obj_data[n] = q
+        obj_data[n] = base + q
         obj_first[n] = first
         n += 1
     return pos, n, k, 0, 0, 0
@@ -459,7 +464,7 @@ def find_object_run(buf, pos, limit, ptr_size, big, heap_start, heap_end):
     for p in range(pos, limit):
         if buf[p] != 1:
             continue
-        _, n, _, err, _, _ = object_run(buf, p, buf.shape[0], ptr_size, big, addr, size,
+        _, n, _, err, _, _ = object_run(buf, p, buf.shape[0], 0, ptr_size, big, addr, size,
                                          data, first, field_off, field_val, 0, 0)  # fmt: skip
         if err != NEED_ROOM or n != cap:  # NEED_ROOM after cap objects: one more follows
             continue

@@ -7,7 +7,6 @@ from functools import cached_property
 
 import numpy as np
 
-from ..dumpfile.walk import gather_u64
 from ..heap.model import MALLOC_HEADER_BYTES, Heap
 from .elf import Symbols
 
@@ -54,9 +53,9 @@ class Names:
         h = self.heap
         start = np.where(h.has_header, MALLOC_HEADER_BYTES, 0)
         pos = np.where(h.size >= start + 8, h.cols.obj_data + start, -1)
-        self.oid_value = gather_u64(h.dump.buf, pos, h.params.big_endian)
+        self.oid_value = h.dump.words_at(pos, h.params.big_endian)
         second = np.where(self.tiny, h.cols.obj_data + 8, -1)
-        self.second_value = gather_u64(h.dump.buf, second, h.params.big_endian)
+        self.second_value = h.dump.words_at(second, h.params.big_endian)
 
     def set_oids(self, oids: dict[int, str]) -> None:
         """(Re)name objects from an OID table; cheap enough to redo as a user edits it."""
