@@ -4,6 +4,7 @@ workspace made of a fixture's dump, binary and OID file."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import sys
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from lsprotocol import types as T
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from heapspurs.dumpfile import layout as L
@@ -389,6 +390,25 @@ async def test_bad_arguments_get_errors_not_a_dead_server(
     assert (await command(client, "heapspurs.anchors", {"address": leak["address"]}))["anchors"]
     await asyncio.sleep(0.5)  # the server's stderr is forwarded to this process asynchronously
     # the answers say what was wrong; the server's log (an editor's output panel) stays clean
+    assert "Traceback" not in capfd.readouterr().err
+
+
+async def test_a_dump_written_over_while_loaded_gets_errors_not_a_dead_server(
+    client: LanguageClient, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+):
+    """A Go program writing a new dump to the same path truncates the old one first
+    (``os.Create``); a request that must read the old file answers an error and the server
+    stays up (it used to die of SIGBUS reading the memory-mapped dump)."""
+    ws = make_workspace(tmp_path / "ws")
+    await start(client, ws, OIDS)
+    address = fixture(LATEST).scenario("malloc_header")["address"]
+    os.truncate(ws / "service.heapdump", 100)  # no file event: the server is not told
+    with pytest.raises(JsonRpcInternalError, match="shorter than when it was opened"):
+        await command(client, "heapspurs.hexdump", {"address": address})
+    assert [d["state"] for d in (await request(client, "heapspurs/dumps", {}))["dumps"]] == [
+        "ready"
+    ]
+    await asyncio.sleep(0.5)  # the server's stderr is forwarded asynchronously
     assert "Traceback" not in capfd.readouterr().err
 
 

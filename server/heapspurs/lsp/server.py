@@ -20,6 +20,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from .. import __version__
 from ..dumpfile.columns import LoadCancelled
+from ..dumpfile.errors import DumpFormatError
 from . import answers, hover
 from .protocol import (
     CMD_ANCHORS,
@@ -47,14 +48,20 @@ R = TypeVar("R")
 WATCH_ID = "heapspurs-watch"
 
 
+class ExplainedInternalError(JsonRpcInternalError):
+    """A failure the answer's message explains in full (the dump file went wrong under
+    the server, say): logged as one line, not as a traceback."""
+
+
 class QuietArgumentErrors(logging.Filter):
     """pygls logs a traceback for every error answer. An InvalidParams answer is a bad
     argument that the answer itself explains, so it stays out of the server's log (an
-    editor's output panel); unexpected errors are still logged in full."""
+    editor's output panel), as do explained internal errors; unexpected errors are still
+    logged in full."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, JsonRpcInvalidParams)
+        return not isinstance(error, JsonRpcInvalidParams | ExplainedInternalError)
 
 
 class ParamsOptionalProtocol(LanguageServerProtocol):
@@ -368,6 +375,9 @@ def answers_errors(fn: F) -> F:
             raise JsonRpcInvalidParams(str(err), data=err.data) from None
         except (JsonRpcInvalidParams, JsonRpcInternalError):
             raise
+        except DumpFormatError as err:  # e.g. the dump was written over since it was loaded
+            log.warning("request failed: %s", err)
+            raise ExplainedInternalError(f"heapspurs: {err}") from None
         except Exception as err:
             log.exception("request failed")
             raise JsonRpcInternalError(f"heapspurs: {type(err).__name__}: {err}") from None
