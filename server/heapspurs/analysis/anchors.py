@@ -75,9 +75,10 @@ def nearest_anchor(heap: Heap, names: Names, obj: int) -> AnchorReport:
     """Only the nearest anchor, with its shortest chain: a walk up a BFS tree built once
     per heap, so it costs the chain's length, not a search (what a hover can afford)."""
     report = AnchorReport(obj, phantom=bool(heap.phantom[obj]), complete=False)
-    depth, parent, root = heap.nearest_roots()
-    if report.phantom or depth[obj] < 0:
+    if report.phantom:
         return report
-    info = describe_root(heap, names, int(root[obj]))
-    report.anchors.append(Anchor(info, graph.path_down(obj, parent, depth)))
+    path = graph.path_down(obj, heap.nearest_roots())
+    if len(path):
+        first_root = int(heap.roots_of(int(path[0]))[0])  # the one the BFS started from
+        report.anchors.append(Anchor(describe_root(heap, names, first_root), path))
     return report

@@ -364,40 +364,67 @@ def pointing_fields(objs, targets, obj_first, field_target):
     return fields
 
 
-@numba.njit(cache=True, nogil=True)
+UNREACHED = -2  # roots_bfs's parent of an object no root reaches (-1: a root's own object)
+
+
 def roots_bfs(root_target, obj_first, field_target, allowed):
-    """Breadth-first from every root at once: for each object, its distance from the
-    nearest root, the object it is reached from (-1 for a root's own object) and that root.
-    One pass over the heap; then any object's nearest anchor is a walk up ``parent``."""
+    """Breadth-first from every root at once: for each object, the object it is reached
+    from on a shortest chain from the roots (-1 for a root's own object, UNREACHED). One
+    pass over the heap; then any object's nearest anchor is a walk up these links. Only
+    the links are kept (the chain's length and root follow from the walk): one random write
+    per object found, into an array made by numpy (huge pages, see reverse_csr)."""
     n = obj_first.shape[0] - 1
-    depth = np.full(n, -1, dtype=np.int32)
-    parent = np.full(n, -1, dtype=np.int32)
-    root = np.full(n, -1, dtype=np.int32)
-    queue = np.empty(n, dtype=np.int32)
+    parent = np.full(n, UNREACHED, dtype=np.int32)
+    _roots_bfs(root_target, obj_first, field_target, allowed, parent, np.empty(n, np.int32))
+    return parent
+
+
+@numba.njit(cache=True, nogil=True)
+def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
+    """Seen objects are bits, as in _owners_bfs (the per-pointer test stays in cache)."""
+    n = obj_first.shape[0] - 1
+    seen = np.zeros((n + 63) >> 6, dtype=np.uint64)
+    for i in range(n):  # a barred object counts as seen
+        if not allowed[i]:
+            seen[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
     tail = 0
     for r in range(root_target.shape[0]):
         t = root_target[r]
-        if allowed[t] and depth[t] < 0:
-            depth[t], root[t] = 0, r
+        bit = np.uint64(1) << np.uint64(t & 63)
+        if (seen[t >> 6] & bit) == 0:
+            seen[t >> 6] |= bit
+            parent[t] = -1
             queue[tail] = t
             tail += 1
     head = 0
     while head < tail:
         o = queue[head]
+        prefetch(obj_first, queue[min(head + 16, tail - 1)])
+        prefetch(field_target, obj_first[queue[min(head + 4, tail - 1)]])
         head += 1
         for k in range(obj_first[o], obj_first[o + 1]):
             t = field_target[k]
-            if t >= 0 and depth[t] < 0 and allowed[t]:
-                depth[t], parent[t], root[t] = depth[o] + 1, o, root[o]
+            if t < 0:
+                continue
+            bit = np.uint64(1) << np.uint64(t & 63)
+            if (seen[t >> 6] & bit) == 0:
+                seen[t >> 6] |= bit
+                parent[t] = o
                 queue[tail] = t
                 tail += 1
-    return depth, parent, root
 
 
 @numba.njit(cache=True, nogil=True)
-def path_down(obj, parent, depth):
-    """The chain from the nearest root's object down to ``obj`` (roots_bfs's links)."""
-    n = depth[obj] + 1
+def path_down(obj, parent):
+    """The chain from the nearest root's object down to ``obj`` along roots_bfs's links
+    (empty when no root reaches it)."""
+    if parent[obj] == UNREACHED:
+        return np.empty(0, dtype=np.int32)
+    n = 1
+    o = obj
+    while parent[o] >= 0:
+        o = parent[o]
+        n += 1
     out = np.empty(n, dtype=np.int32)
     o = obj
     for i in range(n - 1, -1, -1):

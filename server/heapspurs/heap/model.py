@@ -98,7 +98,7 @@ class Heap:
         else:
             self._derive()
         self.roots = Roots(self.root_kind, self.root_rec, self.root_slot, self.root_target)
-        self._nearest: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._nearest: np.ndarray | None = None
 
     def _derive(self) -> None:
         cols = self.cols
@@ -200,8 +200,9 @@ class Heap:
         referenced[self.root_target] = True
         return in_tail & ~referenced
 
-    def nearest_roots(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(depth, parent, root) per object from one BFS out of all roots; computed once."""
+    def nearest_roots(self) -> np.ndarray:
+        """Per object, the object it is reached from on a shortest chain from the roots
+        (:func:`graph.roots_bfs`): one BFS out of all roots, computed once."""
         if self._nearest is None:
             self._nearest = graph.roots_bfs(
                 self.root_target, self.cols.obj_first, self.field_target, ~self.phantom
