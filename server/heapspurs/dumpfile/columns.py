@@ -51,9 +51,6 @@ class DumpFile:
                 0, f"not a Go heap dump: expected header {HEADER!r}, found {head!r}", self.path
             )
 
-    def word_at(self, pos: int, size: int, big_endian: bool) -> int:
-        return int.from_bytes(self.bytes_at(pos, size), "big" if big_endian else "little")
-
     def bytes_at(self, pos: int, length: int) -> bytes:
         """Up to ``length`` bytes from ``pos`` (fewer only at the end of the dump)."""
         length = max(min(pos + length, self.size) - pos, 0)

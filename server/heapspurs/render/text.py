@@ -75,7 +75,7 @@ def _pointers(
     offsets = rec.values.get("fields", [])
     assert isinstance(offsets, list)
     for i, off in enumerate(offsets):
-        val = dump.word_at(rec.contents_pos + off, ptr_size, big)
+        val = int.from_bytes(rec.contents[off : off + ptr_size], "big" if big else "little")
         slot = with_name(base + off, slot_name(base + off))
         yield f"Pointer[{i}]@{slot} = {with_name(val, value_name(val))}"
 
