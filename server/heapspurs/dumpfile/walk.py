@@ -1,10 +1,11 @@
 """The compiled walk over a dump's records: bytes in, flat columns out.
 
-One pass over the memory-mapped file fills growable arrays: objects (address, size, file
-offset of their bytes, first pointer field), their pointer fields (offset, value), a row per
-other record (tag, file offset, its leading values) and the pointer slots of stack frames and
-data/bss segments ("root fields"). The walk stops after ``stop`` bytes so the caller can
-report progress and cancel between chunks; all state lives in the arrays and ``state``.
+One pass over the file (a window of it at a time) fills growable arrays: objects (address,
+size, file offset of their bytes, first pointer field), their pointer fields (offset,
+value), a row per other record (tag, file offset, its leading values) and the pointer slots
+of stack frames and data/bss segments ("root fields"). The walk stops after ``stop`` bytes
+so the caller can report progress and cancel between windows; all state lives in the
+arrays and ``state``.
 Errors are reported as codes in ``state`` (numba cannot raise rich exceptions), translated by
 :func:`error_message`.
 """

@@ -1,6 +1,6 @@
 """Sequential reads of a dump into one reused buffer.
 
-The walks read the file this way rather than through its memory map: a file that shrinks
+The walks read the file this way rather than through a memory map: a file that shrinks
 while it is read (a program writing a new dump over it) then gives a short read, reported
 as a truncated dump, where touching the map would kill the process with SIGBUS.
 """
