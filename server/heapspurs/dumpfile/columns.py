@@ -241,10 +241,10 @@ class _Walk:
         reached = self.until(ahead.start)
         self.ahead = None
         if reached != ahead.start or not ahead.finish():
-            ahead.abandon()
-            shared = [_at(col, full, 0) for col, full in zip(self.cols, self.full, strict=False)]
-            self.cols = tuple(self.full[i] if i < 6 and shared[i] else c
-                              for i, c in enumerate(self.cols))  # fmt: skip
+            ahead.abandon()  # our columns get back the room lent to it, where still ours
+            lent = len(self.full)
+            shared = zip(self.cols[:lent], self.full, strict=True)
+            self.cols = (*(f if _at(c, f, 0) else c for c, f in shared), *self.cols[lent:])
             return
         self._append(ahead)
         self.pos = ahead.end

@@ -235,6 +235,30 @@ def reach_forward(starts, obj_first, field_target, blocked):
     return seen
 
 
+@numba.njit(cache=True, nogil=True)
+def _seen_bits(allowed):
+    """A bit per object, set for the objects a search must not enter: they count as seen,
+    so a search tests one bit per pointer. Bits, not a byte array: the set stays in the
+    cache, so only the objects visited wait on memory, not every pointer looked at (2x
+    faster on 5M objects)."""
+    n = allowed.shape[0]
+    seen = np.zeros((n + 63) >> 6, dtype=np.uint64)
+    for i in range(n):
+        if not allowed[i]:
+            seen[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    return seen
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _first_visit(seen, o):
+    """Mark ``o`` seen; whether it was not already."""
+    bit = np.uint64(1) << np.uint64(o & 63)
+    if seen[o >> 6] & bit:
+        return False
+    seen[o >> 6] |= bit
+    return True
+
+
 def owners_bfs(target, in_first, in_src, allowed, max_depth):
     """Breadth-first over owners from ``target``, only through ``allowed`` objects.
 
@@ -253,15 +277,9 @@ def owners_bfs(target, in_first, in_src, allowed, max_depth):
 
 @numba.njit(cache=True, nogil=True)
 def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child, level_first):
-    """Seen objects are bits rather than a per-object array: the set stays in the cache, so
-    only the objects visited wait on memory, not every pointer looked at (2x faster on 5M
-    objects). Returns (objects found, levels)."""
-    n = in_first.shape[0] - 1
-    seen = np.zeros((n + 63) >> 6, dtype=np.uint64)
-    for i in range(n):  # a barred object counts as seen: one test per pointer
-        if not allowed[i]:
-            seen[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
-    seen[target >> 6] |= np.uint64(1) << np.uint64(target & 63)
+    """Returns (objects found, levels); see _seen_bits."""
+    seen = _seen_bits(allowed)
+    _first_visit(seen, target)
     order[0] = target
     level_first[0] = 0
     head, tail, level, level_end = 0, 1, 0, 1
@@ -279,9 +297,7 @@ def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child
             continue
         for j in range(in_first[o], in_first[o + 1]):
             s = in_src[j]
-            bit = np.uint64(1) << np.uint64(s & 63)
-            if (seen[s >> 6] & bit) == 0:
-                seen[s >> 6] |= bit
+            if _first_visit(seen, s):
                 order[tail] = s
                 tail += 1
     first_child[tail] = tail
@@ -381,18 +397,12 @@ def roots_bfs(root_target, obj_first, field_target, allowed):
 
 @numba.njit(cache=True, nogil=True)
 def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
-    """Seen objects are bits, as in _owners_bfs (the per-pointer test stays in cache)."""
-    n = obj_first.shape[0] - 1
-    seen = np.zeros((n + 63) >> 6, dtype=np.uint64)
-    for i in range(n):  # a barred object counts as seen
-        if not allowed[i]:
-            seen[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    """Seen objects are bits, see _seen_bits."""
+    seen = _seen_bits(allowed)
     tail = 0
     for r in range(root_target.shape[0]):
         t = root_target[r]
-        bit = np.uint64(1) << np.uint64(t & 63)
-        if (seen[t >> 6] & bit) == 0:
-            seen[t >> 6] |= bit
+        if _first_visit(seen, t):
             parent[t] = -1
             queue[tail] = t
             tail += 1
@@ -404,11 +414,7 @@ def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
         head += 1
         for k in range(obj_first[o], obj_first[o + 1]):
             t = field_target[k]
-            if t < 0:
-                continue
-            bit = np.uint64(1) << np.uint64(t & 63)
-            if (seen[t >> 6] & bit) == 0:
-                seen[t >> 6] |= bit
+            if t >= 0 and _first_visit(seen, t):
                 parent[t] = o
                 queue[tail] = t
                 tail += 1
