@@ -70,3 +70,13 @@ def version(request: pytest.FixtureRequest) -> str:
 
 def scenario_cases() -> list[tuple[str, str]]:
     return [(v, s) for v in VERSIONS for s in sorted(fixture(v).truth["scenarios"])]
+
+
+def type_cases() -> list[tuple[str, dict]]:
+    """(version, entry) for every truth.json "types" entry of every fixture (see
+    tests/fixtures/README.md), for parametrizing; ids read like "go1.27-sessions_req"."""
+    return [(v, e) for v in VERSIONS for e in fixture(v).truth.get("types", [])]
+
+
+def type_case_ids() -> list[str]:
+    return [f"{v}-{e['name']}" for v, e in type_cases()]
