@@ -27,7 +27,7 @@ def owner_text_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator
         if kind == "root":
             yield f"{indent(level)}<- {info.label}"
         else:
-            yield object_text(level, names.object_name(o), int(heap.addr[o]),
+            yield object_text(level, names.label(o), int(heap.addr[o]),
                               heap.n_pointers(o), int(heap.size[o]))  # fmt: skip
 
 
@@ -42,7 +42,8 @@ def owner_json_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator
         fields = [k for k in heap.fields_of(o) if int(heap.field_target[k]) == down]
         field = fields[0] if down >= 0 else -1
         obj_entry = {"address": f"{int(heap.addr[o]):#x}", "size": int(heap.size[o]),
-                     "name": names.object_name(o), "pointers": heap.n_pointers(o),
+                     "name": names.object_name(o), "type": names.type_name(o),
+                     "pointers": heap.n_pointers(o),
                      "value_offset": heap.value_offset(o), "depth": level}  # fmt: skip
         if field >= 0:
             obj_entry["points_to"] = f"{int(heap.addr[down]):#x}"

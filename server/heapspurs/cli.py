@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--program", metavar="BINARY", help="the Go binary that wrote the dump")
     act = p.add_mutually_exclusive_group()
     act.add_argument("--print", action="store_true", help="print every record in file order")
-    act.add_argument("--find", metavar="REGEX", help="list objects whose name matches")
+    act.add_argument(
+        "--find", metavar="REGEX", help="list objects whose OID name or Go type matches"
+    )
+    act.add_argument("--histogram", action="store_true", help="live objects and bytes per Go type")
     p.add_argument(
         "--address",
         type=parse_address,
@@ -74,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="graph: at most N objects, nearest and anchor chains first (default 500)",
     )
     p.add_argument(
-        "--json", action="store_true", help="JSON for --anchors/--owners/--find/--hexdump"
+        "--json",
+        action="store_true",
+        help="JSON for --anchors/--owners/--find/--hexdump/--histogram",
     )
     p.add_argument(
         "--no-cache",
@@ -131,8 +136,8 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError("--anchors, --owners and --hexdump need --address")
     if (args.owners is not None and args.owners < -1) or args.owners == 0:
         raise UsageError("--owners takes N > 0 levels, or -1 for all")
-    if not (args.print or args.find or args.address is not None):
-        raise UsageError("nothing to do: give --print, --find REGEX or --address A")
+    if not (args.print or args.find or args.histogram or args.address is not None):
+        raise UsageError("nothing to do: give --print, --find REGEX, --histogram or --address A")
     if args.find:
         try:
             args.find_re = re.compile(args.find)

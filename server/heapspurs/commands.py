@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Iterable, Iterator
 
 from .analysis.anchors import find_anchors
 from .analysis.describe import place_of
 from .analysis.ownergraph import owner_graph
 from .analysis.owners import owner_pieces
+from .analysis.typing import type_histogram
 from .cli import UsageError
 from .dumpfile.columns import DumpFile
 from .dumpfile.errors import DumpFormatError
@@ -33,9 +35,13 @@ def run(args: argparse.Namespace) -> Iterator[str]:
     loaded = load_dump(args.dump, oid_path=args.oid, program=args.program,
                        cache=not args.no_cache, many_lookups=False)  # fmt: skip
     heap, names = loaded.heap, loaded.names
-    if args.print:
+    for warning in loaded.warnings:
+        print(f"heapspurs: warning: {warning}", file=sys.stderr)
+    if args.histogram:
+        yield from histogram(loaded, args.json)
+    elif args.print:
         yield from text.print_records(
-            heap.dump, names.value_name, names.symbol, lambda a: names.object_name(heap.find(a))
+            heap.dump, names.value_name, names.symbol, lambda a: names.label(heap.find(a), a)
         )
     elif args.find:
         yield from find(loaded, args)
@@ -61,6 +67,15 @@ def run(args: argparse.Namespace) -> Iterator[str]:
                 yield from text.hexdump_lines(heap.contents(obj), offsets)
         else:
             yield from write_graph(loaded, obj, args)
+
+
+def histogram(loaded: LoadedDump, as_json: bool) -> Iterator[str]:
+    heap, names = loaded.heap, loaded.names
+    answer = type_histogram(heap, names.typed)
+    if as_json:
+        yield json.dumps(answer, indent=2)
+    else:
+        yield from text.histogram_lines(answer)
 
 
 def print_without_index(args: argparse.Namespace) -> Iterator[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .analysis.typing import ObjectTypes, type_objects, untyped
 from .dumpfile import layout as L
 from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
 from .heap.index import load_index, save_index
@@ -12,6 +13,8 @@ from .heap.model import Heap
 from .names.elf import Symbols, check_matches, read_symbols
 from .names.naming import Names
 from .names.oid import read_oid_file
+from .program.dwarf import NoDwarf, read_go_types
+from .program.saved import load_typed, save_typed
 
 
 @dataclass
@@ -19,6 +22,7 @@ class LoadedDump:
     path: str
     heap: Heap
     names: Names
+    warnings: list[str]
 
     def segments(self) -> dict[str, tuple[int, int]]:
         return segments(self.heap)
@@ -58,7 +62,31 @@ def load_dump(
         progress(1.0)
     symbols = load_program(heap, program) if program else None
     oids = read_oid_file(oid_path) if oid_path else None
-    return LoadedDump(dump.path, heap, Names(heap, oids, symbols))
+    warnings: list[str] = []
+    typed = load_types(heap, program, cache, warnings) if program else untyped(heap)
+    return LoadedDump(dump.path, heap, Names(heap, oids, symbols, typed), warnings)
+
+
+def add_types(loaded: LoadedDump, program: str, cache: bool = True) -> None:
+    """Type a loaded dump's objects with a binary matched after loading (the server's)."""
+    loaded.names.set_types(load_types(loaded.heap, program, cache, loaded.warnings))
+
+
+def load_types(heap: Heap, program: str, cache: bool, warnings: list[str]) -> ObjectTypes:
+    """The Go type of every object, from the saved index or from the binary's DWARF. A
+    binary without usable DWARF gives untyped answers and a warning, never an error."""
+    typed = load_typed(heap.index_place, program) if cache else None
+    if typed is not None:
+        return typed
+    try:
+        types = read_go_types(program)
+    except NoDwarf as err:
+        warnings.append(f"{err}; answers are untyped")
+        return untyped(heap)
+    typed = type_objects(heap, types)
+    if cache:
+        save_typed(heap.index_place, program, typed)
+    return typed
 
 
 def load_program(heap: Heap, program: str) -> Symbols:

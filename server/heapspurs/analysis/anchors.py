@@ -23,6 +23,7 @@ UNSEEN_ROOTS = (
 class Anchor:
     root: RootInfo
     path: np.ndarray  # object indexes (int32) from the root's first object to the target
+    root_index: int = -1  # the root slot (heap.roots) the chain starts from
     cycle: bool = False  # a finalizer whose object the target itself keeps alive
 
     @property
@@ -59,7 +60,7 @@ def find_anchors(heap: Heap, names: Names, obj: int) -> AnchorReport:
         if info.key in seen:
             continue
         seen.add(info.key)
-        anchor = Anchor(info, graph.chain_down(at[r], order, first_child))
+        anchor = Anchor(info, graph.chain_down(at[r], order, first_child), int(r))
         if info.finalizer_of is not None and heap.roots.kind[r] != R.QUEUED_FINALIZER:
             if forward is None:
                 forward = graph.reach_forward(
@@ -80,5 +81,5 @@ def nearest_anchor(heap: Heap, names: Names, obj: int) -> AnchorReport:
     path = graph.path_down(obj, heap.nearest_roots())
     if len(path):
         first_root = int(heap.roots_of(int(path[0]))[0])  # the one the BFS started from
-        report.anchors.append(Anchor(describe_root(heap, names, first_root), path))
+        report.anchors.append(Anchor(describe_root(heap, names, first_root), path, first_root))
     return report

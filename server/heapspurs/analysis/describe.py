@@ -63,7 +63,7 @@ def describe_root(heap: Heap, names: Names, r: int) -> RootInfo:
             R.QUEUED_FINALIZER: "queued finalizer of",
         }[kind]
         label = f"{what} {obj:#x}"
-        oname = names.object_name(heap.find(obj))
+        oname = names.label(heap.find(obj))
         if oname:
             label += f" ({oname})"
         return RootInfo(jkind, label, label, (kind, obj), finalizer_of=obj)

@@ -65,7 +65,9 @@ def load_index(dump: DumpFile, lookups_in_memory: bool = True) -> Heap | None:
         except (OSError, ValueError, KeyError):
             continue
         cols = DumpColumns(**{f: arrays.pop(f"col_{f}") for f in meta["columns"]})
-        return Heap(dump, cols, saved=arrays)
+        heap = Heap(dump, cols, saved=arrays)
+        heap.index_place = place
+        return heap
     return None
 
 
@@ -86,6 +88,7 @@ def save_index(heap: Heap) -> Path | None:
             (tmp / "meta.json").write_text(json.dumps(meta))
             shutil.rmtree(place, ignore_errors=True)
             os.replace(tmp, place)
+            heap.index_place = place
             return place
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)

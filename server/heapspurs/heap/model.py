@@ -7,6 +7,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 
@@ -99,6 +100,7 @@ class Heap:
             self._derive()
         self.roots = Roots(self.root_kind, self.root_rec, self.root_slot, self.root_target)
         self._nearest: np.ndarray | None = None
+        self.index_place: Path | None = None  # the saved index's folder, once there is one
 
     def _derive(self) -> None:
         cols = self.cols

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..analysis.typing import ObjectTypes, unknown_name, untyped
 from ..heap.model import MALLOC_HEADER_BYTES, Heap
 from .elf import Symbols
 
@@ -17,10 +18,15 @@ class Names:
     """What to call an object or an address of one dump."""
 
     def __init__(
-        self, heap: Heap, oids: dict[int, str] | None = None, symbols: Symbols | None = None
+        self,
+        heap: Heap,
+        oids: dict[int, str] | None = None,
+        symbols: Symbols | None = None,
+        typed: ObjectTypes | None = None,
     ):
         self.heap = heap
         self.symbols = symbols
+        self.typed = typed if typed is not None else untyped(heap)
         self.oid_names: list[str] = []
         # -1 (unnamed) for every object, without writing an array until OIDs are given
         unnamed = np.broadcast_to(np.int32(-1), (heap.n_objects,))
@@ -80,15 +86,70 @@ class Names:
             i = int(self.second_index[obj])
         return self.oid_names[i] if i >= 0 else None
 
+    # --- types ---------------------------------------------------------------------------
+    def set_types(self, typed: ObjectTypes) -> None:
+        self.typed = typed
+        self.__dict__.pop("_type_labels", None)
+        self._tables.clear()
+
+    def type_name(self, obj: int) -> str:
+        """The object's Go type as reflect writes it, or ``unknown (N bytes, P pointers)``."""
+        return self.typed.name(self.heap, obj)
+
+    def known_type(self, obj: int) -> str | None:
+        return self.type_name(obj) if obj >= 0 and self.typed.type[obj] >= 0 else None
+
+    def label(self, obj: int, address: int | None = None) -> str | None:
+        """What a line calls an object: its OID name, else its type when known."""
+        return self.object_name(obj, address) or self.known_type(obj)
+
+    @cached_property
+    def _type_labels(self) -> tuple[np.ndarray, list[str]]:
+        """Per object, an index into a list of the distinct type names (unknown objects are
+        named by size and pointer count, as :meth:`type_name` does)."""
+        t, heap = self.typed, self.heap
+        known = t.type >= 0
+        pointers = (heap.cols.obj_first[1:] - heap.cols.obj_first[:-1]).astype(np.int64)
+        a = np.where(known, t.type.astype(np.int64), -1 - heap.size)
+        b = np.where(known, t.count.astype(np.int64), pointers)
+        uniq, inverse = np.unique(a * (1 << 32) + (b + 1), return_inverse=True)
+        labels = []
+        for key in uniq.tolist():
+            ka, kb = key >> 32, (key & 0xFFFFFFFF) - 1
+            labels.append(t.name_of(ka, kb) if ka >= 0 else unknown_name(-1 - ka, kb))
+        return inverse.reshape(-1).astype(np.int32), labels
+
+    @property
+    def label_index(self) -> np.ndarray:
+        """Per object, its entry in :meth:`label_table` minus one (-1: neither OID nor type)."""
+        if self.typed.types is None:
+            return self.name_index
+        types, _ = self._type_labels
+        typed = np.where(self.typed.type >= 0, types + len(self.oid_names), -1)
+        return np.where(self.name_index >= 0, self.name_index, typed).astype(np.int32)
+
+    def type_index(self) -> np.ndarray:
+        """Per object, its entry in :meth:`type_table` minus one."""
+        return self._type_labels[0]
+
+    def label_table(self, unnamed: str, encode: Callable[[str], bytes]):
+        return self._table(("label", unnamed, encode), unnamed, encode,
+                           [*self.oid_names, *self._type_labels[1]])  # fmt: skip
+
+    def type_table(self, unnamed: str, encode: Callable[[str], bytes]):
+        return self._table(("type", unnamed, encode), unnamed, encode, self._type_labels[1])
+
     def name_table(
         self, unnamed: str, encode: Callable[[str], bytes]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Every OID name encoded, after ``unnamed``, for compiled formatting: object ``o``'s
         name is entry ``name_index[o] + 1`` (0: unnamed). Returns (the bytes, the start of
         each entry plus the end); built once per encoding."""
-        key = (unnamed, encode)
+        return self._table((unnamed, encode), unnamed, encode, self.oid_names)
+
+    def _table(self, key: tuple, unnamed: str, encode: Callable[[str], bytes], entries: list[str]):
         if key not in self._tables:
-            encoded = [unnamed.encode(), *map(encode, self.oid_names)]
+            encoded = [unnamed.encode(), *map(encode, entries)]
             starts = np.zeros(len(encoded) + 1, dtype=np.int64)
             starts[1:] = np.cumsum([len(e) for e in encoded])
             self._tables[key] = (np.frombuffer(b"".join(encoded), dtype=np.uint8), starts)
@@ -105,12 +166,17 @@ class Names:
         return self.symbol(value)
 
     def find(self, pattern) -> np.ndarray:
-        """Objects whose name matches a compiled regex, in file order."""
+        """Objects whose OID name or Go type matches a compiled regex, in file order."""
+        found = np.zeros(self.heap.n_objects, dtype=np.bool_)
         hits = [i for i, n in enumerate(self.oid_names) if pattern.search(n)]
-        if not hits:
-            return np.zeros(0, dtype=np.int64)
-        wanted = np.array(hits, dtype=np.int32)
-        return np.flatnonzero(np.isin(self.name_index, wanted) | np.isin(self.second_index, wanted))
+        if hits:
+            wanted = np.array(hits, dtype=np.int32)
+            found |= np.isin(self.name_index, wanted) | np.isin(self.second_index, wanted)
+        index, labels = self._type_labels
+        typed = [i for i, n in enumerate(labels) if pattern.search(n)]
+        if typed:
+            found |= np.isin(index, np.array(typed, dtype=np.int32))
+        return np.flatnonzero(found)
 
 
 def _lookup(keys: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
     )
     for o in g.nodes:
         addr = int(heap.addr[o])
-        name = names.object_name(o) or "Object"
+        name = names.label(o) or "Object"
         attrs = {"id": node_id(addr), "tooltip": f"{addr:#x}"}
         if o == g.target:
             attrs.update(style="filled", fillcolor="yellow")

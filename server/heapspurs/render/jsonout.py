@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
+from ..analysis.fieldpath import chain_fields, value_type_at
 from ..analysis.owners import OwnerRoot, OwnerTree
 from ..heap import graph
 from ..heap.model import MALLOC_HEADER_BYTES, Heap
@@ -29,6 +30,7 @@ def object_json(
         "address": hexaddr(int(heap.addr[obj])),
         "size": int(heap.size[obj]),
         "name": names.object_name(obj, address),
+        "type": names.type_name(obj),
         "pointers": heap.n_pointers(obj),
         "value_offset": heap.value_offset(obj),
     }
@@ -47,10 +49,12 @@ def anchors_json(
             entry["path"] = [f"{PATH_MARK}{i}"]
         else:
             entry["path"] = [hexaddr(address) for address in heap.addr[a.path].tolist()]
+        entry["fields"] = chain_fields(heap, names, a.root_index, a.path)
         entry["finalizer_cycle"] = a.cycle
         anchors.append(entry)
     out: dict[str, object] = {
         "address": hexaddr(address),
+        "type": value_type_at(heap, names, obj, address),
         "object": object_json(heap, names, obj, address),
         "offset": address - int(heap.addr[obj]),
         "anchors": anchors,
@@ -102,8 +106,14 @@ def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]
     columns = (batch.levels,
                *linebuf.object_columns(nodes, heap.addr, first, heap.size, names.name_index),
                np.where(heap.has_header[nodes], MALLOC_HEADER_BYTES, 0), heap.addr[down],
-               np.where(fields >= 0, heap.cols.field_off[fields].astype(np.int64), -1))  # fmt: skip
-    yield from linebuf.chunks(linebuf.owner_json, columns, *names.name_table("null", _json_name))
+               np.where(fields >= 0, heap.cols.field_off[fields].astype(np.int64), -1),
+               names.type_index()[nodes] + 1)  # fmt: skip
+    yield from linebuf.chunks(
+        linebuf.owner_json,
+        columns,
+        *names.name_table("null", _json_name),
+        *names.type_table("null", _json_name),
+    )
 
 
 def hexdump_json(heap: Heap, names: Names, address: int, obj: int) -> dict[str, object]:

@@ -135,13 +135,14 @@ def owner_text(levels, addresses, pointers, sizes, name_ids, names, name_start, 
 
 @numba.njit(cache=True, nogil=True)
 def owner_json(levels, addresses, pointers, sizes, name_ids, value_offsets, points_to,
-               field_offsets, names, name_start, out):  # fmt: skip
+               field_offsets, type_ids, names, name_start, types, type_start, out):  # fmt: skip
     """One ``, {"object": {...}}`` per line as ``json.dumps`` writes it, newline-terminated,
     as many as fit in ``out``; ``points_to`` and ``offset`` unless the offset is negative
     (the target). Returns (lines, bytes written)."""
     at = 0
     for i in range(levels.shape[0]):
-        if not _fits(out, at, name_start, name_ids[i]):
+        if not _fits(out, at + type_start[type_ids[i] + 1] - type_start[type_ids[i]], name_start,
+                     name_ids[i]):  # fmt: skip
             return i, at
         at = _put(out, at, _J_ADDRESS)
         at = _put_hex(out, at, addresses[i])
@@ -149,6 +150,8 @@ def owner_json(levels, addresses, pointers, sizes, name_ids, value_offsets, poin
         at = _put_dec(out, at, sizes[i])
         at = _put(out, at, _J_NAME)
         at = _put_name(out, at, names, name_start, name_ids[i])
+        at = _put(out, at, _J_TYPE)
+        at = _put_name(out, at, types, type_start, type_ids[i])
         at = _put(out, at, _J_POINTERS)
         at = _put_dec(out, at, pointers[i])
         at = _put(out, at, _J_VALUE_OFFSET)
@@ -212,6 +215,7 @@ _BYTES = _bytes(" bytes\n")
 _J_ADDRESS = _bytes(', {"object": {"address": "')
 _J_SIZE = _bytes('", "size": ')
 _J_NAME = _bytes(', "name": ')
+_J_TYPE = _bytes(', "type": ')
 _J_POINTERS = _bytes(', "pointers": ')
 _J_VALUE_OFFSET = _bytes(', "value_offset": ')
 _J_DEPTH = _bytes(', "depth": ')

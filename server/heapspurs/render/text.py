@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
+from ..analysis.fieldpath import chain_fields, path_text
 from ..analysis.owners import OwnerRoot, OwnerTree
 from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpFile
@@ -32,7 +33,7 @@ def with_name(value: int, name: str | None) -> str:
 
 
 def object_line(heap: Heap, names: Names, obj: int) -> str:
-    return describe_object(names.object_name(obj), int(heap.addr[obj]), heap.n_pointers(obj),
+    return describe_object(names.label(obj), int(heap.addr[obj]), heap.n_pointers(obj),
                            int(heap.size[obj]))  # fmt: skip
 
 
@@ -188,8 +189,11 @@ def anchor_lines(heap: Heap, names: Names, address: int, report: AnchorReport) -
             else ""
         )
         yield f"{a.root.label}: chain of {a.length} object(s){cycle}"
+        if names.typed.types is not None:
+            fields = chain_fields(heap, names, a.root_index, a.path)
+            yield f"    path: {path_text(a.root.name, fields)} → {names.type_name(obj)}"
         for o in a.path:
-            yield f"    {with_name(int(heap.addr[o]), names.object_name(o))}"
+            yield f"    {with_name(int(heap.addr[o]), names.label(o))}"
     if report.only_finalizer_cycles:
         yield (
             "only anchored by a finalizer cycle: the finalized object is kept alive through "
@@ -217,8 +221,8 @@ def _text_name(name: str) -> bytes:
 
 def _object_lines(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
     columns = (batch.levels, *linebuf.object_columns(batch.nodes, heap.addr, heap.cols.obj_first,
-                                                      heap.size, names.name_index))  # fmt: skip
-    yield from linebuf.chunks(linebuf.owner_text, columns, *names.name_table("Object", _text_name))
+                                                      heap.size, names.label_index))  # fmt: skip
+    yield from linebuf.chunks(linebuf.owner_text, columns, *names.label_table("Object", _text_name))
 
 
 def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:
@@ -233,3 +237,17 @@ def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:
     yield f"{len(data):08x}"
     for off in pointer_offsets:
         yield f"Pointer: {off:#x}"
+
+
+def histogram_lines(answer: dict) -> Iterator[str]:
+    """The histogram as an aligned table, largest bytes first, with a total line."""
+    rows = answer["types"]
+    total_b, total_n = answer["total_bytes"], answer["total_objects"]
+    yield f"{'bytes':>12} {'%':>6} {'count':>10}  type"
+    for r in rows:
+        pct = 100.0 * r["bytes"] / total_b if total_b else 0.0
+        yield f"{r['bytes']:>12} {pct:>5.1f}% {r['count']:>10}  {r['type']}"
+    typed_pct = 100.0 * answer["typed_bytes"] / total_b if total_b else 0.0
+    yield f"{total_b:>12} {100.0:>5.1f}% {total_n:>10}  total ({typed_pct:.1f} % of bytes typed)"
+    if answer.get("note"):
+        yield answer["note"]

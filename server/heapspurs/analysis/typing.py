@@ -1,0 +1,185 @@
+"""The Go type of every object: from malloc headers, typed roots (globals, finalizers) and
+what typed objects point at (see :mod:`.typing_kernels`). Objects left unknown are named by
+their size and pointer count, with the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..dumpfile import layout as L
+from ..heap.model import Heap
+from ..program.gotypes import GoTypes
+from . import typing_kernels as K
+
+TINY_BLOCK = 16
+WHY_TEXT = {
+    K.WHY_UNREACHED: "no typed pointer reaches it",
+    K.WHY_MISFIT: "a typed pointer names a type that does not fit it",
+    K.WHY_FIELD: "only pointed at inside a field of an untyped object",
+}
+NO_PROGRAM = "untyped: --program BINARY (the one that wrote the dump, with DWARF) gives types"
+
+
+@dataclass
+class ObjectTypes:
+    """Per object: type index into ``types`` (-1 unknown), array length (-1: not an array)
+    and why (``typing_kernels.WHY_*``)."""
+
+    types: GoTypes | None
+    type: np.ndarray  # int32
+    count: np.ndarray  # int32
+    why: np.ndarray  # int8
+
+    ARRAYS = ("type", "count", "why")
+
+    def name(self, heap: Heap, obj: int) -> str:
+        t = int(self.type[obj])
+        if t < 0 or self.types is None:
+            return unknown_name(int(heap.size[obj]), heap.n_pointers(obj))
+        return self.name_of(t, int(self.count[obj]))
+
+    def name_of(self, t: int, count: int) -> str:
+        assert self.types is not None
+        return array_name(self.types.names[t], count)
+
+    def reason(self, obj: int) -> str | None:
+        """Why an object has no type (None when it has one)."""
+        if self.types is None:
+            return NO_PROGRAM
+        if self.type[obj] >= 0:
+            return None
+        return WHY_TEXT.get(int(self.why[obj]), WHY_TEXT[K.WHY_UNREACHED])
+
+
+def array_name(name: str, count: int) -> str:
+    return f"[{count}]{name}" if count >= 0 else name
+
+
+def unknown_name(size: int, pointers: int) -> str:
+    return f"unknown ({size} bytes, {pointers} pointers)"
+
+
+def untyped(heap: Heap) -> ObjectTypes:
+    n = heap.n_objects
+    return ObjectTypes(None, np.full(n, -1, np.int32), np.full(n, -1, np.int32),
+                       np.zeros(n, np.int8))  # fmt: skip
+
+
+def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
+    """Type every object of ``heap`` with the program's ``types``."""
+    n = heap.n_objects
+    out = ObjectTypes(types, np.full(n, -1, np.int32), np.full(n, -1, np.int32),
+                      np.zeros(n, np.int8))  # fmt: skip
+    if not n:
+        return out
+    cols = heap.cols
+    ptr = heap.params.ptr_size
+    mem = np.fromfile(heap.dump.path, dtype=np.uint8, count=heap.dump.size)
+    tables = types.tables()
+    lookups = (types.rtype_off, types.rtype_type, np.uint64(types.types_base), *_itabs(heap))
+    specials = np.array([_type_named(types, "uint8"), -1], dtype=np.int32)
+    voff = np.where(heap.has_header, 8, 0).astype(np.int64)
+    holds_ptr = cols.obj_first[1:] != cols.obj_first[:-1]
+    tiny = (heap.size == TINY_BLOCK) & ~holds_ptr
+    objs = (heap.addr, voff, heap.size, tiny, holds_ptr)
+    state = (out.type, out.count, out.why, np.zeros(n + 1, dtype=np.int32))
+    K.type_from_headers(heap.has_header, cols.obj_data, mem, ptr, objs, lookups, types.size,
+                        types.has_ptr, state)  # fmt: skip
+    seed_type, seed_rel, seed_pos, seed_val, seed_target = _seeds(heap, types)
+    K.spread(seed_type, seed_rel, seed_pos, seed_val, seed_target, mem, ptr, objs,
+             cols.obj_data, cols.obj_first, cols.field_off, cols.field_val, heap.field_target,
+             tables, lookups, specials, state)  # fmt: skip
+    return out
+
+
+def _type_named(types: GoTypes, name: str) -> int:
+    try:
+        return types.names.index(name)
+    except ValueError:
+        return -1
+
+
+def _itabs(heap: Heap) -> tuple[np.ndarray, np.ndarray]:
+    """The dump's itab records: itab address -> its dynamic type's address, sorted."""
+    rows = heap.rows(L.TAG_ITAB)
+    itab, typ = heap.cols.recs[rows, 2], heap.cols.recs[rows, 3]
+    order = np.argsort(itab, kind="stable")
+    return np.ascontiguousarray(itab[order]), np.ascontiguousarray(typ[order])
+
+
+def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
+    """Typed root slots: (container type, offset inside it, file offset of the slot, value,
+    target object). Globals get their DWARF type; a finalizer's object its pointer type."""
+    cols = heap.cols
+    recs = cols.recs
+    rows = cols.root_rec
+    segment = np.isin(recs[rows, 0], (L.TAG_DATA, L.TAG_BSS))
+    rows, off, val = rows[segment], cols.root_off[segment], cols.root_val[segment]
+    slot = recs[rows, 2] + off
+    g = np.searchsorted(types.global_addr, slot, side="right").astype(np.int64) - 1
+    ok = g >= 0
+    gtype = np.where(ok, types.global_type[np.maximum(g, 0)], -1)
+    rel = (slot - types.global_addr[np.maximum(g, 0)]).astype(np.int64)
+    ok &= rel < np.where(gtype >= 0, types.size[np.maximum(gtype, 0)], 0)
+    seed_type = [gtype[ok].astype(np.int32)]
+    seed_rel = [rel[ok]]
+    seed_pos = [(recs[rows, 3] + off)[ok].astype(np.int64)]
+    seed_val = [val[ok]]
+    # a registered or queued finalizer names its object's pointer type
+    for tag in (L.TAG_FINALIZER, L.TAG_QUEUED_FINALIZER):
+        frows = heap.rows(tag)
+        ptypes = np.array([types.by_runtime_type(int(a)) for a in recs[frows, 6]], dtype=np.int32)
+        keep = ptypes >= 0
+        seed_type.append(ptypes[keep])
+        seed_rel.append(np.zeros(int(keep.sum()), np.int64))
+        seed_pos.append(np.full(int(keep.sum()), -1, np.int64))
+        seed_val.append(recs[frows, 2][keep])
+    vals = np.concatenate(seed_val).astype(np.uint64)
+    return (np.concatenate(seed_type), np.concatenate(seed_rel), np.concatenate(seed_pos), vals,
+            heap.resolve(vals))  # fmt: skip
+
+
+def type_histogram(heap: Heap, typed: ObjectTypes) -> dict[str, object]:
+    """The ``--histogram`` answer over the heap's objects (phantom records never count):
+    ``{"types": [...], "typed_bytes", "total_bytes", "typed_objects", "total_objects",
+    "note"}``."""
+    live = ~heap.phantom
+    rows = histogram(heap, typed, live)
+    known = live & (typed.type >= 0)
+    return {
+        "types": rows,
+        "typed_bytes": int(heap.size[known].sum()),
+        "total_bytes": int(heap.size[live].sum()),
+        "typed_objects": int(known.sum()),
+        "total_objects": int(live.sum()),
+        "note": NO_PROGRAM if typed.types is None else None,
+    }
+
+
+def histogram(heap: Heap, typed: ObjectTypes, live: np.ndarray) -> list[dict[str, object]]:
+    """Rows ``{type, count, bytes}`` over the objects in ``live``, largest bytes first;
+    unknown objects are grouped by size and pointer count."""
+    objs = np.flatnonzero(live)
+    t, c = typed.type[objs].astype(np.int64), typed.count[objs].astype(np.int64)
+    size = heap.size[objs]
+    npt = (heap.cols.obj_first[objs + 1] - heap.cols.obj_first[objs]).astype(np.int64)
+    known = t >= 0
+    # one key per distinct name: (type, count) when typed, (size, pointers) when not
+    a = np.where(known, t, -1 - size)
+    b = np.where(known, c, npt)
+    keys = np.stack([a, b], axis=1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = np.bincount(inverse, minlength=len(uniq))
+    nbytes = np.bincount(inverse, weights=size, minlength=len(uniq)).astype(np.int64)
+    rows = []
+    for (ka, kb), cnt, byt in zip(uniq.tolist(), counts.tolist(), nbytes.tolist(), strict=True):
+        if ka >= 0 and typed.types is not None:
+            name = array_name(typed.types.names[ka], kb)
+        else:
+            name = unknown_name(-1 - ka, kb)
+        rows.append({"type": name, "count": cnt, "bytes": byt})
+    rows.sort(key=lambda r: (-int(str(r["bytes"])), str(r["type"])))
+    return rows

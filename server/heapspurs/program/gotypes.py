@@ -1,0 +1,106 @@
+"""The Go types of one program, as flat tables the typing pass walks (plain data: no heap).
+
+Type ``t`` has a kind, a size and a name written as Go's reflect prints it. Structs list
+their fields (CSR ``field_first``); arrays, pointers, slices, channels and maps name their
+element in ``elem``. A few kinds are not Go's own but say how to follow a pointer the
+runtime hides behind an integer: ``COUNTED`` (a pointer to ``[count]elem`` whose count is
+a word next to the pointer: a channel's buffer, a map's buckets or groups) and ``DIRECTORY``
+(a Swiss map's ``dirPtr``: one group when ``dirLen`` is 0, else ``[dirLen]*table``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# kinds
+NOPTR, PTR, UNSAFE, STRUCT, ARRAY, SLICE, STRING, EFACE, IFACE = 0, 1, 2, 3, 4, 5, 6, 7, 8
+MAP, CHAN, FUNC, COUNTED, DIRECTORY = 9, 10, 11, 12, 13
+# how a COUNTED pointer's count word becomes a count (``count_how``)
+COUNT_VALUE, COUNT_PLUS_ONE, COUNT_POWER_OF_TWO = 0, 1, 2
+# kinds whose value is one pointer word (stored directly in an interface's data word)
+POINTER_SHAPED = (PTR, UNSAFE, MAP, CHAN, FUNC)
+
+UNKNOWN = -1
+
+
+@dataclass
+class GoTypes:
+    """Every type of a program, plus its globals and its runtime type addresses."""
+
+    kind: np.ndarray  # int8
+    size: np.ndarray  # int64, bytes
+    elem: np.ndarray  # int32: pointee, element, map header, COUNTED/DIRECTORY target; -1
+    length: np.ndarray  # int64: array length
+    has_ptr: np.ndarray  # bool: a value of this type holds a pointer
+    direct: np.ndarray  # bool: stored directly in an interface's data word
+    count_delta: np.ndarray  # int64: COUNTED/DIRECTORY: count word's offset from the pointer
+    count_width: np.ndarray  # int8: its size in bytes
+    count_how: np.ndarray  # int8: COUNT_*
+    aux: np.ndarray  # int32: DIRECTORY: the group type (dirLen == 0)
+    field_first: np.ndarray  # int64 [n_types + 1]: a struct's fields
+    field_off: np.ndarray  # int64
+    field_type: np.ndarray  # int32
+    rtype_off: np.ndarray  # uint64, sorted: runtime type address - runtime.types
+    rtype_type: np.ndarray  # int32: the type with that runtime type
+    global_addr: np.ndarray  # uint64, sorted
+    global_type: np.ndarray  # int32
+    names: list[str]
+    field_names: list[str]
+    global_names: list[str]
+    types_base: int  # address of runtime.types in this binary
+    map_slot_key: np.ndarray  # int32 per type: a map group/bucket's key type, else -1
+
+    ARRAYS = (
+        "kind", "size", "elem", "length", "has_ptr", "direct", "count_delta", "count_width",
+        "count_how", "aux", "field_first", "field_off", "field_type", "rtype_off",
+        "rtype_type", "global_addr", "global_type", "map_slot_key",
+    )  # fmt: skip
+
+    @property
+    def n_types(self) -> int:
+        return len(self.kind)
+
+    def fields_of(self, t: int) -> range:
+        return range(int(self.field_first[t]), int(self.field_first[t + 1]))
+
+    def by_runtime_type(self, address: int) -> int:
+        """The type whose runtime type descriptor sits at ``address``; -1 if none."""
+        off = np.uint64((address - self.types_base) % (1 << 64))
+        i = int(np.searchsorted(self.rtype_off, off))
+        if i < len(self.rtype_off) and self.rtype_off[i] == off:
+            return int(self.rtype_type[i])
+        return UNKNOWN
+
+    def global_at(self, address: int) -> tuple[int, int, int]:
+        """(global index, its type, offset inside it) of a data/bss address; index -1."""
+        i = int(np.searchsorted(self.global_addr, np.uint64(address), side="right")) - 1
+        if i >= 0:
+            t = int(self.global_type[i])
+            off = address - int(self.global_addr[i])
+            if off < int(self.size[t]):
+                return i, t, off
+        return UNKNOWN, UNKNOWN, 0
+
+    def tables(self) -> tuple[np.ndarray, ...]:
+        """What the compiled typing kernels take, in their argument order."""
+        return (self.kind, self.size, self.elem, self.length, self.has_ptr, self.direct,
+                self.count_delta, self.count_width, self.count_how, self.aux,
+                self.field_first, self.field_off, self.field_type)  # fmt: skip
+
+    # --- saving beside the heap index -------------------------------------------------
+    def save(self, folder: Path) -> None:
+        for name in self.ARRAYS:
+            np.save(folder / f"types_{name}.npy", getattr(self, name))
+        text = {"names": self.names, "field_names": self.field_names,
+                "global_names": self.global_names, "types_base": self.types_base}  # fmt: skip
+        (folder / "types.json").write_text(json.dumps(text))
+
+    @classmethod
+    def load(cls, folder: Path) -> GoTypes:
+        arrays = {name: np.load(folder / f"types_{name}.npy") for name in cls.ARRAYS}
+        text = json.loads((folder / "types.json").read_text())
+        return cls(**arrays, **text)
