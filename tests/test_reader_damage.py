@@ -23,9 +23,11 @@ DUMP = fixture("go1.27").dump
 
 
 def test_truncated_at_every_byte_offset() -> None:
-    """Every prefix of a real dump is refused with an offset inside the prefix."""
+    """Every prefix of a real dump's first 64 KiB (every record kind starts there), and every
+    31st after it, is refused with an offset inside the prefix (every prefix of the whole
+    dump is quadratic: minutes)."""
     size = DUMP.stat().st_size
-    for length in range(1, size):
+    for length in [*range(1, min(size, 1 << 16)), *range(1 << 16, size, 31)]:
         try:
             dump = DumpFile(DUMP, length)
             read_columns(dump)
