@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from ..analysis.describe import place_of
+from ..analysis.fieldpath import chain_fields, path_text, value_type_at
+from ..names.naming import Names
 from ..render import text
 from .protocol import CMD_ANCHORS, CMD_GRAPH, CMD_HEXDUMP, CMD_OWNERS, STATE_LOADING
 from .store import DumpEntry
@@ -26,8 +28,22 @@ def address_at(line: str, character: int) -> int | None:
 
 
 def code_block(lines: Iterable[str]) -> str:
+    """A fenced block; the fence outgrows any run of backticks in the text (names come
+    from dumps and binaries)."""
     body = "\n".join(lines)
-    return f"```text\n{body}\n```"
+    fence = "`" * max(3, _longest_backticks(body) + 1)
+    return f"{fence}text\n{body}\n{fence}"
+
+
+def inline_code(text: str) -> str:
+    """``text`` as Markdown inline code, whatever backticks it holds."""
+    ticks = "`" * (_longest_backticks(text) + 1)
+    pad = " " if "`" in text else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(m) for m in re.findall(r"`+", text)), default=0)
 
 
 def command_link(title: str, command: str, args: dict[str, object]) -> str:
@@ -68,6 +84,7 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
         "",
     ]
     facts = [f"name: `{name}`" if name else "name: none (no OID names it)"]
+    facts.append(type_fact(names, obj, address))
     vo = heap.value_offset(obj)
     if vo:
         facts.append(f"malloc header: the value starts at +{vo}")
@@ -97,6 +114,9 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
         for a in report.anchors[:MAX_HOVER_ANCHORS]:
             cycle = " — finalizer cycle (never runs)" if a.cycle else ""
             out.append(f"- {a.root.label}: chain of {a.length} object(s){cycle}")
+            if names.typed.types is not None:
+                fields = chain_fields(heap, names, a.root_index, a.path)
+                out.append(f"  {inline_code(path_text(a.root.name, fields))}")
         if len(report.anchors) > MAX_HOVER_ANCHORS:
             out.append(f"- … {len(report.anchors) - MAX_HOVER_ANCHORS} more")
     args: dict[str, object] = {"address": f"{address:#x}", "dump": entry.uri}
@@ -112,6 +132,19 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
         ),
     ]
     return "\n".join(out)
+
+
+def type_fact(names: Names, obj: int, address: int) -> str:
+    """``type: `main.Request``` (the element's type inside an array), or why it is unknown."""
+    typed = names.typed
+    if typed.types is None:
+        return "type: unknown (no matching binary: set `heapspurs.program`)"
+    value = value_type_at(names.heap, names, obj, address)
+    whole = names.type_name(obj)
+    if typed.type[obj] < 0:
+        return f"type: unknown — {typed.reason(obj)}"
+    inside = f" (element of {inline_code(whole)})" if value != whole else ""
+    return f"type: {inline_code(value)}{inside}"
 
 
 def dump_heading(entry: DumpEntry) -> str:

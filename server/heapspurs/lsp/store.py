@@ -16,7 +16,7 @@ from ..analysis.anchors import AnchorReport, find_anchors, nearest_anchor
 from ..dumpfile.columns import LoadCancelled
 from ..dumpfile.errors import DumpFormatError
 from ..dumpfile.layout import HEADER
-from ..loaded import LoadedDump, load_dump, segments
+from ..loaded import LoadedDump, add_types, load_dump, segments
 from ..names.elf import ProgramError, Symbols, check_matches, read_symbols
 from ..names.oid import OidTable, parse_oid_text
 from .protocol import STATE_ERROR, STATE_LOADING, STATE_READY, dump_info
@@ -277,6 +277,7 @@ class Store:
                 entry.warning = f"heapspurs.program: {err}"
                 return
             loaded.names.symbols, entry.program = mine, configured
+            self._type(entry, loaded)
             return
         for candidate in self.go_binaries():
             symbols = self._symbols_of(candidate)
@@ -287,7 +288,15 @@ class Store:
             except ProgramError:
                 continue
             loaded.names.symbols, entry.program = symbols, candidate
+            self._type(entry, loaded)
             return
+
+    def _type(self, entry: DumpEntry, loaded: LoadedDump) -> None:
+        """Go types for every object, from the matched binary (or the saved index)."""
+        assert entry.program is not None
+        add_types(loaded, entry.program)
+        if loaded.warnings:
+            entry.warning = "; ".join(loaded.warnings)
 
     def go_binaries(self) -> list[str]:
         """ELF executables in the workspace folders (candidates for program matching)."""

@@ -1,0 +1,70 @@
+"""The type histogram as an LSP custom request (``heapspurs/histogram``) and command
+(``heapspurs.histogram``): ``{"dump"?: uri}`` → the CLI's ``--histogram --json`` answer
+plus ``dump`` and ``markdown``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..analysis.typing import type_histogram
+from ..render import text
+from .hover import code_block, dump_heading
+from .protocol import CMD_HISTOGRAM, REQ_HISTOGRAM, ArgumentError, plain
+from .store import DumpEntry
+
+if TYPE_CHECKING:
+    from .server import HeapspursServer
+
+
+def histogram_answer(entry: DumpEntry) -> dict[str, Any]:
+    assert entry.loaded is not None
+    answer: dict[str, Any] = type_histogram(entry.loaded.heap, entry.loaded.names.typed)
+    lines = list(text.histogram_lines(answer))
+    answer["dump"] = entry.uri
+    answer["markdown"] = f"{dump_heading(entry)}\n\n**Types**\n\n{code_block(lines)}"
+    return answer
+
+
+def dump_argument(ls: HeapspursServer, params: Any) -> DumpEntry:
+    """The dump a histogram is asked of: ``{"dump": uri}``, or the only ready one."""
+    args = plain(params)
+    if isinstance(args, list):
+        args = args[0] if args else {}
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise ArgumentError(f'{REQ_HISTOGRAM} takes an object like {{"dump": "file:///…"}}')
+    dump = args.get("dump")
+    if dump is not None:
+        if not isinstance(dump, str):
+            raise ArgumentError(f"'dump' must be a URI string, not {dump!r}")
+        entry = ls.store.entry(dump)
+        if entry is None or entry.loaded is None:
+            raise ArgumentError(f"{dump} is not a loaded heap dump")
+        return entry
+    ready = ls.store.ready()
+    if len(ready) != 1:
+        which = ", ".join(e.uri for e in ready) or "none is loaded"
+        raise ArgumentError(
+            f"{REQ_HISTOGRAM}: say which dump ('dump'): {which}",
+            {"dumps": [e.uri for e in ready]},
+        )
+    return ready[0]
+
+
+def register(server: HeapspursServer, answers_errors) -> None:
+    """Add the histogram request and command to ``server``."""
+
+    async def histogram(ls: HeapspursServer, params: Any) -> dict[str, Any]:
+        entry = dump_argument(ls, params)
+        return await ls.analyse(entry, histogram_answer)
+
+    @server.feature(REQ_HISTOGRAM)
+    @answers_errors
+    async def req_histogram(ls: HeapspursServer, params: Any = None) -> dict[str, Any]:
+        return await histogram(ls, params)
+
+    @server.command(CMD_HISTOGRAM)
+    @answers_errors
+    async def cmd_histogram(ls: HeapspursServer, *args: Any) -> dict[str, Any]:
+        return await histogram(ls, list(args))
