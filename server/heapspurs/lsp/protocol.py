@@ -23,6 +23,14 @@ COMMANDS = (CMD_ANCHORS, CMD_OWNERS, CMD_HEXDUMP, CMD_LOAD_DUMP, CMD_GRAPH)
 # custom requests
 REQ_GRAPH = "heapspurs/graph"
 REQ_DUMPS = "heapspurs/dumps"
+# types (answered by types_features.py)
+CMD_HISTOGRAM = "heapspurs.histogram"
+REQ_HISTOGRAM = "heapspurs/histogram"
+
+# server -> client notification, params as the heapspurs/dumps answer; sent only to a
+# client that asks for it in its capabilities: {"experimental": {"heapspurs":
+# {"dumpsChanged": true}}}
+NOTE_DUMPS_CHANGED = "heapspurs/dumpsChanged"
 
 DEFAULT_OWNER_DEPTH = 3
 

@@ -8,6 +8,7 @@ import functools
 import itertools
 import logging
 import os
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,13 +22,14 @@ from pygls.protocol import LanguageServerProtocol
 from .. import __version__
 from ..dumpfile.columns import LoadCancelled
 from ..dumpfile.errors import DumpFormatError
-from . import answers, hover
+from . import answers, hover, types_features
 from .protocol import (
     CMD_ANCHORS,
     CMD_GRAPH,
     CMD_HEXDUMP,
     CMD_LOAD_DUMP,
     CMD_OWNERS,
+    NOTE_DUMPS_CHANGED,
     REQ_DUMPS,
     REQ_GRAPH,
     SECTION,
@@ -46,6 +48,7 @@ from .store import DumpEntry, Store, is_dump_file, path_to_uri, uri_to_path
 log = logging.getLogger("heapspurs.lsp")
 R = TypeVar("R")
 WATCH_ID = "heapspurs-watch"
+DUMPS_NOTE_DELAY = 0.1  # s: changes closer together than this go out as one notification
 
 
 class ExplainedInternalError(JsonRpcInternalError):
@@ -88,7 +91,10 @@ class HeapspursServer(LanguageServer):
         self.load_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="heapspurs-load")
         self.loads: dict[str, asyncio.Task[None]] = {}
         self._tokens = itertools.count(1)
-        self._watching = False
+        self._watch_lock = asyncio.Lock()
+        self._watched: tuple[str, ...] | None = None  # the globs registered, if any
+        self.wants_dumps_changed = False  # the client asked for heapspurs/dumpsChanged
+        self._dumps_note: asyncio.TimerHandle | None = None
         self._diagnosed: set[str] = set()  # OID paths that have diagnostics published
 
     # --- settings and discovery --------------------------------------------------------------
@@ -127,15 +133,26 @@ class HeapspursServer(LanguageServer):
             self.message(T.MessageType.Warning, f"heapspurs: {problem}")
         return settings
 
-    async def apply_settings(self, settings: Settings, first: bool = False) -> None:
+    def discover(self, init_options: Any) -> None:
+        """The dumps the initialization options' globs find, known (state ``loading``, 0%)
+        before the first request is answered; ``initialized`` starts reading them once the
+        client's configuration is in."""
+        self.store.settings = Settings.from_json(plain(init_options))
+        self.store.folders = self.folders()
+        try:
+            for path in self.store.find_dumps():
+                self.store.add(path)
+        except OSError as err:
+            log.warning("scanning the workspace: %s", err)
+
+    async def apply_settings(self, settings: Settings) -> None:
         old = self.store.settings
         self.store.settings = settings
         self.store.folders = self.folders()
         reload_all = settings.program != old.program
         await self.refresh_oids()
         self.rescan(reload_all)
-        if first or settings.dumps != old.dumps or settings.oid_files != old.oid_files:
-            await self.register_watchers()
+        await self.register_watchers()
 
     def rescan(self, reload_all: bool = False) -> None:
         found = self.store.find_dumps()
@@ -143,7 +160,8 @@ class HeapspursServer(LanguageServer):
             if path not in found and path not in self.store.pinned:
                 self.unload(path)
         for path in found:
-            if reload_all or path not in self.store.entries:
+            # an entry found at initialize has no load yet
+            if reload_all or path not in self.loads:
                 self.start_load(path)
 
     async def refresh_oids(self) -> None:
@@ -152,42 +170,66 @@ class HeapspursServer(LanguageServer):
         await asyncio.to_thread(self.store.apply_oids)
 
     async def register_watchers(self) -> None:
+        """One registration (id ``heapspurs-watch``) for the current globs. ``initialized``
+        and ``didChangeConfiguration`` both get here, at the same time on a start: the lock
+        makes the second wait and find the globs registered; changed globs are unregistered
+        before they are registered anew (a client told twice delivers every event twice)."""
         ws = self.client_capabilities.workspace
         dyn = ws.did_change_watched_files if ws else None
         if not (dyn and dyn.dynamic_registration):
             return
-        try:
-            if self._watching:
-                await self.client_unregister_capability_async(
-                    T.UnregistrationParams(
-                        unregisterations=[
-                            T.Unregistration(WATCH_ID, T.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+        globs = tuple(
+            g if g.startswith("**/") or os.path.isabs(g) else f"**/{g}"
+            for g in (*self.store.settings.dumps, *self.store.settings.oid_files)
+        )
+        async with self._watch_lock:
+            if globs == self._watched:
+                return
+            try:
+                if self._watched is not None:
+                    self._watched = None
+                    await self.client_unregister_capability_async(
+                        T.UnregistrationParams(
+                            unregisterations=[
+                                T.Unregistration(WATCH_ID, T.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+                            ]
+                        )
+                    )
+                options = T.DidChangeWatchedFilesRegistrationOptions(
+                    watchers=[T.FileSystemWatcher(glob_pattern=g) for g in globs]
+                )
+                await self.client_register_capability_async(
+                    T.RegistrationParams(
+                        registrations=[
+                            T.Registration(WATCH_ID, T.WORKSPACE_DID_CHANGE_WATCHED_FILES, options)
                         ]
                     )
                 )
-            globs = [
-                g if g.startswith("**/") or os.path.isabs(g) else f"**/{g}"
-                for g in (*self.store.settings.dumps, *self.store.settings.oid_files)
-            ]
-            options = T.DidChangeWatchedFilesRegistrationOptions(
-                watchers=[T.FileSystemWatcher(glob_pattern=g) for g in globs]
-            )
-            await self.client_register_capability_async(
-                T.RegistrationParams(
-                    registrations=[
-                        T.Registration(WATCH_ID, T.WORKSPACE_DID_CHANGE_WATCHED_FILES, options)
-                    ]
-                )
-            )
-            self._watching = True
-        except Exception as err:
-            log.warning("cannot register file watchers: %s", err)
+                self._watched = globs
+            except Exception as err:
+                log.warning("cannot register file watchers: %s", err)
+
+    # --- the dumps answer, pushed ------------------------------------------------------------
+    def dumps_answer(self) -> dict[str, Any]:
+        return {"dumps": [e.info() for e in self.store.dumps()]}
+
+    def notify_dumps(self) -> None:
+        """Tell the client (when it asked) that a dump was added, removed, or moved on; runs
+        on the message loop. Changes within DUMPS_NOTE_DELAY go out as one notification."""
+        if not self.wants_dumps_changed or self._dumps_note is not None:
+            return
+        self._dumps_note = asyncio.get_running_loop().call_later(DUMPS_NOTE_DELAY, self._send_dumps)
+
+    def _send_dumps(self) -> None:
+        self._dumps_note = None
+        self.protocol.notify(NOTE_DUMPS_CHANGED, self.dumps_answer())
 
     # --- loading ---------------------------------------------------------------------------
     def start_load(self, path: str) -> asyncio.Task[None]:
         entry = self.store.add(path)
         task = asyncio.get_running_loop().create_task(self._load(entry))
         self.loads[path] = task
+        self.notify_dumps()
         return task
 
     def unload(self, path: str) -> None:
@@ -198,6 +240,7 @@ class HeapspursServer(LanguageServer):
             task.cancel()
         if entry is not None:
             self.log(f"unloaded {entry.name}")
+            self.notify_dumps()
 
     def _supports_progress(self) -> bool:
         w = self.client_capabilities.window
@@ -223,6 +266,7 @@ class HeapspursServer(LanguageServer):
         last = [-1]
 
         def report(percentage: int) -> None:
+            self.notify_dumps()
             if token is not None:
                 msg = f"loading {entry.name}"
                 self.work_done_progress.report(
@@ -258,6 +302,7 @@ class HeapspursServer(LanguageServer):
         if not self.store.is_current(entry):
             entry.drop()
             return
+        self.notify_dumps()
         if entry.state == STATE_ERROR:
             self.message(T.MessageType.Error, f"heapspurs: cannot load {entry.name}: {entry.error}")
         else:
@@ -322,7 +367,10 @@ class HeapspursServer(LanguageServer):
             entries = self.store.dumps()
             if not entries:
                 raise ArgumentError("no heap dump is loaded in this workspace")
-        hits, why = [], []
+        hits: list[tuple[DumpEntry, int]] = []
+        why: list[str] = []
+        places: list[dict[str, str]] = []  # what the address is where it is no object
+        unknown: list[str] = []  # loaded dumps that know nothing of the address
         for entry in entries:
             if entry.state == STATE_LOADING:
                 why.append(f"{entry.name} is still loading ({entry.progress:.0%})")
@@ -338,9 +386,10 @@ class HeapspursServer(LanguageServer):
                     hits.append((entry, obj))
                     continue
                 what = hover.describe_address(entry, address)
-                why.append(
-                    f"{entry.name}: " + (what.replace("`", "") if what else "not in this dump")
-                )
+                if what:
+                    places.append({"dump": entry.uri, "name": entry.name, "what": plain_text(what)})
+                else:
+                    unknown.append(entry.name)
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
@@ -349,6 +398,17 @@ class HeapspursServer(LanguageServer):
                 f"{address:#x} is an object in several dumps; pass 'dump' ({', '.join(uris)})",
                 data={"dumps": uris},
             )
+        if places:
+            # informative, not a failure: the data lets a client show it as the answer
+            what = "; ".join(
+                p["what"] if len(entries) == 1 else f"{p['name']}: {p['what']}" for p in places
+            )
+            raise ArgumentError(
+                f"{address:#x} is not a heap object: {what}",
+                data={"address": f"{address:#x}", "places": places},
+            )
+        if unknown:
+            why.insert(0, f"not in {', '.join(unknown)}")
         raise ArgumentError(f"{address:#x} is in no object: " + "; ".join(why))
 
     async def analyse(self, entry: DumpEntry, fn: Callable[..., R], *args: Any) -> R:
@@ -359,6 +419,18 @@ class HeapspursServer(LanguageServer):
                 return fn(entry, *args)
 
         return await asyncio.to_thread(run)
+
+
+def plain_text(markdown: str) -> str:
+    """A one-line markdown answer (a hover's) as text: no emphasis, no code marks."""
+    return re.sub(r"\*\*|`", "", markdown)
+
+
+def wants_dumps_changed(capabilities: T.ClientCapabilities) -> bool:
+    """The client's ``experimental.heapspurs.dumpsChanged``."""
+    ours = plain(capabilities.experimental) if capabilities.experimental else None
+    ours = ours.get("heapspurs") if isinstance(ours, dict) else None
+    return isinstance(ours, dict) and ours.get("dumpsChanged") is True
 
 
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -391,10 +463,12 @@ def create_server() -> HeapspursServer:
     @server.feature(T.INITIALIZE)
     def initialize(ls: HeapspursServer, params: T.InitializeParams) -> None:
         ls.init_options = params.initialization_options
+        ls.wants_dumps_changed = wants_dumps_changed(params.capabilities)
+        ls.discover(params.initialization_options)
 
     @server.feature(T.INITIALIZED)
     async def initialized(ls: HeapspursServer, params: T.InitializedParams) -> None:
-        await ls.apply_settings(await ls.pull_settings(), first=True)
+        await ls.apply_settings(await ls.pull_settings())
 
     @server.feature(T.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
@@ -551,8 +625,9 @@ def create_server() -> HeapspursServer:
     @server.feature(REQ_DUMPS)
     @answers_errors
     async def req_dumps(ls: HeapspursServer, params: Any = None) -> dict[str, Any]:
-        return {"dumps": [e.info() for e in ls.store.dumps()]}
+        return ls.dumps_answer()
 
+    types_features.register(server, answers_errors)
     return server
 
 
