@@ -5,11 +5,13 @@ import * as vscode from "vscode";
 import { addressAt, addressInSelection, addressProblem, normalize } from "./address";
 import { argsFromInvocation } from "./commandArgs";
 import { inOneDump } from "./dumpChoice";
+import { baseName } from "./dumpStatus";
+import { histogramText, notAnObject, notAnObjectText } from "./histogram";
 import { ServerConnection } from "./connection";
 import { EditorTracker } from "./editors";
 import { GraphPanel, messageOf } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
-import { AddressArgs, CLIENT_COMMANDS, ResultKind, SERVER_COMMANDS } from "./protocol";
+import { AddressArgs, CLIENT_COMMANDS, METHOD_NOT_FOUND, REQUEST_HISTOGRAM, ResultKind, SERVER_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
 import { DumpStatus } from "./statusBar";
 
@@ -40,6 +42,8 @@ export function registerCommands(parts: Parts): vscode.Disposable[] {
       await parts.status.refresh();
     }),
     register(CLIENT_COMMANDS.listDumps, () => parts.status.pick()),
+    register(CLIENT_COMMANDS.histogram, (...args) => showHistogram(parts, args)),
+    register(CLIENT_COMMANDS.showLog, async () => parts.connection.showLog()),
   ];
 }
 
@@ -71,18 +75,67 @@ async function addressOf(args: readonly unknown[], editors: EditorTracker): Prom
   return typed ? { address: normalize(typed.trim()) } : undefined;
 }
 
+const TITLES: Record<ResultKind, string> = { anchors: "Anchors", owners: "Owners", hexdump: "Hexdump" };
+
 async function showResult(parts: Parts, kind: ResultKind, args: AddressArgs): Promise<void> {
-  const answer = await inOneDump(args, (one) => parts.connection.executeCommand(SERVER_COMMANDS[kind], one));
-  if (answer) {
-    await parts.results.show(kind, args.address, answer, parts.editors.current()?.viewColumn);
+  const column = parts.editors.current()?.viewColumn;
+  let answer;
+  try {
+    answer = await inOneDump(args, (one) => parts.connection.executeCommand(SERVER_COMMANDS[kind], one));
+  } catch (err) {
+    const found = notAnObject(err);
+    if (!found) {
+      throw err;
+    }
+    // a global, a stack slot, free memory: an answer, not a failure
+    await parts.results.showTitled(`${TITLES[kind]} of ${found.address}`, notAnObjectText(kind, found), args.dump, column);
+    return;
   }
+  if (answer) {
+    await parts.results.show(kind, args.address, answer, column);
+  }
+}
+
+/** The type histogram of one dump (asked which when several are ready), as a table. */
+async function showHistogram(parts: Parts, args: readonly unknown[]): Promise<void> {
+  const given = (args[0] as { dump?: unknown } | undefined)?.dump;
+  let dump = typeof given === "string" ? given : undefined;
+  if (!dump) {
+    const ready = ((await parts.connection.dumps())?.dumps ?? []).filter((d) => d.state === "ready");
+    if (ready.length > 1) {
+      const picked = await vscode.window.showQuickPick(
+        ready.map((d) => ({ label: baseName(d.uri), description: vscode.Uri.parse(d.uri).fsPath, uri: d.uri })),
+        { title: "Type histogram of which dump?" },
+      );
+      if (!picked) {
+        return;
+      }
+      dump = picked.uri;
+    } else {
+      dump = ready[0]?.uri;
+    }
+  }
+  let answer;
+  try {
+    answer = await parts.connection.histogram(dump ? { dump } : {});
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code === METHOD_NOT_FOUND) {
+      void vscode.window.showInformationMessage(
+        `This heapspurs language server has no type histogram yet (it does not answer ${REQUEST_HISTOGRAM}): update the heapspurs package.`,
+      );
+      return;
+    }
+    throw err;
+  }
+  const name = baseName(answer.dump);
+  await parts.results.showTitled(`Types of ${name}`, histogramText(answer, name), answer.dump, parts.editors.current()?.viewColumn);
 }
 
 async function openDump(parts: Parts): Promise<void> {
   const picked = await vscode.window.showOpenDialog({
     canSelectMany: false,
     openLabel: "Load heap dump",
-    title: "heapspurs: load a Go heap dump (runtime/debug.WriteHeapDump)",
+    title: "Load a Go heap dump (runtime/debug.WriteHeapDump)",
   });
   if (!picked?.[0]) {
     return;
@@ -90,15 +143,15 @@ async function openDump(parts: Parts): Promise<void> {
   const uri = picked[0].toString();
   void parts.status.refresh();
   const answer = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `heapspurs: loading ${picked[0].fsPath}` },
+    { location: vscode.ProgressLocation.Notification, title: `Loading ${picked[0].fsPath}` },
     () => parts.connection.executeCommand(SERVER_COMMANDS.loadDump, { uri }),
   );
   await parts.handLoaded.add(uri);
   await parts.status.refresh();
   const state = answer.state === "ready" ? `ready, ${String(answer.objects)} objects` : `${String(answer.state)}: ${String(answer.error)}`;
-  void vscode.window.showInformationMessage(`heapspurs: ${picked[0].fsPath}: ${state}`);
+  void vscode.window.showInformationMessage(`${picked[0].fsPath}: ${state}`);
 }
 
 function showError(err: unknown): void {
-  void vscode.window.showErrorMessage(`heapspurs: ${messageOf(err)}`);
+  void vscode.window.showErrorMessage(messageOf(err).replace(/^heapspurs: /, ""));
 }

@@ -2,9 +2,29 @@
 // the client's commands, and sends it requests.
 
 import * as vscode from "vscode";
-import { ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, State } from "vscode-languageclient/node";
+import {
+  ClientCapabilities,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  StaticFeature,
+} from "vscode-languageclient/node";
 import { HOVER_LINK_COMMANDS, linksToClientCommands } from "./commandArgs";
-import { AddressArgs, CommandAnswer, DumpsAnswer, GraphAnswer, REQUEST_DUMPS, REQUEST_GRAPH } from "./protocol";
+import {
+  AddressArgs,
+  CLIENT_COMMANDS,
+  CommandAnswer,
+  DumpsAnswer,
+  GraphAnswer,
+  HistogramAnswer,
+  HistogramArgs,
+  NOTE_DUMPS_CHANGED,
+  REQUEST_DUMPS,
+  REQUEST_GRAPH,
+  REQUEST_HISTOGRAM,
+} from "./protocol";
 import { ServerState } from "./dumpStatus";
 import { RESULT_SCHEME } from "./resultDocuments";
 import { INSTALL_HINT, Launch, chooseLaunch, launchCandidates } from "./serverLaunch";
@@ -20,10 +40,24 @@ export class ServerConnection implements vscode.Disposable {
   private readonly started = new vscode.EventEmitter<void>();
   /** Fires each time a server starts: first, on Restart Server, after a crash. */
   readonly onDidStart = this.started.event;
+  private readonly stateChanged = new vscode.EventEmitter<ServerState>();
+  /** Fires when `state` changes (a server starting, running, stopping, failing). */
+  readonly onDidChangeState = this.stateChanged.event;
+  private readonly dumpsChanged = new vscode.EventEmitter<DumpsAnswer>();
+  /** The dumps as the running server pushes them (heapspurs/dumpsChanged). */
+  readonly onDidChangeDumps = this.dumpsChanged.event;
+
+  /** Counts stops: a start that a stop overtook gives way to the next start. */
+  private generation = 0;
+  private restarting: Promise<void> = Promise.resolve();
+  private disposed = false;
 
   /** The running client, starting it first if needed; undefined when no server can start. */
   ready(): Promise<LanguageClient | undefined> {
-    this.starting ??= this.start();
+    if (this.disposed) {
+      return Promise.resolve(undefined);
+    }
+    this.starting ??= this.start(this.generation);
     return this.starting;
   }
 
@@ -31,18 +65,32 @@ export class ServerConnection implements vscode.Disposable {
     return this.client?.isRunning() ? "running" : this.failed ? "stopped" : "starting";
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.ready();
+  /** Restarts one after the other: a second Restart Server waits for the first. */
+  restart(): Promise<void> {
+    this.restarting = this.restarting.then(async () => {
+      await this.stop();
+      await this.ready();
+    });
+    return this.restarting;
   }
 
   async stop(): Promise<void> {
+    this.generation++;
     const client = this.client;
     this.client = undefined;
     this.starting = undefined;
+    this.stateChanged.fire(this.state);
     if (client) {
       await client.stop().catch((err: unknown) => this.output.warn(`stopping the server: ${String(err)}`));
     }
+  }
+
+  showLog(): void {
+    this.output.show(true);
+  }
+
+  async histogram(args: HistogramArgs): Promise<HistogramAnswer> {
+    return (await this.require()).sendRequest<HistogramAnswer>(REQUEST_HISTOGRAM, args);
   }
 
   async executeCommand(command: string, args: AddressArgs | { uri: string }): Promise<CommandAnswer> {
@@ -64,10 +112,13 @@ export class ServerConnection implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     void this.stop();
     this.output.dispose();
     this.traceOutput.dispose();
     this.started.dispose();
+    this.stateChanged.dispose();
+    this.dumpsChanged.dispose();
   }
 
   private async require(): Promise<LanguageClient> {
@@ -78,22 +129,37 @@ export class ServerConnection implements vscode.Disposable {
     return client;
   }
 
-  private async start(): Promise<LanguageClient | undefined> {
+  private async start(generation: number): Promise<LanguageClient | undefined> {
     const config = vscode.workspace.getConfiguration(SECTION);
     const candidates = launchCandidates(
       { path: config.get<string>("server.path"), python: config.get<string>("server.python") },
       await pythonOfPythonExtension(),
     );
     const { launch, failures } = await chooseLaunch(candidates);
+    if (generation !== this.generation) {
+      return this.ready(); // stopped while probing: the start after that stop is the one
+    }
     failures.forEach((line) => this.output.warn(`cannot start the server with ${line}`));
     this.failed = !launch;
     if (!launch) {
+      this.stateChanged.fire(this.state);
       void offerInstall(failures.length);
       return undefined;
     }
     this.output.info(`starting ${[launch.command, ...launch.args].join(" ")} (${launch.source})`);
-    const client = new LanguageClient("heapspurs", "heapspurs", serverOptions(launch), this.clientOptions());
-    client.onDidChangeState(({ newState }) => newState === State.Running && this.started.fire());
+    const client = new HeapspursClient("heapspurs", "heapspurs", serverOptions(launch), this.clientOptions());
+    client.registerFeature(dumpsChangedCapability);
+    leaveCommandsToTheClient(client);
+    client.onDidChangeState(({ newState }) => {
+      if (client !== this.client) {
+        return; // a client stopped by a restart: its last words do not matter
+      }
+      this.stateChanged.fire(this.state);
+      if (newState === State.Running) {
+        this.started.fire();
+      }
+    });
+    client.onNotification(NOTE_DUMPS_CHANGED, (answer: DumpsAnswer) => client === this.client && this.dumpsChanged.fire(answer));
     this.client = client;
     try {
       await client.start();
@@ -101,9 +167,10 @@ export class ServerConnection implements vscode.Disposable {
       // it answered --version but not the protocol: a wrong program, or it crashed
       this.client = undefined;
       this.failed = true;
+      this.stateChanged.fire(this.state);
       this.output.error(`the server stopped while starting: ${String(err)}`);
       void vscode.window.showErrorMessage(
-        `heapspurs: ${launch.command} started but did not speak the language server protocol; see the "heapspurs" output.`,
+        `${launch.command} started but did not speak the language server protocol; see the "heapspurs" output.`,
       );
       return undefined;
     }
@@ -126,6 +193,50 @@ export class ServerConnection implements vscode.Disposable {
     };
   }
 }
+
+/**
+ * The language client, but a server that exits with code 0 (after shutdown and exit, on
+ * every Restart Server) is not logged as an error.
+ */
+class HeapspursClient extends LanguageClient {
+  override error(message: string, data?: unknown, showNotification?: boolean | "force"): void {
+    if (message === "Server process exited with code 0.") {
+      this.info("the server process exited normally (code 0)", data, false);
+      return;
+    }
+    super.error(message, data, showNotification);
+  }
+}
+
+/**
+ * The language client registers every command the server advertises as a VS Code command;
+ * `heapspurs.histogram` is both a server command and the client's own (which asks for the
+ * dump and shows the table), and a second registration of a name fails the start.
+ */
+function leaveCommandsToTheClient(client: LanguageClient): void {
+  const feature = client.getFeature(ExecuteCommandRequest.method);
+  const register = feature.register.bind(feature);
+  feature.register = (data) => {
+    const commands = data.registerOptions.commands.filter((command) => !CLIENT_OWNED_COMMANDS.has(command));
+    register({ ...data, registerOptions: { ...data.registerOptions, commands } });
+  };
+}
+
+const CLIENT_OWNED_COMMANDS: ReadonlySet<string> = new Set(Object.values(CLIENT_COMMANDS));
+
+/** Asks the server to push its dumps (heapspurs/dumpsChanged) instead of being polled. */
+const dumpsChangedCapability: StaticFeature = {
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), heapspurs: { dumpsChanged: true } };
+  },
+  initialize(): void {
+    // nothing to set up: the notification handler is registered on the client
+  },
+  getState: () => ({ kind: "static" }),
+  clear(): void {
+    // nothing to clear
+  },
+};
 
 /** The settings section as plain JSON (the configuration object also carries methods). */
 function settingsSnapshot(): unknown {
@@ -176,7 +287,7 @@ async function pythonOfPythonExtension(): Promise<string | undefined> {
 async function offerInstall(tried: number): Promise<void> {
   const open = "Open Settings";
   const choice = await vscode.window.showErrorMessage(
-    `heapspurs: the language server could not start (${tried} way${tried === 1 ? "" : "s"} tried; see the ` +
+    `The heapspurs language server could not start (${tried} way${tried === 1 ? "" : "s"} tried; see the ` +
       `"heapspurs" output). Install it with \`${INSTALL_HINT}\`, or set heapspurs.server.path or ` +
       "heapspurs.server.python.",
     open,

@@ -17,7 +17,7 @@ export async function inOneDump<T>(args: AddressArgs, run: (args: AddressArgs) =
     }
     const picked = await vscode.window.showQuickPick(
       dumps.map((uri) => ({ label: baseName(uri), description: vscode.Uri.parse(uri).fsPath, uri })),
-      { title: `heapspurs: ${args.address} is an object in several dumps: which one?` },
+      { title: `${args.address} is an object in several dumps: which one?` },
     );
     return picked ? run({ ...args, dump: picked.uri }) : undefined;
   }

@@ -15,11 +15,11 @@ export function statusText(dumps: readonly DumpInfo[] | undefined, server: Serve
   if (server === "stopped") {
     return "$(error) heapspurs: no server";
   }
-  if (dumps === undefined) {
+  if (dumps === undefined || server === "starting") {
     return "$(loading~spin) heapspurs: starting";
   }
   if (dumps.length === 0) {
-    return "$(search) heapspurs: no dumps";
+    return "$(circle-slash) heapspurs: no dumps";
   }
   const loading = dumps.filter((d) => d.state === "loading");
   if (loading.length > 0) {

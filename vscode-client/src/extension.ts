@@ -4,6 +4,7 @@
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
 import { ServerConnection } from "./connection";
+import { AddressContext } from "./contextKeys";
 import { inOneDump } from "./dumpChoice";
 import { EditorTracker } from "./editors";
 import { GraphPanel } from "./graphPanel";
@@ -31,6 +32,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     editors,
     status,
     graph,
+    new AddressContext(),
     ...registerCommands({ connection, handLoaded, editors, results, graph, status }),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),
     vscode.workspace.onDidChangeConfiguration((event) => {

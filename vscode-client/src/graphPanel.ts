@@ -17,6 +17,10 @@ export class GraphPanel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private dump: string | undefined;
   private shown = 0; // answers only the latest request
+  /** The webview's script said `ready`: messages posted before that would be lost. */
+  private webviewReady = false;
+  /** What the webview should show (sent on `ready` when it came before). */
+  private latest: ToWebview | undefined;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -64,17 +68,28 @@ export class GraphPanel implements vscode.Disposable {
     );
     panel.webview.html = graphHtml(panel.webview, media);
     panel.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message));
-    panel.onDidDispose(() => (this.panel = undefined));
+    panel.onDidDispose(() => {
+      this.panel = undefined;
+      this.webviewReady = false;
+      this.latest = undefined;
+    });
     this.panel = panel;
     return panel;
   }
 
   private post(message: ToWebview): Thenable<boolean> {
-    return this.panel?.webview.postMessage(message) ?? Promise.resolve(false);
+    this.latest = message;
+    return this.webviewReady && this.panel ? this.panel.webview.postMessage(message) : Promise.resolve(false);
   }
 
   private async onMessage(message: FromWebview): Promise<void> {
     switch (message.type) {
+      case "ready":
+        this.webviewReady = true;
+        if (this.latest) {
+          void this.post(this.latest);
+        }
+        return;
       case "focus":
         return this.show({ address: message.address, dump: this.dump });
       case "anchors":
@@ -91,7 +106,7 @@ async function saveSvg(address: string, svg: string): Promise<void> {
   const target = await vscode.window.showSaveDialog({ defaultUri: suggested, filters: { SVG: ["svg"] } });
   if (target) {
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(svg));
-    void vscode.window.showInformationMessage(`heapspurs: saved the owner graph to ${target.fsPath}`);
+    void vscode.window.showInformationMessage(`Saved the owner graph to ${target.fsPath}`);
   }
 }
 
@@ -115,12 +130,23 @@ function graphHtml(webview: vscode.Webview, media: vscode.Uri): string {
 </head>
 <body data-viz="${asset("dist", "viz-global.js")}" data-nonce="${nonce}">
 <div id="toolbar">
-  <span id="title">Owner graph</span>
+  <span id="title" title="Owner graph">Owner graph</span>
+  <span id="buttons">
   <button id="anchors" disabled>Anchors</button>
   <button id="fit" title="Fit to the panel">Fit</button>
   <button id="zoom-out" title="Zoom out">−</button>
   <button id="zoom-in" title="Zoom in">+</button>
   <button id="save" disabled>Save SVG</button>
+  </span>
+</div>
+<div id="legend" aria-label="Legend">
+  <span><i class="swatch target"></i>the object</span>
+  <span><i class="swatch finalizer"></i>has a finalizer</span>
+  <span><i class="swatch cycle"></i>on a finalizer cycle</span>
+  <span><i class="swatch orphan"></i>nothing points at it</span>
+  <span><i class="swatch root"></i>root (global, goroutine)</span>
+  <span><i class="line interior"></i>interior pointer (+offset)</span>
+  <span class="hint">Click or Enter on an object: its graph · Tab: next object</span>
 </div>
 <div id="notes" role="status"></div>
 <div id="viewport"><div id="canvas"></div></div>

@@ -13,6 +13,12 @@ export const SERVER_COMMANDS = {
 
 export const REQUEST_GRAPH = "heapspurs/graph";
 export const REQUEST_DUMPS = "heapspurs/dumps";
+export const REQUEST_HISTOGRAM = "heapspurs/histogram";
+/** Server → client, params as the heapspurs/dumps answer; sent when the client declares
+ * `experimental.heapspurs.dumpsChanged` in its capabilities. */
+export const NOTE_DUMPS_CHANGED = "heapspurs/dumpsChanged";
+/** JSON-RPC's "method not found": a server that does not answer a request yet. */
+export const METHOD_NOT_FOUND = -32601;
 
 /** The client's own commands (package.json `contributes.commands`). */
 export const CLIENT_COMMANDS = {
@@ -23,6 +29,8 @@ export const CLIENT_COMMANDS = {
   openDump: "heapspurs.openDump",
   restart: "heapspurs.restartServer",
   listDumps: "heapspurs.listDumps",
+  histogram: "heapspurs.histogram",
+  showLog: "heapspurs.showLog",
 } as const;
 
 export type ResultKind = "anchors" | "owners" | "hexdump";
@@ -63,4 +71,32 @@ export interface DumpInfo {
 
 export interface DumpsAnswer {
   dumps: DumpInfo[];
+}
+
+/** heapspurs/histogram params: `{"dump"?: uri}`. */
+export interface HistogramArgs {
+  dump?: string;
+}
+
+export interface HistogramRow {
+  type: string;
+  count: number;
+  bytes: number;
+}
+
+export interface HistogramAnswer {
+  dump: string;
+  types: HistogramRow[];
+  typed_bytes: number;
+  total_bytes: number;
+  note: string | null;
+}
+
+/**
+ * InvalidParams `data` when an address is no heap object: what it is in each dump that
+ * knows it (a global, a stack slot, free memory). Informative, shown as the answer.
+ */
+export interface NotAnObject {
+  address: string;
+  places: { dump: string; name: string; what: string }[];
 }

@@ -26,8 +26,17 @@ export class ResultDocuments implements vscode.TextDocumentContentProvider, vsco
    * text editor it is about, so that it does not cover the graph tab.
    */
   async show(kind: ResultKind, address: string, answer: CommandAnswer, column?: vscode.ViewColumn): Promise<vscode.TextEditor> {
-    const uri = resultUri(kind, address, answer);
-    this.texts.set(uri.toString(), resultText(answer.markdown));
+    return this.showText(resultUri(kind, address, answer), resultText(answer.markdown), column);
+  }
+
+  /** A result titled `title` (the tab's name) with `text`, about `dump` when given. */
+  showTitled(title: string, text: string, dump?: string, column?: vscode.ViewColumn): Promise<vscode.TextEditor> {
+    const query = dump ? new URLSearchParams({ dump }).toString() : "";
+    return this.showText(vscode.Uri.from({ scheme: RESULT_SCHEME, path: `/${title}`, query }), text, column);
+  }
+
+  private async showText(uri: vscode.Uri, text: string, column?: vscode.ViewColumn): Promise<vscode.TextEditor> {
+    this.texts.set(uri.toString(), text);
     this.changes.fire(uri);
     let document = await vscode.workspace.openTextDocument(uri);
     if (document.languageId !== RESULT_LANGUAGE) {

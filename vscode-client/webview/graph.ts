@@ -50,11 +50,14 @@ async function showGraph(answer: GraphAnswer): Promise<void> {
     svg = await drawInWebview(answer.dot);
     lines.push(`Drawn by the extension's bundled Graphviz: ${answer.error ?? "the server has no Graphviz"}.`);
   }
+  unwrapLinks(svg);
+  makeNodesFocusable(svg);
   if (answer.truncated) {
     lines.push(`Truncated at ${answer.nodes} nodes (setting heapspurs.graph.maxNodes).`);
   }
   focus = answer.address;
   title.textContent = `Owner graph · ${answer.address} · ${answer.nodes} objects`;
+  title.title = title.textContent;
   anchorsButton.title = `Anchors of ${answer.address}`;
   anchorsButton.setAttribute("aria-label", anchorsButton.title);
   anchorsButton.disabled = false;
@@ -82,6 +85,42 @@ function parseSvg(text: string): SVGSVGElement {
     }
   }
   return document.importNode(svg, true);
+}
+
+const XLINK = "http://www.w3.org/1999/xlink";
+
+/**
+ * Graphviz wraps a node with a tooltip in `<a xlink:title>`. VS Code's webview host
+ * forwards clicks on links to the workbench, and an SVG link's `href` is an
+ * SVGAnimatedString, which cannot be posted (DataCloneError on every click): the links
+ * become plain groups, their tooltips `<title>` elements.
+ */
+function unwrapLinks(svg: SVGSVGElement): void {
+  for (const link of [...svg.querySelectorAll("a")]) {
+    const group = document.createElementNS("http://www.w3.org/2000/svg", "g");
+    const tip = link.getAttributeNS(XLINK, "title") ?? link.getAttribute("xlink:title");
+    if (tip && !link.querySelector(":scope > title")) {
+      const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+      title.textContent = tip;
+      group.append(title);
+    }
+    group.append(...link.childNodes);
+    link.replaceWith(group);
+  }
+}
+
+/** Object nodes are reached with Tab and opened with Enter or Space. */
+function makeNodesFocusable(svg: SVGSVGElement): void {
+  for (const node of svg.querySelectorAll<SVGGElement>("g.node")) {
+    const address = addressOfNodeId(node.id);
+    if (!address) {
+      continue;
+    }
+    const label = [...node.querySelectorAll("text")].map((t) => t.textContent ?? "").join(" ");
+    node.setAttribute("tabindex", "0");
+    node.setAttribute("role", "button");
+    node.setAttribute("aria-label", address === focus ? `${label} (this graph's object)` : `${label}: show its owner graph`);
+  }
 }
 
 let viz: Promise<VizInstance> | undefined;
@@ -117,6 +156,33 @@ canvas.addEventListener("click", (event) => {
   const address = node ? addressOfNodeId(node.id) : undefined;
   if (address && address !== focus) {
     vscode.postMessage({ type: "focus", address });
+  }
+});
+canvas.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" && event.key !== " ") {
+    return;
+  }
+  const node = (event.target as Element).closest("g.node");
+  const address = node ? addressOfNodeId(node.id) : undefined;
+  if (address && address !== focus) {
+    event.preventDefault();
+    vscode.postMessage({ type: "focus", address });
+  }
+});
+/** A node reached with Tab is brought into view. */
+canvas.addEventListener("focusin", (event) => {
+  const node = (event.target as Element).closest("g.node");
+  if (!node) {
+    return;
+  }
+  viewport.scrollTop = viewport.scrollLeft = 0; // focus scrolls the clipped viewport: undo it
+  const box = node.getBoundingClientRect();
+  const room = viewport.getBoundingClientRect();
+  if (box.left < room.left || box.right > room.right || box.top < room.top || box.bottom > room.bottom) {
+    moved = true;
+    view.x += room.left + room.width / 2 - (box.left + box.width / 2);
+    view.y += room.top + room.height / 2 - (box.top + box.height / 2);
+    apply();
   }
 });
 anchorsButton.addEventListener("click", () => focus && vscode.postMessage({ type: "anchors", address: focus }));

@@ -74,7 +74,7 @@ describeInVsCode(
 
     step("Load Heap Dump… loads a file the globs do not match; the status bar lists it", async () => {
       const { page } = session;
-      await palette(page, "Heapspurs: Load Heap Dump…");
+      await palette(page, "heapspurs: Load Heap Dump…");
       await answerFileDialog(page, join(session.workspace, DUMP_NAME));
       await page.locator(".notification-toast", { hasText: /ready, \d+ objects/ }).waitFor({ timeout: 60_000 });
       await statusItem(page).filter({ hasText: "1 dump" }).waitFor();
@@ -93,7 +93,7 @@ describeInVsCode(
       await clickTab(page, "leak.log");
       const { x, y } = await textPoint(page, leak.address);
       await page.mouse.click(x, y);
-      await palette(page, "Heapspurs: Show Owner Graph");
+      await palette(page, "heapspurs: Show Owner Graph");
       const graph = webview(page);
       await graph.locator(`svg g.node#obj_${leak.address}`).waitFor({ timeout: 60_000 });
       await graph.locator("#notes", { hasText: "Drawn by the extension's bundled Graphviz" }).waitFor();
@@ -104,7 +104,7 @@ describeInVsCode(
     step("a palette command while the graph has focus uses the last text editor", async () => {
       const { page } = session;
       await webview(page).locator("#viewport").click({ position: { x: 5, y: 5 } });
-      await palette(page, "Heapspurs: Hexdump");
+      await palette(page, "heapspurs: Show Hexdump");
       await page.getByRole("tab", { name: new RegExp(`Hexdump of ${leak.address}`) }).waitFor();
       assert.match(await editorText(page), new RegExp(`${leak.oid_name} @ ${leak.address}`));
     });
@@ -127,7 +127,7 @@ describeInVsCode(
       await webview(page).getByRole("button", { name: "Save SVG" }).click();
       const target = join(session.workspace, `owners-${leak.address}.svg`);
       await answerFileDialog(page, target);
-      await page.locator(".notification-toast", { hasText: "saved the owner graph" }).waitFor();
+      await page.locator(".notification-toast", { hasText: "Saved the owner graph" }).waitFor();
       assert.ok(existsSync(target));
       const svg = readFileSync(target, "utf8");
       assert.match(svg, /<svg/);
@@ -140,7 +140,7 @@ describeInVsCode(
       const notes = webview(page).locator("#notes", { hasText: "Truncated at 2 nodes" });
       for (let attempt = 0; ; attempt++) {
         await clickTab(page, "leak.log");
-        await palette(page, "Heapspurs: Show Owner Graph");
+        await palette(page, "heapspurs: Show Owner Graph");
         try {
           await notes.waitFor({ timeout: 3000 });
           break;
@@ -156,7 +156,7 @@ describeInVsCode(
 
     step("Restart Server loads the hand-loaded dump again", async () => {
       const { page } = session;
-      await palette(page, "Heapspurs: Restart Server");
+      await palette(page, "heapspurs: Restart Server");
       await statusItem(page).filter({ hasText: "1 dump" }).waitFor({ timeout: 60_000 });
       await clickTab(page, "leak.log");
       const hover = await hoverUntil(page, leak.address, leak.anchor.name ?? "");
@@ -188,7 +188,7 @@ describeInVsCode(
       await clickTab(page, "leak.log");
       const { x, y } = await textPoint(page, "opened");
       await page.mouse.click(x, y);
-      await palette(page, "Heapspurs: Show Anchors");
+      await palette(page, "heapspurs: Show Anchors");
       await quickInput(page).fill("c000zz");
       await page.locator(".quick-input-message", { hasText: "not a hex address" }).waitFor();
       await quickInput(page).fill(leak.address);
@@ -205,7 +205,7 @@ describeInVsCode(
       await clickTab(page, "leak.log");
       const { x, y } = await textPoint(page, leak.address);
       await page.mouse.click(x, y);
-      await palette(page, "Heapspurs: Show Owners");
+      await palette(page, "heapspurs: Show Owners");
       await page.locator(".quick-input-widget", { hasText: "is an object in several dumps" }).waitFor();
       await page.locator(".quick-input-list .monaco-list-row", { hasText: "second.heapdump" }).click();
       await page.getByRole("tab", { name: new RegExp(`Owners of ${leak.address}`) }).waitFor();

@@ -2,10 +2,11 @@
 // with the packaged extension, headless Chromium on it, and steps that leave a screenshot
 // and the extension's log when they fail. Screenshots go to test-results/e2e/.
 
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { TestContext, after, before, describe, it } from "node:test";
 import { Browser, Page } from "playwright-core";
 import { CLIENT_DIR, CodeServer, CodeServerOptions, REPO_DIR, missingPrerequisites, startCodeServer } from "./codeServer";
 import { openWorkbench } from "./workbench";
@@ -24,18 +25,30 @@ const truth = JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as {
 /** The fixture program's leaked request, held by a global through a map and a session. */
 export const leak = truth.scenarios.leak;
 
+/** The address of the global that anchors the leak (from the binary's symbols). */
+export const globalAddress = execFileSync(join(REPO_DIR, ".venv/bin/python"), [
+  "-c",
+  "import sys; from heapspurs.names.elf import read_symbols; print(hex(read_symbols(sys.argv[1]).address_of(sys.argv[2])))",
+  join(FIXTURE, "scenarios"),
+  leak.anchor.name ?? "",
+])
+  .toString()
+  .trim();
+
 /** A workspace as a user would have it: the dump, the binary, OID names and a log. */
 export function makeWorkspace(dumpName = "service.heapdump"): string {
   const folder = mkdtempSync(join(tmpdir(), "heapspurs-workspace-"));
   copyFileSync(join(FIXTURE, "heap.dump"), join(folder, dumpName));
   copyFileSync(join(FIXTURE, "scenarios"), join(folder, "service"));
   copyFileSync(join(FIXTURE, "oid.txt"), join(folder, "oid.txt"));
+  writeFileSync(join(folder, "notes.txt"), "Nothing here looks like an address.\n");
   writeFileSync(
     join(folder, "leak.log"),
     [
       "2026-11-26T08:00:01Z INFO session opened id=42",
       `2026-11-26T08:00:02Z WARN request ${leak.address} still referenced after close`,
       "2026-11-26T08:00:03Z INFO heap in use 12 MB",
+      `2026-11-26T08:00:04Z DEBUG sessions table at ${globalAddress}`,
       "",
     ].join("\n"),
   );
@@ -47,8 +60,12 @@ export interface Session {
   workspace: string;
 
   /** A test step; on failure a screenshot and the extension's log say what the user saw. */
-  step(name: string, body: () => Promise<void>): void;
+  step(name: string, body: (t: TestContext) => Promise<void>): void;
   shot(name: string): Promise<void>;
+  /** The extension's output channels as written to the profile's logs. */
+  extensionLog(): string;
+  /** Errors the workbench and its webviews wrote to the console since the start. */
+  consoleErrors: string[];
 }
 
 export interface SessionOptions extends CodeServerOptions {
@@ -67,14 +84,16 @@ export function describeInVsCode(title: string, options: () => SessionOptions, b
   const session: Session = {
     page: undefined as unknown as Page,
     workspace: "",
+    consoleErrors: [],
+    extensionLog: () => server?.extensionLog() ?? "",
     shot: async (name) => {
       mkdirSync(SHOTS, { recursive: true });
       await session.page.screenshot({ path: join(SHOTS, `${name}.png`) });
     },
     step: (name, run) =>
-      it(name, async () => {
+      it(name, async (t) => {
         try {
-          await run();
+          await run(t);
         } catch (err) {
           await session.shot(`failed-${name.replace(/\W+/g, "-")}`).catch(() => undefined);
           console.error(server?.extensionLog());
@@ -90,6 +109,12 @@ export function describeInVsCode(title: string, options: () => SessionOptions, b
       ({ browser, page: session.page } = await openWorkbench(
         `${server.url}/?folder=${encodeURIComponent(session.workspace)}`,
       ));
+      session.page.on("console", (message) => {
+        if (message.type() === "error") {
+          session.consoleErrors.push(message.text());
+        }
+      });
+      session.page.on("pageerror", (error) => session.consoleErrors.push(String(error)));
       await open(session.page);
     });
     after(async () => {

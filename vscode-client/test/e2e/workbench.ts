@@ -86,12 +86,57 @@ export async function hoverUntil(page: Page, text: string, expected: string | Re
   }
 }
 
+/** Right-click `text`, then heapspurs ▸ `item`. */
 export async function contextMenu(page: Page, text: string, item: string): Promise<void> {
   const { x, y } = await textPoint(page, text);
   await page.mouse.click(x, y, { button: "right" });
   // VS Code's menu ignores a click that comes right after it opened: point, then Enter
+  await page.getByRole("menuitem", { name: "heapspurs", exact: true }).hover();
+  await page.getByRole("menuitem", { name: item, exact: true }).waitFor();
   await page.getByRole("menuitem", { name: item, exact: true }).hover();
   await page.keyboard.press("Enter");
+}
+
+/** The names of the editor context menu's items at `text` (the menu is closed again). */
+export async function contextMenuItems(page: Page, text: string): Promise<string[]> {
+  const { x, y } = await textPoint(page, text);
+  await page.mouse.click(x, y, { button: "right" });
+  const items = page.getByRole("menuitem");
+  await items.first().waitFor();
+  const names = (await items.allInnerTexts()).map((name) => name.split("\n")[0].trim());
+  await page.keyboard.press("Escape");
+  return names;
+}
+
+/** The heapspurs status-bar item. */
+export function statusItem(page: Page): Locator {
+  return page.locator(".statusbar-item", { hasText: "heapspurs:" }).first();
+}
+
+/**
+ * Samples the status-bar item's text every 50 ms in the page itself (nothing is missed
+ * while the test waits); `stop` answers every distinct text in the order seen.
+ */
+export async function sampleStatus(page: Page): Promise<{ stop: () => Promise<string[]> }> {
+  await page.evaluate(() => {
+    const w = window as unknown as { heapspursSamples: string[]; heapspursSampler: number };
+    w.heapspursSamples = [];
+    w.heapspursSampler = window.setInterval(() => {
+      const item = [...document.querySelectorAll(".statusbar-item")].find((e) => e.textContent?.includes("heapspurs:"));
+      const text = item?.textContent?.trim() ?? "(no item)";
+      if (w.heapspursSamples[w.heapspursSamples.length - 1] !== text) {
+        w.heapspursSamples.push(text);
+      }
+    }, 50);
+  });
+  return {
+    stop: () =>
+      page.evaluate(() => {
+        const w = window as unknown as { heapspursSamples: string[]; heapspursSampler: number };
+        window.clearInterval(w.heapspursSampler);
+        return w.heapspursSamples;
+      }),
+  };
 }
 
 export function webview(page: Page): FrameLocator {

@@ -19,6 +19,8 @@ describe("status bar text", () => {
     assert.match(statusText(undefined, "stopped"), /no server/);
     assert.match(statusText([dump({})], "stopped"), /no server/);
     assert.match(statusText([]), /no dumps/);
+    assert.doesNotMatch(statusText([]), /search/, "no dumps is not a search");
+    assert.match(statusText([dump({})], "starting"), /starting/, "a restarting server does not show the old count");
     assert.match(statusText([dump({ state: "loading", progress: 0.2 }), dump({ state: "loading", progress: 0.6 })]), /loading 40%/);
     assert.match(statusText([dump({})]), /\$\(database\) heapspurs: 1 dump$/);
     assert.match(statusText([dump({}), dump({ state: "error", error: "bad" })]), /1 dump, 1 failed/);
