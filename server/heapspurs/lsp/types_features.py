@@ -59,12 +59,14 @@ def register(server: HeapspursServer, answers_errors) -> None:
         entry = dump_argument(ls, params)
         return await ls.analyse(entry, histogram_answer)
 
+    # pygls reads the handlers' annotations at run time, where HeapspursServer (which
+    # imports this module) is not importable: the server arrives as Any
     @server.feature(REQ_HISTOGRAM)
     @answers_errors
-    async def req_histogram(ls: HeapspursServer, params: Any = None) -> dict[str, Any]:
+    async def req_histogram(ls: Any, params: Any = None) -> dict[str, Any]:
         return await histogram(ls, params)
 
     @server.command(CMD_HISTOGRAM)
     @answers_errors
-    async def cmd_histogram(ls: HeapspursServer, *args: Any) -> dict[str, Any]:
+    async def cmd_histogram(ls: Any, *args: Any) -> dict[str, Any]:
         return await histogram(ls, list(args))
