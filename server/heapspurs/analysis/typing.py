@@ -80,15 +80,16 @@ def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
     tables = types.tables()
     lookups = (types.rtype_off, types.rtype_type, np.uint64(types.types_base), *_itabs(heap))
     specials = np.array([_type_named(types, "uint8"), -1], dtype=np.int32)
-    voff = np.where(heap.has_header, 8, 0).astype(np.int64)
+    voff = np.where(heap.has_header, 8, 0)
     holds_ptr = cols.obj_first[1:] != cols.obj_first[:-1]
     tiny = (heap.size == TINY_BLOCK) & ~holds_ptr
-    objs = (heap.addr, voff, heap.size, tiny, holds_ptr)
+    meta = ((heap.size - voff) << 2) | (tiny.astype(np.int64) << 1) | holds_ptr
+    objs = (heap.addr + voff.astype(np.uint64), meta)
+    del voff, holds_ptr, tiny
     state = (out.type, out.count, out.why, np.zeros(n + 1, dtype=np.int32))
-    K.type_from_headers(heap.has_header, cols.obj_data, mem, ptr, objs, lookups, types.size,
-                        types.has_ptr, state)  # fmt: skip
+    K.type_from_headers(heap.has_header, cols.obj_data, mem, ptr, objs, lookups, tables, state)
     seed_type, seed_rel, seed_pos, seed_val, seed_target = _seeds(heap, types)
-    K.spread(seed_type, seed_rel, seed_pos, seed_val, seed_target, mem, ptr, objs,
+    K.spread(seed_type, seed_rel, seed_pos, seed_val, seed_target, mem, ptr, objs, heap.addr,
              cols.obj_data, cols.obj_first, cols.field_off, cols.field_val, heap.field_target,
              tables, lookups, specials, state)  # fmt: skip
     return out

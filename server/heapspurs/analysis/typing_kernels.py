@@ -13,7 +13,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..heap.graph import prefetch
 from ..program import gotypes as G
+
+PREFETCH_AHEAD = 8  # objects
 
 # why an object has its type, or why it has none
 WHY_UNREACHED = 0  # no typed pointer reaches it
@@ -24,7 +27,7 @@ WHY_MISFIT = 4  # a typed pointer says a type that does not fit the object (left
 WHY_FIELD = 5  # only pointed at inside a field of an unknown whole (left unknown)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def read_word(mem, pos, width):
     """The little-endian unsigned integer of ``width`` bytes at file offset ``pos``."""
     if pos < 0 or pos + width > mem.shape[0]:
@@ -35,7 +38,7 @@ def read_word(mem, pos, width):
     return v
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def descend(t, rel, kind, size, elem, length, field_first, field_off, field_type):
     """The innermost type at byte ``rel`` of a value of type ``t`` (through struct fields
     and array elements) and the offset inside it; (-1, 0) where no pointer can be."""
@@ -65,7 +68,7 @@ def descend(t, rel, kind, size, elem, length, field_first, field_off, field_type
             return t, rel
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _find_sorted(keys, key):
     i = np.searchsorted(keys, key)
     if i < keys.shape[0] and keys[i] == key:
@@ -74,37 +77,54 @@ def _find_sorted(keys, key):
 
 
 # Tuples the kernels share:
-# objs = (addr, voff, size, tiny, holds_ptr): per object its address, where its value starts
-#   (8 after a malloc header), its size, whether it is a tiny block, whether the dump lists
-#   pointer slots in it;
+# objs = (value_start, meta): per object the address where its value starts (8 after a
+#   malloc header), and value_size << 2 | tiny block << 1 | the dump lists pointer slots in
+#   it (one word: a target costs two cache misses, not five);
 # state = (obj_type, obj_count, obj_why, stack): the answer so far, and the objects typed
 #   but not yet scanned (stack[0] is the height).
 
 
-@numba.njit(cache=True, nogil=True)
-def _assign(o, t, n, why, has_ptr, state):
-    obj_type, obj_count, obj_why, stack = state
-    obj_type[o] = t
-    obj_count[o] = n
-    obj_why[o] = why
-    if has_ptr[t]:
-        stack[0] += 1
-        stack[stack[0]] = o
+# Tuples the kernels share (the inner kernels index them where they use them: an array
+# taken out of a tuple into a local costs a reference count change per call, which was
+# 90 % of the pass):
+# objs = (value_start, meta): per object the address where its value starts (8 after a
+#   malloc header), and value_size << 2 | tiny block << 1 | the dump lists pointer slots in
+#   it (one word: a target costs two cache misses, not five);
+# tables = GoTypes.tables(): kind, size, elem, length, has_ptr, direct, count_delta,
+#   count_width, count_how, aux, field_first, field_off, field_type;
+# lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type);
+# state = (obj_type, obj_count, obj_why, stack): the answer so far, and the objects typed
+#   (stack[0] is how many).
+OBJ_START, OBJ_META = 0, 1
+T_KIND, T_SIZE, T_ELEM, T_LENGTH, T_HAS_PTR, T_DIRECT = 0, 1, 2, 3, 4, 5
+T_COUNT_DELTA, T_COUNT_WIDTH, T_COUNT_HOW, T_AUX = 6, 7, 8, 9
+S_TYPE, S_COUNT, S_WHY, S_STACK = 0, 1, 2, 3
 
 
-@numba.njit(cache=True, nogil=True)
-def _hit(o, off, t, n, objs, size, has_ptr, state):
+@numba.njit(cache=True, nogil=True, inline="always")
+def _assign(o, t, n, why, tables, state):
+    state[S_TYPE][o] = t
+    state[S_COUNT][o] = n
+    state[S_WHY][o] = why
+    if tables[T_HAS_PTR][t]:
+        state[S_STACK][0] += 1
+        state[S_STACK][state[S_STACK][0]] = o
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _hit(o, off, t, n, objs, tables, state):
     """A value of type ``t`` (``[n]t`` when n >= 0: n elements from where it points) is
     at byte ``off`` of object ``o``'s value."""
-    obj_type, obj_count, obj_why = state[0], state[1], state[2]
-    es = size[t]
+    es = tables[T_SIZE][t]
     if es <= 0:
         return
-    if has_ptr[t] != objs[4][o]:  # the type's pointers and the dump's pointer slots disagree
-        if obj_type[o] < 0:
-            obj_why[o] = WHY_MISFIT
+    typed = state[S_TYPE][o] >= 0
+    meta = objs[OBJ_META][o]
+    if tables[T_HAS_PTR][t] != ((meta & 1) != 0):
+        if not typed:  # the type's pointers and the dump's pointer slots disagree
+            state[S_WHY][o] = WHY_MISFIT
         return
-    value_size = objs[2][o] - objs[1][o]
+    value_size = meta >> 2
     if n >= 0:
         if off % es != 0:
             return
@@ -112,54 +132,48 @@ def _hit(o, off, t, n, objs, size, has_ptr, state):
         if total <= 0:
             return
         if total * es > value_size:
-            if obj_type[o] < 0:
-                obj_why[o] = WHY_MISFIT
+            if not typed:
+                state[S_WHY][o] = WHY_MISFIT
             return
-        if obj_type[o] >= 0:
+        if typed:
             # a header gave the element type and a guessed length; the slice knows it
-            if obj_why[o] == WHY_HEADER and obj_type[o] == t:
-                obj_count[o] = total
+            if state[S_WHY][o] == WHY_HEADER and state[S_TYPE][o] == t:
+                state[S_COUNT][o] = total
             return
-        _assign(o, t, total, WHY_POINTER, has_ptr, state)
+        _assign(o, t, total, WHY_POINTER, tables, state)
         return
-    if obj_type[o] >= 0:
+    if typed:
         return
     if off == 0:
         if es > value_size:
-            obj_why[o] = WHY_MISFIT
+            state[S_WHY][o] = WHY_MISFIT
             return
-        _assign(o, t, -1, WHY_POINTER, has_ptr, state)
-    elif off % es == 0 and not objs[3][o] and value_size // es >= 2:
-        _assign(o, t, value_size // es, WHY_INTERIOR, has_ptr, state)
+        _assign(o, t, -1, WHY_POINTER, tables, state)
+    elif off % es == 0 and (meta & 2) == 0 and value_size // es >= 2:
+        _assign(o, t, value_size // es, WHY_INTERIOR, tables, state)
     else:
-        obj_why[o] = WHY_FIELD
+        state[S_WHY][o] = WHY_FIELD
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _pointer_to(tt, tgt, off, objs, tables, closure, state):
     """A word of a pointer-shaped kind (pointer, map, channel, func) points into ``tgt``."""
-    kind, size, elem, has_ptr = tables[0], tables[1], tables[2], tables[4]
-    k = kind[tt]
+    k = tables[T_KIND][tt]
     if k == G.PTR or k == G.MAP or k == G.CHAN:
-        if elem[tt] >= 0:
-            _hit(tgt, off, elem[tt], -1, objs, size, has_ptr, state)
+        if tables[T_ELEM][tt] >= 0:
+            _hit(tgt, off, tables[T_ELEM][tt], -1, objs, tables, state)
     elif k == G.FUNC and closure >= 0 and off == 0:
-        _hit(tgt, 0, closure, -1, objs, size, has_ptr, state)
+        _hit(tgt, 0, closure, -1, objs, tables, state)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, state):
     """Word ``w`` of a value of terminal type ``tt`` sits at file offset ``pos`` and holds
     ``val``, which points into object ``tgt`` (-1: none)."""
     if tgt < 0:
         return
-    kind, size, elem, length, has_ptr, direct = (tables[0], tables[1], tables[2], tables[3],
-                                                 tables[4], tables[5])  # fmt: skip
-    count_delta, count_width, count_how, aux = tables[6], tables[7], tables[8], tables[9]
-    rtype_off, rtype_type, types_base, itab_addr, itab_type = lookups
-    byte_t, closure = specials[0], specials[1]
-    k = kind[tt]
-    off = np.int64(val - objs[0][tgt]) - objs[1][tgt]
+    k = tables[T_KIND][tt]
+    off = np.int64(val - objs[OBJ_START][tgt])
     if off < 0:
         return
     if k == G.EFACE or k == G.IFACE:
@@ -167,54 +181,64 @@ def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, 
             return
         word = read_word(mem, pos - ptr, ptr)
         if k == G.IFACE:
-            i = _find_sorted(itab_addr, word)
+            i = _find_sorted(lookups[3], word)
             if i < 0:
                 return
-            word = itab_type[i]
-        j = _find_sorted(rtype_off, word - types_base)
+            word = lookups[4][i]
+        j = _find_sorted(lookups[0], word - lookups[2])
         if j < 0:
             return
-        dyn = rtype_type[j]
-        if direct[dyn]:
-            inner, _ = descend(dyn, 0, kind, size, elem, length, tables[10], tables[11], tables[12])
+        dyn = lookups[1][j]
+        if tables[T_DIRECT][dyn]:
+            inner, _ = descend(dyn, 0, tables[0], tables[1], tables[2], tables[3], tables[10],
+                               tables[11], tables[12])  # fmt: skip
             if inner >= 0:
-                _pointer_to(inner, tgt, off, objs, tables, closure, state)
+                _pointer_to(inner, tgt, off, objs, tables, specials[1], state)
         else:
-            _hit(tgt, off, dyn, -1, objs, size, has_ptr, state)
+            _hit(tgt, off, dyn, -1, objs, tables, state)
         return
     if w != 0:
         return
     if k == G.SLICE:
         cap = np.int64(read_word(mem, pos + 2 * ptr, ptr))
-        _hit(tgt, off, elem[tt], cap, objs, size, has_ptr, state)
+        _hit(tgt, off, tables[T_ELEM][tt], cap, objs, tables, state)
     elif k == G.STRING:
         n = np.int64(read_word(mem, pos + ptr, ptr))
-        if byte_t >= 0 and n > 0:
-            _hit(tgt, off, byte_t, n, objs, size, has_ptr, state)
+        if specials[0] >= 0 and n > 0:
+            _hit(tgt, off, specials[0], n, objs, tables, state)
     elif k == G.COUNTED or k == G.DIRECTORY:
-        c = np.int64(read_word(mem, pos + count_delta[tt], count_width[tt]))
-        if count_how[tt] == G.COUNT_PLUS_ONE:
-            c += 1
-        elif count_how[tt] == G.COUNT_POWER_OF_TWO:
-            # 1 << B buckets, then the overflow buckets allocated with them: the whole object
-            e = elem[tt]
-            vsize = objs[2][tgt] - objs[1][tgt]
-            c = vsize // size[e] - off // size[e] if e >= 0 and size[e] > 0 else np.int64(0)
-        if k == G.DIRECTORY and c == 0:
-            if aux[tt] >= 0:
-                _hit(tgt, off, aux[tt], -1, objs, size, has_ptr, state)
-        elif elem[tt] >= 0:
-            _hit(tgt, off, elem[tt], c, objs, size, has_ptr, state)
+        _counted(tt, k, pos, tgt, off, mem, objs, tables, state)
     else:
-        _pointer_to(tt, tgt, off, objs, tables, closure, state)
+        _pointer_to(tt, tgt, off, objs, tables, specials[1], state)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _counted(tt, k, pos, tgt, off, mem, objs, tables, state):
+    """A pointer whose target's length is a word beside it (see GoTypes)."""
+    c = np.int64(read_word(mem, pos + tables[T_COUNT_DELTA][tt], tables[T_COUNT_WIDTH][tt]))
+    e = tables[T_ELEM][tt]
+    how = tables[T_COUNT_HOW][tt]
+    if how == G.COUNT_PLUS_ONE:
+        c += 1
+    elif how == G.COUNT_POWER_OF_TWO:
+        # 1 << B buckets, then the overflow buckets allocated with them: the whole object
+        es = tables[T_SIZE][e] if e >= 0 else 0
+        vsize = objs[OBJ_META][tgt] >> 2
+        c = vsize // es - off // es if es > 0 else np.int64(0)
+    if k == G.DIRECTORY and c == 0:
+        if tables[T_AUX][tt] >= 0:
+            _hit(tgt, off, tables[T_AUX][tt], -1, objs, tables, state)
+    elif e >= 0:
+        _hit(tgt, off, e, c, objs, tables, state)
 
 
 @numba.njit(cache=True, nogil=True)
-def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, size, has_ptr, state):
+def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, state):
     """Malloc-header objects name their type in their first word: ``[n]T`` when the value
     holds two or more T (a slice's backing store)."""
     rtype_off, rtype_type, types_base = lookups[0], lookups[1], lookups[2]
     obj_type, obj_why = state[0], state[2]
+    size, has_ptr = tables[T_SIZE], tables[T_HAS_PTR]
     for o in range(has_header.shape[0]):
         if not has_header[o] or obj_type[o] >= 0:
             continue
@@ -226,41 +250,55 @@ def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, size, has_p
         es = size[t]
         if es <= 0:
             continue
-        n = (objs[2][o] - objs[1][o]) // es
+        n = (objs[OBJ_META][o] >> 2) // es
         if n < 1 or not has_ptr[t]:
             obj_why[o] = WHY_MISFIT
             continue
-        _assign(o, t, n if n >= 2 else -1, WHY_HEADER, has_ptr, state)
+        _assign(o, t, n if n >= 2 else -1, WHY_HEADER, tables, state)
 
 
 @numba.njit(cache=True, nogil=True)
-def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, obj_data,
+def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, addr, obj_data,
            obj_first, field_off, field_val, field_target, tables, lookups, specials,
            state):  # fmt: skip
     """Type what the roots' typed slots point at, then everything reachable from typed
-    objects, depth first (the stack holds objects typed but not yet scanned)."""
+    objects, breadth first in waves (``stack`` collects the objects typed, in order)."""
     kind, size, elem, length = tables[0], tables[1], tables[2], tables[3]
     ff, fo, ft = tables[10], tables[11], tables[12]
     obj_type, obj_count, stack = state[0], state[1], state[3]
-    voff = objs[1]
+    value_start, meta = objs[OBJ_START], objs[OBJ_META]
+    head = 1  # stack[head : stack[0] + 1] is typed and not yet scanned
     for i in range(seed_type.shape[0] + 1):
         if i < seed_type.shape[0]:  # the last round scans what the headers typed
             tt, w = descend(seed_type[i], seed_rel[i], kind, size, elem, length, ff, fo, ft)
             if tt >= 0:
                 typed_slot(tt, w, seed_pos[i], seed_val[i], seed_tgt[i], mem, ptr, objs, tables,
                            lookups, specials, state)  # fmt: skip
-        while stack[0] > 0:
-            o = stack[stack[0]]
-            stack[0] -= 1
-            t, n = obj_type[o], obj_count[o]
-            es = size[t]
-            span = es * n if n >= 0 else es
-            base = voff[o]
-            for f in range(obj_first[o], obj_first[o + 1]):
-                rel = np.int64(field_off[f]) - base
-                if rel < 0 or rel >= span:
-                    continue  # the header word, or size-class slack
-                tt, w = descend(t, rel - (rel // es) * es, kind, size, elem, length, ff, fo, ft)
-                if tt >= 0:
-                    typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f], field_target[f],
-                               mem, ptr, objs, tables, lookups, specials, state)  # fmt: skip
+        while head <= stack[0]:
+            # one wave in object order: the fields of neighbouring objects are neighbours
+            # in memory, where a depth-first order would miss the cache at every object
+            wave_end = stack[0]
+            stack[head : wave_end + 1].sort()
+            for j in range(head, wave_end + 1):
+                o = stack[j]
+                # the targets of an object a few ahead: their misses overlap this one's work
+                ahead = stack[min(j + PREFETCH_AHEAD, wave_end)]
+                for f in range(obj_first[ahead], min(obj_first[ahead + 1], obj_first[ahead] + 8)):
+                    prefetch(meta, field_target[f])
+                    prefetch(value_start, field_target[f])
+                    prefetch(obj_type, field_target[f])
+                t, n = obj_type[o], obj_count[o]
+                es = size[t]
+                span = es * n if n >= 0 else es
+                base = np.int64(value_start[o] - addr[o])
+                for f in range(obj_first[o], obj_first[o + 1]):
+                    rel = np.int64(field_off[f]) - base
+                    if rel < 0 or rel >= span:
+                        continue  # the header word, or size-class slack
+                    tt, w = descend(t, rel - (rel // es) * es, kind, size, elem, length, ff, fo,
+                                    ft)  # fmt: skip
+                    if tt >= 0:
+                        typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f],
+                                   field_target[f], mem, ptr, objs, tables, lookups, specials,
+                                   state)  # fmt: skip
+            head = wave_end + 1
