@@ -102,13 +102,19 @@ S_TYPE, S_COUNT, S_WHY, S_STACK = 0, 1, 2, 3
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _assign(o, t, n, why, tables, state):
-    state[S_TYPE][o] = t
-    state[S_COUNT][o] = n
-    state[S_WHY][o] = why
-    if tables[T_HAS_PTR][t]:
-        state[S_STACK][0] += 1
-        state[S_STACK][state[S_STACK][0]] = o
+def _assign(o, t, n, why, has_ptr, obj_type, obj_count, obj_why, stack):
+    obj_type[o] = t
+    obj_count[o] = n
+    obj_why[o] = why
+    if has_ptr[t]:
+        stack[0] += 1
+        stack[stack[0]] = o
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _assign_in(o, t, n, why, tables, state):
+    _assign(o, t, n, why, tables[T_HAS_PTR], state[S_TYPE], state[S_COUNT], state[S_WHY],
+            state[S_STACK])  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -140,7 +146,7 @@ def _hit(o, off, t, n, objs, tables, state):
             if state[S_WHY][o] == WHY_HEADER and state[S_TYPE][o] == t:
                 state[S_COUNT][o] = total
             return
-        _assign(o, t, total, WHY_POINTER, tables, state)
+        _assign_in(o, t, total, WHY_POINTER, tables, state)
         return
     if typed:
         return
@@ -148,9 +154,9 @@ def _hit(o, off, t, n, objs, tables, state):
         if es > value_size:
             state[S_WHY][o] = WHY_MISFIT
             return
-        _assign(o, t, -1, WHY_POINTER, tables, state)
+        _assign_in(o, t, -1, WHY_POINTER, tables, state)
     elif off % es == 0 and (meta & 2) == 0 and value_size // es >= 2:
-        _assign(o, t, value_size // es, WHY_INTERIOR, tables, state)
+        _assign_in(o, t, value_size // es, WHY_INTERIOR, tables, state)
     else:
         state[S_WHY][o] = WHY_FIELD
 
@@ -166,7 +172,7 @@ def _pointer_to(tt, tgt, off, objs, tables, closure, state):
         _hit(tgt, 0, closure, -1, objs, tables, state)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@numba.njit(cache=True, nogil=True)  # called, not inlined: the hot loop stays small
 def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, state):
     """Word ``w`` of a value of terminal type ``tt`` sits at file offset ``pos`` and holds
     ``val``, which points into object ``tgt`` (-1: none)."""
@@ -232,6 +238,26 @@ def _counted(tt, k, pos, tgt, off, mem, objs, tables, state):
         _hit(tgt, off, e, c, objs, tables, state)
 
 
+PLAIN_DONE, PLAIN_ASSIGN, PLAIN_NOT = 0, 1, 2
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _plain_pointer(tt, w, tg, val, kind, elem, size, has_ptr, value_start, meta, obj_type):
+    """The common case, decided on arrays at hand (a call of :func:`typed_slot` costs more
+    than the rest of the pass): a ``*T`` into object ``tg``. PLAIN_DONE when it changes
+    nothing (``tg`` already typed), PLAIN_ASSIGN when ``tg`` becomes a T as :func:`_hit`
+    would make it, PLAIN_NOT for every other case."""
+    if w != 0 or kind[tt] != G.PTR:
+        return PLAIN_NOT
+    if obj_type[tg] >= 0:
+        return PLAIN_DONE
+    e = elem[tt]
+    if e < 0 or val != value_start[tg] or size[e] <= 0:
+        return PLAIN_NOT
+    fits = has_ptr[e] == ((meta[tg] & 1) != 0) and size[e] <= (meta[tg] >> 2)
+    return PLAIN_ASSIGN if fits else PLAIN_NOT
+
+
 @numba.njit(cache=True, nogil=True)
 def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, state):
     """Malloc-header objects name their type in their first word: ``[n]T`` when the value
@@ -254,7 +280,7 @@ def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, sta
         if n < 1 or not has_ptr[t]:
             obj_why[o] = WHY_MISFIT
             continue
-        _assign(o, t, n if n >= 2 else -1, WHY_HEADER, tables, state)
+        _assign_in(o, t, n if n >= 2 else -1, WHY_HEADER, tables, state)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -263,9 +289,9 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ad
            state):  # fmt: skip
     """Type what the roots' typed slots point at, then everything reachable from typed
     objects, breadth first in waves (``stack`` collects the objects typed, in order)."""
-    kind, size, elem, length = tables[0], tables[1], tables[2], tables[3]
+    kind, size, elem, length, has_ptr = tables[0], tables[1], tables[2], tables[3], tables[4]
     ff, fo, ft = tables[10], tables[11], tables[12]
-    obj_type, obj_count, stack = state[0], state[1], state[3]
+    obj_type, obj_count, obj_why, stack = state[0], state[1], state[2], state[3]
     value_start, meta = objs[OBJ_START], objs[OBJ_META]
     head = 1  # stack[head : stack[0] + 1] is typed and not yet scanned
     for i in range(seed_type.shape[0] + 1):
@@ -297,8 +323,20 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ad
                         continue  # the header word, or size-class slack
                     tt, w = descend(t, rel - (rel // es) * es, kind, size, elem, length, ff, fo,
                                     ft)  # fmt: skip
-                    if tt >= 0:
-                        typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f],
-                                   field_target[f], mem, ptr, objs, tables, lookups, specials,
-                                   state)  # fmt: skip
+                    tg = field_target[f]
+                    if tt < 0 or tg < 0:
+                        continue  # no pointer here, or nil / outside the heap
+                    plain = _plain_pointer(tt, w, tg, field_val[f], kind, elem, size, has_ptr,
+                                           value_start, meta, obj_type)  # fmt: skip
+                    if plain == PLAIN_ASSIGN:
+                        # _assign's writes, spelled out: through the call they cost 2x here
+                        obj_type[tg] = elem[tt]
+                        obj_count[tg] = -1
+                        obj_why[tg] = WHY_POINTER
+                        if has_ptr[elem[tt]]:
+                            stack[0] += 1
+                            stack[stack[0]] = tg
+                    elif plain == PLAIN_NOT:
+                        typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f], tg, mem, ptr,
+                                   objs, tables, lookups, specials, state)  # fmt: skip
             head = wave_end + 1
