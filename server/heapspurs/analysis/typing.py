@@ -4,7 +4,7 @@ their size and pointer count, with the reason."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,12 +33,30 @@ class ObjectTypes:
     why: np.ndarray  # int8
 
     ARRAYS = ("type", "count", "why")
+    _names: tuple[np.ndarray, list[str]] | None = field(default=None, repr=False)
 
     def name(self, heap: Heap, obj: int) -> str:
         t = int(self.type[obj])
         if t < 0 or self.types is None:
             return unknown_name(int(heap.size[obj]), heap.n_pointers(obj))
         return self.name_of(t, int(self.count[obj]))
+
+    def name_index(self, heap: Heap) -> tuple[np.ndarray, list[str]]:
+        """Per object, an index into a list of the distinct type names (unknown objects
+        named by size and pointer count, as :meth:`name` does); computed once."""
+        if self._names is None:
+            known = self.type >= 0
+            first = heap.cols.obj_first
+            pointers = (first[1:] - first[:-1]).astype(np.int64)
+            a = np.where(known, self.type.astype(np.int64), -1 - heap.size)
+            b = np.where(known, self.count.astype(np.int64), pointers)
+            uniq, inverse = np.unique(a * (1 << 32) + (b + 1), return_inverse=True)
+            labels = []
+            for key in uniq.tolist():
+                ka, kb = key >> 32, (key & 0xFFFFFFFF) - 1
+                labels.append(self.name_of(ka, kb) if ka >= 0 else unknown_name(-1 - ka, kb))
+            self._names = (inverse.reshape(-1).astype(np.int32), labels)
+        return self._names
 
     def name_of(self, t: int, count: int) -> str:
         assert self.types is not None
@@ -162,25 +180,13 @@ def type_histogram(heap: Heap, typed: ObjectTypes) -> dict[str, object]:
 def histogram(heap: Heap, typed: ObjectTypes, live: np.ndarray) -> list[dict[str, object]]:
     """Rows ``{type, count, bytes}`` over the objects in ``live``, largest bytes first;
     unknown objects are grouped by size and pointer count."""
+    index, labels = typed.name_index(heap)
     objs = np.flatnonzero(live)
-    t, c = typed.type[objs].astype(np.int64), typed.count[objs].astype(np.int64)
-    size = heap.size[objs]
-    npt = (heap.cols.obj_first[objs + 1] - heap.cols.obj_first[objs]).astype(np.int64)
-    known = t >= 0
-    # one key per distinct name: (type, count) when typed, (size, pointers) when not
-    a = np.where(known, t, -1 - size)
-    b = np.where(known, c, npt)
-    keys = np.stack([a, b], axis=1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    counts = np.bincount(inverse, minlength=len(uniq))
-    nbytes = np.bincount(inverse, weights=size, minlength=len(uniq)).astype(np.int64)
-    rows = []
-    for (ka, kb), cnt, byt in zip(uniq.tolist(), counts.tolist(), nbytes.tolist(), strict=True):
-        if ka >= 0 and typed.types is not None:
-            name = array_name(typed.types.names[ka], kb)
-        else:
-            name = unknown_name(-1 - ka, kb)
-        rows.append({"type": name, "count": cnt, "bytes": byt})
+    counts = np.bincount(index[objs], minlength=len(labels))
+    nbytes = np.bincount(index[objs], weights=heap.size[objs], minlength=len(labels))
+    used = np.flatnonzero(counts)
+    rows: list[dict[str, object]] = [
+        {"type": labels[i], "count": int(counts[i]), "bytes": int(nbytes[i])} for i in used
+    ]
     rows.sort(key=lambda r: (-int(str(r["bytes"])), str(r["type"])))
     return rows

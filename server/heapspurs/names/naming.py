@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ..analysis.typing import ObjectTypes, unknown_name, untyped
+from ..analysis.typing import ObjectTypes, untyped
 from ..heap.model import MALLOC_HEADER_BYTES, Heap
 from .elf import Symbols
 
@@ -89,7 +89,6 @@ class Names:
     # --- types ---------------------------------------------------------------------------
     def set_types(self, typed: ObjectTypes) -> None:
         self.typed = typed
-        self.__dict__.pop("_type_labels", None)
         self._tables.clear()
 
     def type_name(self, obj: int) -> str:
@@ -103,21 +102,9 @@ class Names:
         """What a line calls an object: its OID name, else its type when known."""
         return self.object_name(obj, address) or self.known_type(obj)
 
-    @cached_property
+    @property
     def _type_labels(self) -> tuple[np.ndarray, list[str]]:
-        """Per object, an index into a list of the distinct type names (unknown objects are
-        named by size and pointer count, as :meth:`type_name` does)."""
-        t, heap = self.typed, self.heap
-        known = t.type >= 0
-        pointers = (heap.cols.obj_first[1:] - heap.cols.obj_first[:-1]).astype(np.int64)
-        a = np.where(known, t.type.astype(np.int64), -1 - heap.size)
-        b = np.where(known, t.count.astype(np.int64), pointers)
-        uniq, inverse = np.unique(a * (1 << 32) + (b + 1), return_inverse=True)
-        labels = []
-        for key in uniq.tolist():
-            ka, kb = key >> 32, (key & 0xFFFFFFFF) - 1
-            labels.append(t.name_of(ka, kb) if ka >= 0 else unknown_name(-1 - ka, kb))
-        return inverse.reshape(-1).astype(np.int32), labels
+        return self.typed.name_index(self.heap)
 
     @property
     def label_index(self) -> np.ndarray:
