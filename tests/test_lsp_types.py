@@ -56,6 +56,7 @@ async def test_graph_nodes_and_anchors_say_types(client: LanguageClient, tmp_pat
     req = entry("sessions_req")
     graph = await request(client, "heapspurs/graph", {"address": req["address"]})
     assert "main.Session" in graph["dot"] and "main.Request" in graph["dot"]
+    assert "label=.Requests" in graph["dot"] or 'label=".Requests"' in graph["dot"]  # edge
     anchors = await command(client, "heapspurs.anchors", {"address": req["address"]})
     assert anchors["type"] == req["type"]
     assert any(a["name"] + "".join(a["fields"]) == req["path"] for a in anchors["anchors"])

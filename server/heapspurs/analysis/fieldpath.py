@@ -44,6 +44,18 @@ def chain_fields(heap: Heap, names: Names, root: int, path: np.ndarray) -> list[
     return out
 
 
+def edge_selectors(heap: Heap, names: Names, edges: list[tuple[int, int]]) -> list[str]:
+    """The selector inside ``src`` of the first pointer to ``dst``, for each edge (``""``
+    when untyped or when none)."""
+    if names.typed.types is None or not edges:
+        return ["" for _ in edges]
+    src = np.array([e[0] for e in edges], dtype=np.int32)
+    dst = np.array([e[1] for e in edges], dtype=np.int32)
+    ks = graph.pointing_fields(src, dst, heap.cols.obj_first, heap.field_target)
+    paths = _Paths(heap, names)
+    return [paths.object_selector(o, k)[0] for o, k in zip(src.tolist(), ks.tolist(), strict=True)]
+
+
 class _Paths:
     """Selectors of one dump's objects and roots."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..analysis.fieldpath import edge_selectors
 from ..analysis.ownergraph import OwnerGraph
 from ..dumpfile import layout as L
 from ..heap.model import Heap
@@ -51,7 +52,7 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
     )
     for o in g.nodes:
         addr = int(heap.addr[o])
-        name = names.label(o) or "Object"
+        name = graphviz.escape(names.label(o) or "Object")  # names come from dumps/binaries
         attrs = {"id": node_id(addr), "tooltip": f"{addr:#x}"}
         if o == g.target:
             attrs.update(style="filled", fillcolor="yellow")
@@ -63,10 +64,12 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
             attrs.update(color="red", penwidth="4")
         label = f"{name}\n{addr:#x}\n{int(heap.size[o])} bytes, {heap.n_pointers(o)} pointers"
         dot.node(f"o{o}", label, **attrs)
-    for e in g.edges:
-        attrs = {}
+    fields = edge_selectors(heap, names, [(e.src, e.dst) for e in g.edges])
+    for e, field in zip(g.edges, fields, strict=True):
+        attrs = {"label": graphviz.escape(field)} if field and not field.startswith("+") else {}
         if e.interior:
-            attrs.update(color="red", fontcolor="red", label=f"+{e.interior:#x}")
+            attrs.update(color="red", fontcolor="red")
+            attrs["label"] = " ".join(x for x in (attrs.get("label"), f"+{e.interior:#x}") if x)
         dot.edge(f"o{e.src}", f"o{e.dst}", **attrs)
     for i, root in enumerate(g.roots):
         info = root.info
@@ -74,9 +77,10 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
         label = info.label
         if info.kind == "goroutine" and info.goroutine is not None and info.function:
             label = _stack_label(heap, info.goroutine) or label
+        label = graphviz.escape(label)
         dot.node(f"r{i}", label, shape=shape, style="filled", fillcolor="#d8e8ff", id=f"root_{i}")
         for o, edge_label in root.targets:
-            dot.edge(f"r{i}", f"o{o}", label=edge_label)
+            dot.edge(f"r{i}", f"o{o}", label=graphviz.escape(edge_label))
     return dot
 
 
