@@ -17,6 +17,7 @@ from ..heap.graph import prefetch
 from ..program import gotypes as G
 
 PREFETCH_AHEAD = 8  # objects
+MAX_NESTING = 256  # struct-in-array-in-struct levels; real Go types stay far below
 
 # why an object has its type, or why it has none
 WHY_UNREACHED = 0  # no typed pointer reaches it
@@ -41,8 +42,9 @@ def read_word(mem, pos, width):
 @numba.njit(cache=True, nogil=True, inline="always")
 def descend(t, rel, kind, size, elem, length, field_first, field_off, field_type):
     """The innermost type at byte ``rel`` of a value of type ``t`` (through struct fields
-    and array elements) and the offset inside it; (-1, 0) where no pointer can be."""
-    while True:
+    and array elements) and the offset inside it; (-1, 0) where no pointer can be (or where
+    the DWARF nests deeper than any real type: a malformed binary must not hang the pass)."""
+    for _ in range(MAX_NESTING):
         k = kind[t]
         if k == G.STRUCT:
             lo, hi = field_first[t], field_first[t + 1]
@@ -66,6 +68,7 @@ def descend(t, rel, kind, size, elem, length, field_first, field_off, field_type
             t = e
         else:
             return t, rel
+    return -1, 0
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

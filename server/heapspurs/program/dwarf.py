@@ -12,6 +12,7 @@ internal structs (``map<K,V>``/``table<K,V>``/``group`` for Swiss maps of Go >= 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +22,7 @@ from .gotypes import GoTypes
 
 AT_GO_KIND, AT_GO_ELEM, AT_GO_RUNTIME_TYPE = 0x2900, 0x2902, 0x2904
 DW_OP_ADDR = 0x03
+RECURSION_LIMIT = 20000
 # reflect.Kind values the linker writes
 R_CHAN, R_FUNC, R_INTERFACE, R_MAP = 18, 19, 20, 21
 R_SLICE, R_STRING, R_UNSAFE_POINTER = 23, 24, 26
@@ -316,7 +318,15 @@ class _Builder:
 def read_go_types(path: str | os.PathLike[str]) -> GoTypes:
     """Every type and global of the Go program at ``path``; :class:`NoDwarf` if it has none."""
     dies, globals_, types_base, ptr = read_dies(os.fspath(path))
-    b = _Builder(dies, ptr)
+    # types are built depth first: a big program's chains of not-yet-seen types run deep
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    try:
+        return _read(_Builder(dies, ptr), dies, globals_, types_base, ptr)
+    except RecursionError:
+        raise NoDwarf(f"{os.fspath(path)}: its DWARF types nest too deeply to read") from None
+
+
+def _read(b: _Builder, dies: dict, globals_: list, types_base: int, ptr: int) -> GoTypes:
     rtypes: dict[int, int] = {}
     for offset, d in dies.items():
         rt = d.attrs.get(AT_GO_RUNTIME_TYPE, 0)
