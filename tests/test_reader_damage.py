@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from heapspurs.analysis.typing import type_histogram, type_objects
 from heapspurs.dumpfile.columns import DumpFile, read_columns
 from heapspurs.dumpfile.errors import DumpFormatError
 from heapspurs.dumpfile.layout import HEADER, TAG_OBJECT
 from heapspurs.dumpfile.records import decode_at, iter_records
 from heapspurs.loaded import load_dump
+from heapspurs.program.dwarf import read_go_types
+from heapspurs.program.gotypes import GoTypes
 
 from conftest import fixture
 
@@ -110,6 +114,15 @@ def test_random_corruption_only_raises_dump_format_error(tmp_path_factory, patch
     heap = loaded.heap  # damage that kept the format valid: the answers still work
     for obj in range(min(heap.n_objects, 50)):
         assert heap.find(int(heap.addr[obj])) >= 0
+    # and typing the damaged heap with the real binary never crashes nor hangs
+    typed = type_objects(heap, program_types())
+    answer = type_histogram(heap, typed)
+    assert sum(int(r["bytes"]) for r in answer["types"]) == answer["total_bytes"]
+
+
+@cache
+def program_types() -> GoTypes:
+    return read_go_types(fixture("go1.27").binary)
 
 
 def test_cli_reports_a_truncated_dump_in_one_line(tmp_path: Path) -> None:

@@ -319,11 +319,14 @@ def read_go_types(path: str | os.PathLike[str]) -> GoTypes:
     """Every type and global of the Go program at ``path``; :class:`NoDwarf` if it has none."""
     dies, globals_, types_base, ptr = read_dies(os.fspath(path))
     # types are built depth first: a big program's chains of not-yet-seen types run deep
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
         return _read(_Builder(dies, ptr), dies, globals_, types_base, ptr)
     except RecursionError:
         raise NoDwarf(f"{os.fspath(path)}: its DWARF types nest too deeply to read") from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _read(b: _Builder, dies: dict, globals_: list, types_base: int, ptr: int) -> GoTypes:
