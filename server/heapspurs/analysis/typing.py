@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dumpfile import layout as L
-from ..heap.model import Heap
+from ..heap.model import TINY_BLOCK, Heap
 from ..program.gotypes import GoTypes
 from . import typing_kernels as K
 
-TINY_BLOCK = 16
 WHY_TEXT = {
     K.WHY_UNREACHED: "no typed pointer reaches it",
     K.WHY_MISFIT: "a typed pointer names a type that does not fit it",

@@ -19,6 +19,7 @@ from .roots import Roots, collect_roots
 # Go >= 1.22 puts a type word before pointer-holding objects in this size range.
 MALLOC_HEADER_MAX = 32768
 MALLOC_HEADER_BYTES = 8  # the type word, padded to 8 bytes on 32-bit platforms too
+TINY_BLOCK = 16  # pointer-free objects under 16 bytes share records of this size
 PAGE_SIZE = 8192
 INLINE_MARK_BITS = 128  # Go >= 1.25 also keeps mark bits at the end of small-object spans
 PARALLEL_MIN = 1 << 20  # pointers worth splitting across threads

@@ -8,10 +8,8 @@ from functools import cached_property
 import numpy as np
 
 from ..analysis.typing import ObjectTypes, untyped
-from ..heap.model import MALLOC_HEADER_BYTES, Heap
+from ..heap.model import MALLOC_HEADER_BYTES, TINY_BLOCK, Heap
 from .elf import Symbols
-
-TINY_BLOCK = 16
 
 
 class Names:
