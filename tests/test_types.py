@@ -20,8 +20,6 @@ from conftest import VERSIONS, fixture, loaded, type_case_ids, type_cases
 # What the typing pass cannot see yet, each for a stated reason (strict: a fix must
 # remove the entry from here).
 NOT_YET_TYPED = {
-    "stack_held": "only a stack variable holds it: frame variables are not typed yet",
-    "stack_held_child": "reached only through a stack variable's object",
     "closure_var": "captured by reference in a closure: closure contexts are not typed yet",
     "closure_item": "captured by a closure: closure contexts are not typed yet",
     "sync_map_value": "sync.Map keeps entries behind untyped pointers",
@@ -48,19 +46,26 @@ def test_type_is_what_reflect_says(version: str, entry: dict) -> None:
     assert ld.names.type_name(obj) == entry["type"], ld.names.typed.reason(obj)
 
 
-def has_global_path(entry: dict) -> bool:
-    return isinstance(entry["root"], str) and isinstance(entry["path"], str)
+def has_path(entry: dict) -> bool:
+    return isinstance(entry["path"], str)
 
 
-@pytest.mark.parametrize(("version", "entry"), cases(has_global_path))
+def root_matches(root, truth_root) -> bool:
+    """A global by its name; a stack frame by its function (and goroutine)."""
+    if isinstance(truth_root, str):
+        return root.name == truth_root
+    return root.function == truth_root["function"] and root.goroutine == truth_root["goroutine"]
+
+
+@pytest.mark.parametrize(("version", "entry"), cases(has_path))
 def test_anchor_field_path_reads_as_the_program_wrote_it(version: str, entry: dict) -> None:
     ld = loaded(version)
     obj = ld.heap.find(int(entry["address"], 16))
     report = find_anchors(ld.heap, ld.names, obj)
     paths = {
-        path_text(a.root.name, chain_fields(ld.heap, ld.names, a.root_index, a.path))
+        path_text(a.root, chain_fields(ld.heap, ld.names, a.root_index, a.path))
         for a in report.anchors
-        if a.root.name == entry["root"]
+        if root_matches(a.root, entry["root"])
     }
     assert entry["path"] in paths
 

@@ -18,6 +18,8 @@ from ..names.naming import Names
 from ..program import gotypes as G
 from ..program.gotypes import GoTypes
 from ..program.static import static_bytes
+from .describe import RootInfo
+from .typing import frame_slot_variable
 
 # the runtime's parts of a map: a path goes through them without a word
 MAP_INTERNAL = re.compile(r"^(\[\d+\])?\*?(map\.hdr|map\.table|map\.groupReference)\[")
@@ -68,7 +70,10 @@ class _Paths:
 
     def root_selector(self, root: int) -> tuple[str, str | None]:
         heap, types = self.heap, self.types
-        if types is None or int(heap.roots.kind[root]) not in (R.DATA, R.BSS):
+        kind = int(heap.roots.kind[root])
+        if types is not None and kind == R.FRAME:
+            return self._frame_selector(root)
+        if types is None or kind not in (R.DATA, R.BSS):
             return "", None
         slot = int(heap.roots.slot[root])
         _, t, rel = types.global_at(slot)
@@ -77,6 +82,20 @@ class _Paths:
         row = heap.rec(int(heap.roots.rec[root]))
         at = row[3] + slot - row[2]  # the slot's file offset in the segment's record
         return self.selector(t, -1, rel, lambda off: heap.dump.bytes_at(at + off, self.ptr))
+
+    def _frame_selector(self, root: int) -> tuple[str, str | None]:
+        """The stack variable's name and the selector inside it: ``held``, ``req.Body``."""
+        heap, types = self.heap, self.types
+        assert types is not None
+        row, slot = int(heap.roots.rec[root]), int(heap.roots.slot[root])
+        v, rel = frame_slot_variable(heap, types, row, slot)
+        if v < 0:
+            return "", None
+        at = int(heap.cols.recs[row, 5]) + slot - int(heap.cols.recs[row, 2])
+        text, assertion = self.selector(
+            int(types.var_type[v]), -1, rel, lambda off: heap.dump.bytes_at(at + off, self.ptr)
+        )
+        return types.var_names[v] + text, assertion
 
     def object_selector(self, obj: int, field: int) -> tuple[str, str | None]:
         """The selector of pointer field ``field`` inside ``obj`` (``+0x18`` when untyped)."""
@@ -221,9 +240,12 @@ def _string_at(heap: Heap, binary: str | None, address: int, length: int) -> str
     return raw.decode("utf-8", "replace") if raw is not None and len(raw) == length else None
 
 
-def path_text(root_name: str, fields: list[str]) -> str:
-    """The chain as one Go expression: ``main.gSessions["42"].reqs[3]``."""
-    return root_name + "".join(fields)
+def path_text(root: RootInfo, fields: list[str]) -> str:
+    """The chain as one Go expression: ``main.gSessions["42"].reqs[3]``; from a stack frame
+    it starts at the variable (``held.Child``)."""
+    if root.kind == "goroutine" and fields and fields[0]:
+        return "".join(fields)
+    return root.name + "".join(fields)
 
 
 def value_type_at(heap: Heap, names: Names, obj: int, address: int) -> str:

@@ -129,7 +129,8 @@ def _itabs(heap: Heap) -> tuple[np.ndarray, np.ndarray]:
 
 def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     """Typed root slots: (container type, offset inside it, file offset of the slot, value,
-    target object). Globals get their DWARF type; a finalizer's object its pointer type."""
+    target object). Globals get their DWARF type, stack slots their variable's (at the
+    frame's pc), a finalizer's object its pointer type."""
     cols = heap.cols
     recs = cols.recs
     rows = cols.root_rec
@@ -145,6 +146,9 @@ def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     seed_rel = [rel[ok]]
     seed_pos = [(recs[rows, 3] + off)[ok].astype(np.int64)]
     seed_val = [val[ok]]
+    for part, values in zip((seed_type, seed_rel, seed_pos, seed_val), _frame_seeds(heap, types),
+                            strict=True):  # fmt: skip
+        part.append(values)
     # a registered or queued finalizer names its object's pointer type
     for tag in (L.TAG_FINALIZER, L.TAG_QUEUED_FINALIZER):
         frows = heap.rows(tag)
@@ -157,6 +161,33 @@ def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     vals = np.concatenate(seed_val).astype(np.uint64)
     return (np.concatenate(seed_type), np.concatenate(seed_rel), np.concatenate(seed_pos), vals,
             heap.resolve(vals))  # fmt: skip
+
+
+def frame_slot_variable(heap: Heap, types: GoTypes, row: int, slot: int) -> tuple[int, int]:
+    """(variable, offset in it) holding stack address ``slot`` of the frame record ``row``:
+    the frame's CFA is its sp plus its length; a caller's pc is a return address, so the
+    call itself (pc - 1) is looked up too."""
+    sp, length, pc = (int(heap.cols.recs[row, c]) for c in (2, 6, 8))
+    for at in (pc, pc - 1):
+        found = types.frame_variable(at, sp + length, slot)
+        if found[0] >= 0:
+            return found
+    return -1, 0
+
+
+def _frame_seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
+    cols, recs = heap.cols, heap.cols.recs
+    at = np.flatnonzero(recs[cols.root_rec, 0] == L.TAG_STACK_FRAME)
+    out: tuple[list, list, list, list] = ([], [], [], [])
+    for i in at.tolist():
+        row, off = int(cols.root_rec[i]), int(cols.root_off[i])
+        v, rel = frame_slot_variable(heap, types, row, int(recs[row, 2]) + off)
+        if v >= 0:
+            for part, value in zip(out, (types.var_type[v], rel, int(recs[row, 5]) + off,
+                                         cols.root_val[i]), strict=True):  # fmt: skip
+                part.append(value)
+    kinds = (np.int32, np.int64, np.int64, np.uint64)
+    return tuple(np.array(p, dtype=k) for p, k in zip(out, kinds, strict=True))
 
 
 def type_histogram(heap: Heap, typed: ObjectTypes) -> dict[str, object]:

@@ -116,7 +116,7 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
             out.append(f"- {a.root.label}: chain of {a.length} object(s){cycle}")
             if names.typed.types is not None:
                 fields = chain_fields(heap, names, a.root_index, a.path)
-                out.append(f"  {inline_code(path_text(a.root.name, fields))}")
+                out.append(f"  {inline_code(path_text(a.root, fields))}")
         if len(report.anchors) > MAX_HOVER_ANCHORS:
             out.append(f"- … {len(report.anchors) - MAX_HOVER_ANCHORS} more")
     args: dict[str, object] = {"address": f"{address:#x}", "dump": entry.uri}

@@ -11,6 +11,7 @@ internal structs (``map<K,V>``/``table<K,V>``/``group`` for Swiss maps of Go >= 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import gotypes as G
+from .frames import frame_variables
 from .gotypes import GoTypes
 
 AT_GO_KIND, AT_GO_ELEM, AT_GO_RUNTIME_TYPE = 0x2900, 0x2902, 0x2904
@@ -59,8 +61,9 @@ def _plain(die) -> dict:
     return out
 
 
-def read_dies(path: str) -> tuple[dict[int, _Die], list[tuple[str, int, int]], int, int]:
-    """The type DIEs (by offset), the globals (name, address, type DIE), the address of
+def read_dies(path: str) -> tuple[dict[int, _Die], list[tuple[str, int, int]], list, int, int]:
+    """The type DIEs (by offset), the globals (name, address, type DIE), the functions'
+    stack variables (see :func:`frames.frame_variables`), the address of
     ``runtime.types`` and the pointer size."""
     from elftools.common.exceptions import DWARFError, ELFError
     from elftools.elf.elffile import ELFFile
@@ -76,17 +79,21 @@ def read_dies(path: str) -> tuple[dict[int, _Die], list[tuple[str, int, int]], i
             if not sym:
                 raise NoDwarf(f"{path}: no symbol runtime.types (not a Go program, or stripped)")
             types_base = int(sym[0]["st_value"])
-            dies, globals_ = _walk(elf.get_dwarf_info(), ptr_size)
+            dies, globals_, functions = _walk(elf.get_dwarf_info(), ptr_size)
     except (ELFError, DWARFError, ValueError, KeyError, IndexError, AttributeError) as err:
         raise NoDwarf(f"{path}: cannot read its DWARF ({err})") from None
     except OSError as err:
         raise NoDwarf(f"{path}: cannot read: {err.strerror}") from None
-    return dies, globals_, types_base, ptr_size
+    return dies, globals_, functions, types_base, ptr_size
 
 
-def _walk(dwarf, ptr_size: int) -> tuple[dict[int, _Die], list[tuple[str, int, int]]]:
+def _walk(dwarf, ptr_size: int) -> tuple[dict[int, _Die], list[tuple[str, int, int]], list]:
+    from elftools.common.exceptions import DWARFError, ELFError
+
     dies: dict[int, _Die] = {}
     globals_: list[tuple[str, int, int]] = []
+    functions: list = []
+    loclists = dwarf.location_lists()
     for cu in dwarf.iter_CUs():
         for die in cu.get_top_DIE().iter_children():
             name_attr = die.attributes.get("DW_AT_name")
@@ -102,7 +109,11 @@ def _walk(dwarf, ptr_size: int) -> tuple[dict[int, _Die], list[tuple[str, int, i
                 if isinstance(expr, list) and len(expr) == 1 + ptr_size and expr[0] == DW_OP_ADDR:
                     address = int.from_bytes(bytes(expr[1:]), "little")
                     globals_.append((name, address, _ref(die, "DW_AT_type")))
-    return dies, globals_
+            elif die.tag == "DW_TAG_subprogram" and die.has_children and loclists is not None:
+                # one function's damaged location list leaves only its frames untyped
+                with contextlib.suppress(ELFError, DWARFError, ValueError, KeyError, IndexError):
+                    functions.extend(frame_variables(dwarf, loclists, die))
+    return dies, globals_, functions
 
 
 def _split_args(inner: str) -> tuple[str, str]:
@@ -317,19 +328,21 @@ class _Builder:
 
 def read_go_types(path: str | os.PathLike[str]) -> GoTypes:
     """Every type and global of the Go program at ``path``; :class:`NoDwarf` if it has none."""
-    dies, globals_, types_base, ptr = read_dies(os.fspath(path))
+    dies, globals_, functions, types_base, ptr = read_dies(os.fspath(path))
     # types are built depth first: a big program's chains of not-yet-seen types run deep
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        return _read(_Builder(dies, ptr), dies, globals_, types_base, ptr)
+        return _read(_Builder(dies, ptr), dies, globals_, functions, types_base, ptr)
     except RecursionError:
         raise NoDwarf(f"{os.fspath(path)}: its DWARF types nest too deeply to read") from None
     finally:
         sys.setrecursionlimit(limit)
 
 
-def _read(b: _Builder, dies: dict, globals_: list, types_base: int, ptr: int) -> GoTypes:
+def _read(
+    b: _Builder, dies: dict, globals_: list, functions: list, types_base: int, ptr: int
+) -> GoTypes:
     rtypes: dict[int, int] = {}
     for offset, d in dies.items():
         rt = d.attrs.get(AT_GO_RUNTIME_TYPE, 0)
@@ -337,10 +350,13 @@ def _read(b: _Builder, dies: dict, globals_: list, types_base: int, ptr: int) ->
         if rt and rt not in rtypes:
             rtypes[rt] = t
     glob = sorted((addr, b.type_of(ref), name) for name, addr, ref in globals_)
-    return _tables(b, rtypes, glob, types_base, ptr)
+    variables = sorted((lo, hi, off, b.type_of(ref), name) for name, ref, lo, hi, off in functions)
+    return _tables(b, rtypes, glob, variables, types_base, ptr)
 
 
-def _tables(b: _Builder, rtypes: dict[int, int], glob: list, types_base: int, ptr: int) -> GoTypes:
+def _tables(
+    b: _Builder, rtypes: dict[int, int], glob: list, variables: list, types_base: int, ptr: int
+) -> GoTypes:
     rows = b.rows
     n = len(rows)
 
@@ -371,6 +387,11 @@ def _tables(b: _Builder, rtypes: dict[int, int], glob: list, types_base: int, pt
         names=[r["name"] for r in rows], field_names=[f[0] for f in flat],
         global_names=[g[2] for g in glob], types_base=types_base,
         map_slot_key=col("slot_key", np.int32),
+        var_lo=np.array([v[0] for v in variables], dtype=np.uint64),
+        var_hi=np.array([v[1] for v in variables], dtype=np.uint64),
+        var_off=np.array([v[2] for v in variables], dtype=np.int64),
+        var_type=np.array([v[3] for v in variables], dtype=np.int32),
+        var_names=[v[4] for v in variables],
     )  # fmt: skip
 
 

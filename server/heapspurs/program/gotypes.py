@@ -25,6 +25,7 @@ COUNT_VALUE, COUNT_PLUS_ONE, COUNT_POWER_OF_TWO = 0, 1, 2
 POINTER_SHAPED = (PTR, UNSAFE, MAP, CHAN, FUNC)
 
 UNKNOWN = -1
+MAX_VARIABLE_SCAN = 4096  # variable ranges starting at or before a pc, looked at from the last
 
 
 @dataclass
@@ -53,11 +54,18 @@ class GoTypes:
     global_names: list[str]
     types_base: int  # address of runtime.types in this binary
     map_slot_key: np.ndarray  # int32 per type: a map group/bucket's key type, else -1
+    # stack variables: on the stack at CFA + var_off while var_lo <= pc < var_hi (sorted)
+    var_lo: np.ndarray  # uint64
+    var_hi: np.ndarray  # uint64
+    var_off: np.ndarray  # int64
+    var_type: np.ndarray  # int32
+    var_names: list[str]
 
     ARRAYS = (
         "kind", "size", "elem", "length", "has_ptr", "direct", "count_delta", "count_width",
         "count_how", "aux", "field_first", "field_off", "field_type", "rtype_off",
-        "rtype_type", "global_addr", "global_type", "map_slot_key",
+        "rtype_type", "global_addr", "global_type", "map_slot_key", "var_lo", "var_hi",
+        "var_off", "var_type",
     )  # fmt: skip
 
     @property
@@ -85,6 +93,18 @@ class GoTypes:
                 return i, t, off
         return UNKNOWN, UNKNOWN, 0
 
+    def frame_variable(self, pc: int, cfa: int, slot: int) -> tuple[int, int]:
+        """(variable index, offset inside it) of the variable holding stack address ``slot``
+        in a frame at ``pc`` whose CFA is ``cfa``; (-1, 0) when none is known there."""
+        hi = int(np.searchsorted(self.var_lo, np.uint64(pc), side="right"))
+        for v in range(hi - 1, max(hi - MAX_VARIABLE_SCAN, 0) - 1, -1):
+            if pc >= int(self.var_hi[v]):
+                continue
+            start = cfa + int(self.var_off[v])
+            if start <= slot < start + int(self.size[self.var_type[v]]):
+                return v, slot - start
+        return UNKNOWN, 0
+
     def tables(self) -> tuple[np.ndarray, ...]:
         """What the compiled typing kernels take, in their argument order."""
         return (self.kind, self.size, self.elem, self.length, self.has_ptr, self.direct,
@@ -96,7 +116,8 @@ class GoTypes:
         for name in self.ARRAYS:
             np.save(folder / f"types_{name}.npy", getattr(self, name))
         text = {"names": self.names, "field_names": self.field_names,
-                "global_names": self.global_names, "types_base": self.types_base}  # fmt: skip
+                "global_names": self.global_names, "types_base": self.types_base,
+                "var_names": self.var_names}  # fmt: skip
         (folder / "types.json").write_text(json.dumps(text))
 
     @classmethod

@@ -191,7 +191,7 @@ def anchor_lines(heap: Heap, names: Names, address: int, report: AnchorReport) -
         yield f"{a.root.label}: chain of {a.length} object(s){cycle}"
         if names.typed.types is not None:
             fields = chain_fields(heap, names, a.root_index, a.path)
-            yield f"    path: {path_text(a.root.name, fields)} → {names.type_name(obj)}"
+            yield f"    path: {path_text(a.root, fields)} → {names.type_name(obj)}"
         for o in a.path:
             yield f"    {with_name(int(heap.addr[o]), names.label(o))}"
     if report.only_finalizer_cycles:

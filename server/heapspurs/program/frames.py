@@ -1,0 +1,87 @@
+"""Where a function keeps its variables in its stack frame, from DWARF: Go describes each
+local and argument by a location list of ``DW_OP_fbreg N`` (frame base = the call frame's
+CFA) over pc ranges. A frame record of a dump holds ``[sp, sp + len)`` and its pc; the CFA
+is ``sp + len``, so a variable of a frame sits at ``sp + len + N`` while pc is in range.
+
+Registers (``DW_OP_reg*``), pieces and inlined calls' variables are not read: a pointer
+in a register is not in the dump's frame words anyway."""
+
+from __future__ import annotations
+
+DW_OP_FBREG = 0x91
+DW_OP_CALL_FRAME_CFA = 0x9C
+FRAME_BASE_CFA = [DW_OP_CALL_FRAME_CFA]
+
+
+def _sleb(data: list[int]) -> int | None:
+    value, shift = 0, 0
+    for i, byte in enumerate(data):
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            if byte & 0x40:
+                value -= 1 << shift
+            return value if i == len(data) - 1 else None
+    return None
+
+
+def _cfa_offset(expr) -> int | None:
+    """N of ``DW_OP_fbreg N``; None for any other location."""
+    if isinstance(expr, list) and len(expr) >= 2 and expr[0] == DW_OP_FBREG:
+        return _sleb(expr[1:])
+    return None
+
+
+def _pc(dwarf, die, attr: str) -> int | None:
+    a = die.attributes.get(attr)
+    if a is None:
+        return None
+    if a.form in ("DW_FORM_addrx", "DW_FORM_addrx1", "DW_FORM_addrx2", "DW_FORM_addrx4"):
+        # an index into .debug_addr; Go's linker (1.25+, DWARF 5) writes the address itself
+        try:
+            return int(dwarf.get_addr(die.cu, a.value))
+        except Exception:  # pyelftools raises several kinds past the end of its table
+            return int(a.value)
+    return int(a.value)
+
+
+def frame_variables(dwarf, loclists, func) -> list[tuple[str, int, int, int, int]]:
+    """(name, type DIE offset, pc from, pc to, CFA offset) for each stack-held variable of
+    the subprogram DIE ``func`` and each pc range where it is on the stack."""
+    low = _pc(dwarf, func, "DW_AT_low_pc")
+    high_attr = func.attributes.get("DW_AT_high_pc")
+    base = func.attributes.get("DW_AT_frame_base")
+    if low is None or high_attr is None or base is None or base.value != FRAME_BASE_CFA:
+        return []
+    high = low + high_attr.value if high_attr.form != "DW_FORM_addr" else high_attr.value
+    out: list[tuple[str, int, int, int, int]] = []
+    stack = list(func.iter_children())
+    while stack:
+        die = stack.pop()
+        if die.tag == "DW_TAG_lexical_block":
+            stack.extend(die.iter_children())
+            continue
+        if die.tag not in ("DW_TAG_variable", "DW_TAG_formal_parameter"):
+            continue
+        loc, typ, name = (die.attributes.get(k) for k in
+                          ("DW_AT_location", "DW_AT_type", "DW_AT_name"))  # fmt: skip
+        if loc is None or typ is None or name is None:
+            continue
+        type_ref = typ.value + die.cu.cu_offset if typ.form != "DW_FORM_ref_addr" else typ.value
+        label = name.value.decode("utf-8", "replace")
+        if isinstance(loc.value, list):  # one location for the whole function
+            off = _cfa_offset(loc.value)
+            if off is not None:
+                out.append((label, type_ref, low, high, off))
+            continue
+        entry_base = low
+        for entry in loclists.get_location_list_at_offset(loc.value, die=die):
+            if hasattr(entry, "base_address"):
+                entry_base = int(entry.base_address)
+                continue
+            off = _cfa_offset(getattr(entry, "loc_expr", None))
+            if off is None:
+                continue
+            shift = 0 if getattr(entry, "is_absolute", False) else entry_base
+            out.append((label, type_ref, shift + entry.begin_offset, shift + entry.end_offset, off))
+    return out
