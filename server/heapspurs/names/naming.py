@@ -33,6 +33,7 @@ class Names:
         self.second_value = np.zeros(heap.n_objects, dtype=np.uint64)
         self._words_read = False
         self._tables: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._label_index: np.ndarray | None = None  # built once per OID table and typing
         if oids:
             self.set_oids(oids)
 
@@ -67,6 +68,7 @@ class Names:
         keys = np.array(sorted(oids), dtype=np.uint64)
         self.oid_names = [oids[int(k)] for k in keys]
         self._tables.clear()
+        self._label_index = None
         self.name_index = _lookup(keys, self.oid_value)
         self.second_index = np.where(self.tiny, _lookup(keys, self.second_value), -1)
 
@@ -88,6 +90,7 @@ class Names:
     def set_types(self, typed: ObjectTypes) -> None:
         self.typed = typed
         self._tables.clear()
+        self._label_index = None
 
     def type_name(self, obj: int) -> str:
         """The object's Go type as reflect writes it, or ``unknown (N bytes, P pointers)``."""
@@ -109,9 +112,13 @@ class Names:
         """Per object, its entry in :meth:`label_table` minus one (-1: neither OID nor type)."""
         if self.typed.types is None:
             return self.name_index
-        types, _ = self._type_labels
-        typed = np.where(self.typed.type >= 0, types + len(self.oid_names), -1)
-        return np.where(self.name_index >= 0, self.name_index, typed).astype(np.int32)
+        if self._label_index is None:  # an owner tree asks once per chunk of lines
+            types, _ = self._type_labels
+            typed = np.where(self.typed.type >= 0, types + len(self.oid_names), -1)
+            self._label_index = np.where(self.name_index >= 0, self.name_index, typed).astype(
+                np.int32
+            )
+        return self._label_index
 
     def type_index(self) -> np.ndarray:
         """Per object, its entry in :meth:`type_table` minus one."""
