@@ -19,7 +19,7 @@ from ..program import gotypes as G
 from ..program.gotypes import GoTypes
 from ..program.static import static_bytes
 from .describe import RootInfo
-from .typing import frame_slot_variable
+from .typing import frame_slot_position, frame_slot_variable
 
 # the runtime's parts of a map: a path goes through them without a word
 MAP_INTERNAL = re.compile(r"^(\[\d+\])?\*?(map\.hdr|map\.table|map\.groupReference)\[")
@@ -80,7 +80,7 @@ class _Paths:
         if t < 0:
             return "", None
         row = heap.rec(int(heap.roots.rec[root]))
-        at = row[3] + slot - row[2]  # the slot's file offset in the segment's record
+        at = row[R.COL_CONTENTS] + slot - row[R.COL_ADDR]  # the slot's offset in the file
         return self.selector(t, -1, rel, lambda off: heap.dump.bytes_at(at + off, self.ptr))
 
     def _frame_selector(self, root: int) -> tuple[str, str | None]:
@@ -91,7 +91,7 @@ class _Paths:
         v, rel = frame_slot_variable(heap, types, row, slot)
         if v < 0:
             return "", None
-        at = int(heap.cols.recs[row, 5]) + slot - int(heap.cols.recs[row, 2])
+        at = frame_slot_position(heap, row, slot)
         text, assertion = self.selector(
             int(types.var_type[v]), -1, rel, lambda off: heap.dump.bytes_at(at + off, self.ptr)
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dumpfile import layout as L
+from ..heap import roots as R
 from ..heap.model import TINY_BLOCK, Heap
 from ..program.gotypes import GoTypes
 from . import typing_kernels as K
@@ -78,17 +79,17 @@ def unknown_name(size: int, pointers: int) -> str:
     return f"unknown ({size} bytes, {pointers} pointers)"
 
 
-def untyped(heap: Heap) -> ObjectTypes:
+def untyped(heap: Heap, types: GoTypes | None = None) -> ObjectTypes:
+    """Every object unknown (so far: :func:`type_objects` fills it in)."""
     n = heap.n_objects
-    return ObjectTypes(None, np.full(n, -1, np.int32), np.full(n, -1, np.int32),
+    return ObjectTypes(types, np.full(n, -1, np.int32), np.full(n, -1, np.int32),
                        np.zeros(n, np.int8))  # fmt: skip
 
 
 def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
     """Type every object of ``heap`` with the program's ``types``."""
     n = heap.n_objects
-    out = ObjectTypes(types, np.full(n, -1, np.int32), np.full(n, -1, np.int32),
-                      np.zeros(n, np.int8))  # fmt: skip
+    out = untyped(heap, types)
     if not n:
         return out
     cols = heap.cols
@@ -136,7 +137,7 @@ def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     rows = cols.root_rec
     segment = np.isin(recs[rows, 0], (L.TAG_DATA, L.TAG_BSS))
     rows, off, val = rows[segment], cols.root_off[segment], cols.root_val[segment]
-    slot = recs[rows, 2] + off
+    slot = recs[rows, R.COL_ADDR] + off
     g = np.searchsorted(types.global_addr, slot, side="right").astype(np.int64) - 1
     ok = g >= 0
     gtype = np.where(ok, types.global_type[np.maximum(g, 0)], -1)
@@ -144,7 +145,7 @@ def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     ok &= rel < np.where(gtype >= 0, types.size[np.maximum(gtype, 0)], 0)
     seed_type = [gtype[ok].astype(np.int32)]
     seed_rel = [rel[ok]]
-    seed_pos = [(recs[rows, 3] + off)[ok].astype(np.int64)]
+    seed_pos = [(recs[rows, R.COL_CONTENTS] + off)[ok].astype(np.int64)]
     seed_val = [val[ok]]
     for part, values in zip((seed_type, seed_rel, seed_pos, seed_val), _frame_seeds(heap, types),
                             strict=True):  # fmt: skip
@@ -167,12 +168,19 @@ def frame_slot_variable(heap: Heap, types: GoTypes, row: int, slot: int) -> tupl
     """(variable, offset in it) holding stack address ``slot`` of the frame record ``row``:
     the frame's CFA is its sp plus its length; a caller's pc is a return address, so the
     call itself (pc - 1) is looked up too."""
-    sp, length, pc = (int(heap.cols.recs[row, c]) for c in (2, 6, 8))
+    sp, length, pc = (int(heap.cols.recs[row, c]) for c in (R.COL_ADDR, R.COL_FRAME_LENGTH,
+                                                             R.COL_FRAME_PC))  # fmt: skip
     for at in (pc, pc - 1):
         found = types.frame_variable(at, sp + length, slot)
         if found[0] >= 0:
             return found
     return -1, 0
+
+
+def frame_slot_position(heap: Heap, row: int, slot: int) -> int:
+    """File offset of stack address ``slot`` in the bytes of frame record ``row``."""
+    recs = heap.cols.recs
+    return int(recs[row, R.COL_FRAME_CONTENTS]) + slot - int(recs[row, R.COL_ADDR])
 
 
 def _frame_seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
@@ -181,10 +189,12 @@ def _frame_seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     out: tuple[list, list, list, list] = ([], [], [], [])
     for i in at.tolist():
         row, off = int(cols.root_rec[i]), int(cols.root_off[i])
-        v, rel = frame_slot_variable(heap, types, row, int(recs[row, 2]) + off)
+        slot = int(recs[row, R.COL_ADDR]) + off
+        v, rel = frame_slot_variable(heap, types, row, slot)
         if v >= 0:
-            for part, value in zip(out, (types.var_type[v], rel, int(recs[row, 5]) + off,
-                                         cols.root_val[i]), strict=True):  # fmt: skip
+            position = frame_slot_position(heap, row, slot)
+            for part, value in zip(out, (types.var_type[v], rel, position, cols.root_val[i]),
+                                   strict=True):  # fmt: skip
                 part.append(value)
     kinds = (np.int32, np.int64, np.int64, np.uint64)
     return tuple(np.array(p, dtype=k) for p, k in zip(out, kinds, strict=True))

@@ -34,6 +34,8 @@ KIND_NAMES = {
 
 # Columns of a record row (see dumpfile.walk): values start at column 2.
 COL_ADDR = 2  # frames: sp; segments: address; finalizers: object
+COL_CONTENTS = 3  # segments: file offset of their bytes
+COL_FRAME_CONTENTS, COL_FRAME_LENGTH, COL_FRAME_PC = 5, 6, 8  # frames: bytes' offset, length; pc
 SEGMENT_KIND = {L.TAG_DATA: DATA, L.TAG_BSS: BSS, L.TAG_STACK_FRAME: FRAME}
 
 
