@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..analysis.anchors import find_anchors
+import numpy as np
+
+from ..analysis.anchors import AnchorReport, find_anchors
+from ..analysis.describe import describe_root
+from ..analysis.fieldpath import chain_fields, edge_selectors
 from ..analysis.ownergraph import owner_graph
 from ..analysis.owners import owner_pieces
 from ..heap.model import Heap
@@ -26,9 +30,64 @@ def anchors_answer(entry: DumpEntry, address: int, obj: int) -> dict[str, Any]:
     report = find_anchors(heap, names, obj)
     out = jsonout.anchors_json(heap, names, address, report)
     out["dump"] = entry.uri
+    out["objects"] = _path_objects(heap, names, report)
     lines = list(text.anchor_lines(heap, names, address, report))
     out["markdown"] = f"{dump_heading(entry)}\n\n**Anchors**\n\n{code_block(lines)}"
     return out
+
+
+# objects described per anchor chain: a client lists a chain's first ones
+PATH_OBJECTS_SHOWN = 500
+
+
+def _path_objects(heap: Heap, names: Names, report: AnchorReport) -> dict[str, Any]:
+    """``{address: object}`` for the first objects of each anchor chain, so that a client
+    can say the type and size of each link."""
+    shown: dict[int, None] = {}
+    for anchor in report.anchors:
+        shown.update(dict.fromkeys(anchor.path[:PATH_OBJECTS_SHOWN].tolist()))
+    return {jsonout.hexaddr(int(heap.addr[o])): jsonout.object_json(heap, names, o) for o in shown}
+
+
+# direct owners answered at most: an object can have millions (a big map's values)
+DIRECT_OWNERS_SHOWN = 1000
+
+
+def direct_owners_answer(entry: DumpEntry, address: int, obj: int) -> dict[str, Any]:
+    """One level of the owner tree: the objects pointing at ``obj`` (with the field that
+    points and whether anything holds them in turn) and the roots holding it, for clients
+    that expand owners level by level."""
+    heap, names = _heap(entry)
+    order = heap.owners_bfs(obj, max_depth=1)[0][1:]
+    shown = order[:DIRECT_OWNERS_SHOWN]
+    fields = edge_selectors(heap, names, [(int(o), obj) for o in shown])
+    owned = (heap.in_first[shown + 1] > heap.in_first[shown]) | np.isin(
+        shown, heap.root_targets_sorted
+    )
+    owners = [
+        {**jsonout.object_json(heap, names, o), "field": f, "owned": bool(h)}
+        for o, f, h in zip(shown.tolist(), fields, owned.tolist(), strict=True)
+    ]
+    return {
+        "address": jsonout.hexaddr(address),
+        "object": jsonout.object_json(heap, names, obj, address),
+        "owners": owners,
+        "total_owners": len(order),
+        "roots": _holding_roots(heap, names, obj),
+        "dump": entry.uri,
+    }
+
+
+def _holding_roots(heap: Heap, names: Names, obj: int) -> list[dict[str, Any]]:
+    """The roots holding ``obj``, one per description, each with the variable or global
+    selector that points (``held``, ``main.gMap``) as ``field``."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for r in heap.roots_of(obj).tolist():
+        info = describe_root(heap, names, r)
+        if info.key not in out:
+            field = chain_fields(heap, names, r, np.array([obj], dtype=np.int32))[0]
+            out[info.key] = {**info.as_json(), "field": field}
+    return list(out.values())
 
 
 def owners_answer(entry: DumpEntry, address: int, obj: int, depth: int) -> dict[str, Any]:

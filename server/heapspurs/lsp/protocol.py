@@ -23,6 +23,9 @@ COMMANDS = (CMD_ANCHORS, CMD_OWNERS, CMD_HEXDUMP, CMD_LOAD_DUMP, CMD_GRAPH)
 # custom requests
 REQ_GRAPH = "heapspurs/graph"
 REQ_DUMPS = "heapspurs/dumps"
+# one level of owners (params as the address commands', depth ignored), for clients that
+# expand an owner tree on demand
+REQ_DIRECT_OWNERS = "heapspurs/directOwners"
 # types (answered by types_features.py)
 CMD_HISTOGRAM = "heapspurs.histogram"
 REQ_HISTOGRAM = "heapspurs/histogram"

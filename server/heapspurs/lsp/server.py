@@ -30,6 +30,7 @@ from .protocol import (
     CMD_LOAD_DUMP,
     CMD_OWNERS,
     NOTE_DUMPS_CHANGED,
+    REQ_DIRECT_OWNERS,
     REQ_DUMPS,
     REQ_GRAPH,
     SECTION,
@@ -582,6 +583,13 @@ def create_server() -> HeapspursServer:
         a = AddressArgs.parse(list(args), CMD_HEXDUMP)
         entry, obj = ls.target(a.address, a.dump)
         return await ls.analyse(entry, answers.hexdump_answer, a.address, obj)
+
+    @server.feature(REQ_DIRECT_OWNERS)
+    @answers_errors
+    async def req_direct_owners(ls: HeapspursServer, params: Any) -> dict[str, Any]:
+        a = AddressArgs.parse(params, REQ_DIRECT_OWNERS)
+        entry, obj = ls.target(a.address, a.dump)
+        return await ls.analyse(entry, answers.direct_owners_answer, a.address, obj)
 
     async def graph(ls: HeapspursServer, params: Any) -> dict[str, Any]:
         a = GraphArgs.parse(params)
