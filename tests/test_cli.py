@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,24 @@ def test_graph_of_finalizer_cycle_marks_the_finalizer(tmp_path: Path) -> None:
                      svg_path, "--prune"))  # fmt: skip
     svg = svg_path.read_text()
     assert 'stroke="red"' in svg and "finalizer of" in svg
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is installed by .ci/run")
+def test_graph_marks_the_stack_frame_that_holds_the_object(tmp_path: Path) -> None:
+    held = next(e for e in F.truth["types"] if e["name"] == "stack_held")
+    svg_path = tmp_path / "held.svg"
+    heapspurs(*named("--address", held["address"], "--output", svg_path))
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    svg = ET.parse(svg_path).getroot()
+    node = next(g for g in svg.iterfind(".//svg:g[@class='node']", ns)
+                if g.get("id", "").startswith("root_"))  # fmt: skip
+    lines = [(t.text or "", t.get("font-weight")) for t in node.iterfind("svg:text", ns)]
+    assert lines[0][0] == f"goroutine {held['root']['goroutine']}"
+    assert len(lines) > 2, "the whole stack is listed"
+    bold = [text for text, weight in lines if weight == "bold"]
+    assert bold == [f"\u25b6 {held['root']['function']}"], lines
+    edge = [t.text for t in svg.iterfind(".//svg:g[@class='edge']/svg:text", ns)]
+    assert held["path"] in edge, "the edge from the frame names its variable"
 
 
 def test_missing_dot_is_a_clear_error(tmp_path: Path) -> None:

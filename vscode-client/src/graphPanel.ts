@@ -145,6 +145,7 @@ function graphHtml(webview: vscode.Webview, media: vscode.Uri): string {
   <span><i class="swatch cycle"></i>on a finalizer cycle</span>
   <span><i class="swatch orphan"></i>nothing points at it</span>
   <span><i class="swatch root"></i>root (global, goroutine)</span>
+  <span><b>▶ frame</b>the stack frame holding it (its variable on the edge)</span>
   <span><i class="line interior"></i>interior pointer (+offset)</span>
   <span class="hint">Click or Enter on an object: its graph · Tab: next object</span>
 </div>

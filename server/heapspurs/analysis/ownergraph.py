@@ -12,6 +12,7 @@ from ..heap.model import Heap
 from ..names.naming import Names
 from .anchors import find_anchors
 from .describe import RootInfo, describe_root
+from .fieldpath import chain_fields
 
 
 @dataclass
@@ -109,10 +110,19 @@ def _root_nodes(heap: Heap, names: Names, nodes: list[int]) -> list[RootNode]:
         for r in heap.roots_of(o):
             info = describe_root(heap, names, int(r))
             node = by_key.setdefault(info.key, RootNode(info))
-            label = (names.symbol(int(heap.roots.slot[r])) or "") if info.segment else ""
+            label = _root_edge_label(heap, names, int(r), o, info)
             if (o, label) not in node.targets:
                 node.targets.append((o, label))
     return list(by_key.values())
+
+
+def _root_edge_label(heap: Heap, names: Names, r: int, o: int, info: RootInfo) -> str:
+    """A global's symbol; for a stack frame the variable that holds ``o`` (``held``)."""
+    if info.segment:
+        return names.symbol(int(heap.roots.slot[r])) or ""
+    if info.frame is not None:
+        return chain_fields(heap, names, r, np.array([o], dtype=np.int32))[0]
+    return ""
 
 
 def _finalizer_cycles(heap: Heap, finalizers: set[int], in_set: np.ndarray) -> set[int]:

@@ -1,12 +1,15 @@
 """Owner graphs as DOT and SVG (Graphviz), styled like the original heapspurs: the target
 yellow, finalizer objects with a thick red border, unowned objects grey, interior pointers
 red and labelled with their offset, data/bss roots as their own shapes with the global's
-name on the edge, stack roots listing the goroutine's stack."""
+name on the edge, stack roots listing the goroutine's stack with the holding frame in bold
+behind an arrow and its variable on the edge."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
+from ..analysis.describe import FRAME_DEPTH, FRAME_NAME
 from ..analysis.fieldpath import edge_selectors
 from ..analysis.ownergraph import OwnerGraph
 from ..dumpfile import layout as L
@@ -25,6 +28,7 @@ ROOT_SHAPES = {
     "panic": "cds",
 }
 SEGMENT_SHAPES = {"data": "folder", "bss": "box3d"}
+HOLDING_FRAME = "\u25b6"  # marks, in bold, the stack frame that holds the object
 INSTALL_DOT = (
     "Graphviz's `dot` program is needed to draw the graph and was not found on PATH: "
     "install Graphviz (Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz)"
@@ -74,21 +78,26 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
     for i, root in enumerate(g.roots):
         info = root.info
         shape = SEGMENT_SHAPES.get(info.segment or "", ROOT_SHAPES.get(info.kind, "octagon"))
-        label = info.label
+        label = graphviz.escape(info.label)
         if info.kind == "goroutine" and info.goroutine is not None and info.function:
-            label = _stack_label(heap, info.goroutine) or label
-        label = graphviz.escape(label)
+            label = _stack_label(heap, info.goroutine, info.frame) or label
         dot.node(f"r{i}", label, shape=shape, style="filled", fillcolor="#d8e8ff", id=f"root_{i}")
         for o, edge_label in root.targets:
             dot.edge(f"r{i}", f"o{o}", label=graphviz.escape(edge_label))
     return dot
 
 
-def _stack_label(heap: Heap, goid: int) -> str:
+def _stack_label(heap: Heap, goid: int, holding: int | None) -> str:
+    """The goroutine's stack as an HTML-like label, the frame that holds the object (its
+    depth ``holding``) in bold behind an arrow."""
     for row in heap.rows(L.TAG_GOROUTINE):
         if heap.goroutine_id(int(row)) == goid:
-            funcs = [heap.text(int(f), 10) for f in heap.frames_of(int(row))]
-            return f"goroutine {goid}\n" + "\n".join(funcs)
+            lines = [f"goroutine {goid}"]
+            for f in heap.frames_of(int(row)).tolist():
+                func = html.escape(heap.text(f, FRAME_NAME))
+                held = int(heap.cols.recs[f, FRAME_DEPTH]) == holding
+                lines.append(f"<B>{HOLDING_FRAME} {func}</B>" if held else func)
+            return "<" + "<BR/>".join(lines) + ">"
     return ""
 
 
