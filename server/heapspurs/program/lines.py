@@ -82,8 +82,9 @@ class LineTable:
         entry = int(self.entries[i])
         tree = self._inline_tree(base, f)
         out = []
-        for _ in range(64):  # inline depth is small; a damaged table must not loop
-            index = self._value(tree[0], entry, pc) if tree else None
+        for _ in range(64 if tree else 0):  # inline depth is small; damage must not loop
+            assert tree is not None
+            index = self._value(tree[0], entry, pc)
             if index is None or index < 0:
                 break
             call = INLINED_CALL.unpack_from(self.gofunc_data, tree[1] + 16 * index)

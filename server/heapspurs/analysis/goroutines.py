@@ -1,0 +1,389 @@
+"""Goroutines: what each one is doing, where it was started, what only its stack keeps
+alive, and which ones leaked.
+
+Leaks follow Go 1.26's goroutineleak semantics (DESIGN §8), offline: a goroutine parked on
+a channel, select, Mutex, RWMutex, WaitGroup or Cond is leaked when nothing that can still
+run reaches what it waits on. The search starts from every root except the stacks of such
+parked goroutines; a parked goroutine whose primitive is reached could be woken, so its
+stack becomes a root too, until nothing changes. The runtime's own wait structures never
+keep a primitive alive: ``g`` objects (``allgs``), ``sudog`` records and the semaphore
+table are passed without being entered.
+
+What a goroutine waits on comes from its ``g`` object (``g.waiting`` -> ``sudog`` ->
+``c`` for channels; from Go 1.26 also ``elem`` for sync primitives, the runtime's own
+rule). Older runtimes leave ``g.waiting`` nil for a semaphore: the ``sudog`` is found in
+the goroutine's frames (its word ``g`` is this goroutine) and its ``elem`` is the
+semaphore; a Cond's wait keeps no address there, so the objects its ``sync.(*Cond).Wait``
+frame points to are what it waits on. Layouts come from the binary's DWARF; without it
+only the goroutines that can never wake (nil channels, empty select) get a verdict.
+
+Retained: the objects reachable from this goroutine's stack (frames, defers, panics) and
+from no other root, through the same graph (objects only the goroutine's own parked wait
+keeps are its own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..dumpfile import layout as L
+from ..heap import roots as R
+from ..heap.model import Heap
+from ..names.naming import Names
+from ..program import gotypes as G
+from . import goroutine_kernels as K
+
+STATUS_NAMES = {0: "idle", 1: "runnable", 2: "running", 3: "syscall", 4: "waiting",
+                6: "dead", 8: "copystack", 9: "preempted", 10: "leaked"}  # fmt: skip
+G_WAITING, G_LEAKED, G_SCAN = 4, 10, 0x1000
+NEVER_WAKES = {"chan receive (nil chan)": "receives from a nil channel",
+               "chan send (nil chan)": "sends on a nil channel",
+               "select (no cases)": "selects with no cases"}  # fmt: skip
+CHANNEL_WAITS = frozenset({"chan receive", "chan send", "select"})
+SYNC_WAITS = {"sync.Mutex.Lock": "sync.Mutex", "sync.RWMutex.RLock": "sync.RWMutex",
+              "sync.RWMutex.Lock": "sync.RWMutex", "sync.WaitGroup.Wait": "sync.WaitGroup",
+              "sync.Cond.Wait": "sync.Cond"}  # fmt: skip
+# before Go 1.25 a WaitGroup parks as "semacquire", as runtime-internal waits do
+WAITGROUP_FRAME = "sync.(*WaitGroup).Wait"
+COND_FRAME = "sync.(*Cond).Wait"
+STACK_ROOTS = (R.FRAME, R.DEFER, R.PANIC, R.GOROUTINE_CONTEXT)
+MAX_SELECT_CASES = 1 << 16  # a waitlink chain longer than any select: a damaged dump
+UNKNOWN, NOT_LEAKED, LEAKED = -1, 0, 1
+
+
+@dataclass
+class RuntimeLayout:
+    """Offsets (bytes) of the runtime fields leak detection reads, from DWARF."""
+
+    g_waiting: int
+    sudog_g: int
+    sudog_elem: int
+    sudog_waitlink: int
+    sudog_c: int
+
+
+@dataclass
+class Goroutines:
+    """Every goroutine of a dump as columns (dump order), with its verdict."""
+
+    rows: np.ndarray  # int64: goroutine record rows
+    ids: np.ndarray  # int64
+    address: np.ndarray  # uint64: the g
+    gopc: np.ndarray  # uint64
+    status: np.ndarray  # int64 (scan bit cleared)
+    waitsince: np.ndarray  # int64 (nanotime; 0 unknown)
+    wait_reason: list[str]
+    frame_first: np.ndarray  # int64 [n+1]: frames of goroutine i are frame_rows[a:b]
+    frame_rows: np.ndarray  # int64, innermost first
+    candidate: np.ndarray  # bool: parked on something that may never wake it
+    verdict: np.ndarray  # int8: LEAKED, NOT_LEAKED, UNKNOWN
+    prim_first: np.ndarray  # int64 [n+1]: what goroutine i waits on is prim_addr[a:b]
+    prim_addr: np.ndarray  # uint64 (0: nothing known)
+    prim_obj: np.ndarray  # int32: object holding it, -1 outside the heap
+    retained_bytes: np.ndarray  # int64
+    retained_objects: np.ndarray  # int64
+    notes: dict[int, str] = field(default_factory=dict)  # goroutine -> why no verdict
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def index_of(self, goid: int) -> int:
+        hit = np.flatnonzero(self.ids == goid)
+        return int(hit[0]) if len(hit) else -1
+
+    def frames(self, i: int) -> np.ndarray:
+        return self.frame_rows[self.frame_first[i] : self.frame_first[i + 1]]
+
+    def primitives(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.prim_first[i], self.prim_first[i + 1]
+        return self.prim_addr[a:b], self.prim_obj[a:b]
+
+    def status_name(self, i: int) -> str:
+        s = int(self.status[i])
+        return STATUS_NAMES.get(s, f"status {s}")
+
+    def wait_minutes(self, i: int) -> int | None:
+        """Minutes parked, counted back from the latest park in the dump (a dump has no
+        clock; ``waitsince`` is set by the first GC that sees a goroutine parked)."""
+        since = int(self.waitsince[i])
+        if since <= 0 or int(self.status[i]) not in (G_WAITING, 3, G_LEAKED):
+            return None
+        return int((int(self.waitsince.max()) - since) // 60_000_000_000)
+
+    @property
+    def leaked(self) -> np.ndarray:
+        return self.verdict == LEAKED
+
+
+def runtime_layout(names: Names) -> RuntimeLayout | None:
+    """The runtime's g and sudog fields, from the program's DWARF; None without it."""
+    types = names.typed.types
+    if types is None:
+        return None
+    try:
+        g, sudog = types.names.index("runtime.g"), types.names.index("runtime.sudog")
+        return RuntimeLayout(
+            _field(types, g, "waiting"), _field(types, sudog, "g"),
+            _word(types, sudog, "elem"), _field(types, sudog, "waitlink"), _word(types, sudog, "c"),
+        )  # fmt: skip
+    except (ValueError, KeyError):
+        return None
+
+
+def _field_index(types: G.GoTypes, t: int, name: str) -> int:
+    for k in types.fields_of(t):
+        if types.field_names[k] == name:
+            return k
+    raise KeyError(name)
+
+
+def _field(types: G.GoTypes, t: int, name: str) -> int:
+    return int(types.field_off[_field_index(types, t, name)])
+
+
+def _word(types: G.GoTypes, t: int, name: str) -> int:
+    """Offset of the address a field holds: Go 1.26 wraps sudog.elem and sudog.c in
+    ``maybeTraceablePtr{vp, vu}`` whose ``vu`` always keeps the address."""
+    k = _field_index(types, t, name)
+    off, ft = int(types.field_off[k]), int(types.field_type[k])
+    for _ in range(4):
+        if int(types.kind[ft]) != G.STRUCT:
+            return off
+        inner = [
+            j for j in types.fields_of(ft) if types.field_names[j] in ("vu", "maybeTraceablePtr")
+        ]
+        if not inner:
+            return off
+        off += int(types.field_off[inner[0]])
+        ft = int(types.field_type[inner[0]])
+    return off
+
+
+class _Reader:
+    """Pointer-sized words at heap addresses, read from the dump (0 outside the heap)."""
+
+    def __init__(self, heap: Heap):
+        self.heap = heap
+        self.mask = np.uint64((1 << (8 * heap.params.ptr_size)) - 1)
+
+    def words(self, addresses: np.ndarray) -> np.ndarray:
+        heap = self.heap
+        addresses = np.asarray(addresses, dtype=np.uint64)
+        objs = heap.resolve(addresses)
+        pos = np.full(len(addresses), -1, dtype=np.int64)
+        inside = objs >= 0
+        o = objs[inside]
+        rel = (addresses[inside] - heap.addr[o]).astype(np.int64)
+        fits = rel + heap.params.ptr_size <= heap.size[o]
+        pos[np.flatnonzero(inside)[fits]] = heap.cols.obj_data[o[fits]].astype(np.int64) + rel[fits]
+        order = np.argsort(pos, kind="stable")
+        out = np.zeros(len(addresses), dtype=np.uint64)
+        out[order] = heap.dump.words_at(pos[order], heap.params.big_endian)
+        if heap.params.ptr_size < 8:
+            out &= self.mask
+        return out
+
+
+def goroutines(heap: Heap, names: Names) -> Goroutines:
+    """Every goroutine with its frames, what it waits on, its verdict and retained size."""
+    recs = heap.cols.recs
+    rows = heap.rows(L.TAG_GOROUTINE)
+    n = len(rows)
+    frame_rows = heap.rows(L.TAG_STACK_FRAME)
+    owner = np.searchsorted(rows, frame_rows, side="right") - 1
+    frame_first = np.searchsorted(owner, np.arange(n + 1), side="left").astype(np.int64)
+    reasons = [heap.dump.text_at(int(a), int(b)) for a, b in recs[rows, 10:12].tolist()]
+    gor = Goroutines(
+        rows=rows.astype(np.int64), ids=recs[rows, 4].astype(np.int64),
+        address=recs[rows, 2].astype(np.uint64), gopc=recs[rows, 5].astype(np.uint64),
+        status=(recs[rows, 6].astype(np.int64) & ~G_SCAN), waitsince=recs[rows, 9].astype(np.int64),
+        wait_reason=reasons, frame_first=frame_first, frame_rows=frame_rows.astype(np.int64),
+        candidate=np.zeros(n, np.bool_), verdict=np.full(n, NOT_LEAKED, np.int8),
+        prim_first=np.zeros(n + 1, np.int64), prim_addr=np.zeros(0, np.uint64),
+        prim_obj=np.zeros(0, np.int32), retained_bytes=np.zeros(n, np.int64),
+        retained_objects=np.zeros(n, np.int64),
+    )  # fmt: skip
+    _find_candidates(heap, gor)
+    root_goroutine = _root_goroutines(heap, rows)
+    layout = runtime_layout(names)
+    sudogs = _blocked_on(heap, names, gor, layout, root_goroutine)
+    passable = _not_entered(heap, names, gor, sudogs)
+    keep_root = _roots_kept(heap, names)
+    _decide(heap, gor, root_goroutine, keep_root, passable, layout is not None)
+    _retained(heap, gor, root_goroutine, keep_root, passable)
+    return gor
+
+
+def _find_candidates(heap: Heap, gor: Goroutines) -> None:
+    """Parked on a channel, select or sync primitive (Go 1.26's leak candidates)."""
+    waiting = (gor.status == G_WAITING) | (gor.status == G_LEAKED)
+    for i in np.flatnonzero(waiting).tolist():
+        reason = gor.wait_reason[i]
+        if reason in NEVER_WAKES or reason in CHANNEL_WAITS or reason in SYNC_WAITS:
+            gor.candidate[i] = True
+        elif reason == "semacquire":
+            frames = gor.frames(i)
+            gor.candidate[i] = any(heap.text(int(f), 10) == WAITGROUP_FRAME for f in frames)
+
+
+def _root_goroutines(heap: Heap, rows: np.ndarray) -> np.ndarray:
+    """Per root, the goroutine (index) whose stack it is part of; -1 for other roots.
+    Frames, defers and panics follow their goroutine's record in the dump."""
+    roots = heap.roots
+    out = np.searchsorted(rows, roots.rec, side="right") - 1
+    mine = np.isin(roots.kind, STACK_ROOTS) & (out >= 0)
+    return np.where(mine, out, -1).astype(np.int64)
+
+
+def _blocked_on(heap: Heap, names: Names, gor: Goroutines, layout: RuntimeLayout | None,
+                root_goroutine: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Fill each candidate's primitives; returns the sudog objects met on the way."""
+    reader = _Reader(heap)
+    cand = np.flatnonzero(gor.candidate)
+    found: dict[int, list[int]] = {}
+    sudogs: list[int] = []
+    if layout is None:
+        for i in cand.tolist():
+            if gor.wait_reason[i] not in NEVER_WAKES:
+                gor.notes[i] = "what it waits on needs the binary's DWARF (--program)"
+    else:
+        waiting = reader.words(gor.address[cand] + np.uint64(layout.g_waiting))
+        for i, s in zip(cand.tolist(), waiting.tolist(), strict=True):
+            reason = gor.wait_reason[i]
+            if reason in NEVER_WAKES:
+                continue
+            if reason in CHANNEL_WAITS:
+                found[i] = _channel_chain(reader, layout, s, sudogs)
+            elif s:
+                sudogs.append(s)
+                found[i] = [int(reader.words(np.array([s + layout.sudog_elem]))[0])]
+            else:
+                found[i] = _sync_from_frames(heap, gor, i, layout, reader, root_goroutine, sudogs)
+    counts = np.zeros(len(gor), np.int64)
+    for i, prims in found.items():
+        counts[i] = len(prims)
+    gor.prim_first = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    flat = [a for i in sorted(found) for a in found[i]]
+    gor.prim_addr = np.array(flat, dtype=np.uint64)
+    gor.prim_obj = heap.resolve(gor.prim_addr) if flat else np.zeros(0, np.int32)
+    return heap.resolve(np.array(sudogs, dtype=np.uint64)) if sudogs else np.zeros(0, np.int32)
+
+
+def _channel_chain(reader: _Reader, layout: RuntimeLayout, s: int, sudogs: list[int]) -> list[int]:
+    """The channel of each sudog on the g.waiting list (a select's cases)."""
+    out: list[int] = []
+    while s and len(out) < MAX_SELECT_CASES:
+        sudogs.append(s)
+        c, s = (
+            int(w) for w in reader.words(np.array([s + layout.sudog_c, s + layout.sudog_waitlink]))
+        )
+        if c:
+            out.append(c)
+    return out
+
+
+def _sync_from_frames(
+    heap: Heap, gor: Goroutines, i: int, layout: RuntimeLayout, reader: _Reader,
+    root_goroutine: np.ndarray, sudogs: list[int],
+) -> list[int]:  # fmt: skip
+    """Before Go 1.26: the sudog among what the goroutine's frames point to (its ``g`` is
+    this goroutine) names the semaphore; a Cond's wait frame points at the Cond."""
+    mine = np.flatnonzero(root_goroutine == i)
+    targets = np.unique(heap.roots.target[mine])
+    starts = heap.addr[targets]
+    owners_g = reader.words(starts + np.uint64(layout.sudog_g)) if len(targets) else starts
+    is_sudog = owners_g == gor.address[i]
+    for s in starts[is_sudog].tolist():
+        sudogs.append(int(s))
+        elem = int(reader.words(np.array([s + layout.sudog_elem]))[0])
+        if elem:
+            return [elem]
+    frames = set(gor.frames(i).tolist())
+    cond = [r for r in mine.tolist() if int(heap.roots.rec[r]) in frames
+            and heap.text(int(heap.roots.rec[r]), 10) == COND_FRAME]  # fmt: skip
+    held = [int(heap.addr[heap.roots.target[r]]) for r in cond]
+    held = [a for a in held if a not in set(starts[is_sudog].tolist())]
+    if not held:
+        gor.notes[i] = "what it waits on is not in its frames"
+    return sorted(set(held))
+
+
+def _not_entered(heap: Heap, names: Names, gor: Goroutines, sudogs: np.ndarray) -> np.ndarray:
+    """Objects the search reaches but does not go through: g objects and sudogs."""
+    stop = np.zeros(heap.n_objects, dtype=np.bool_)
+    g_objs = heap.resolve(gor.address)
+    stop[g_objs[g_objs >= 0]] = True
+    stop[sudogs[sudogs >= 0]] = True
+    typed = names.typed
+    if typed.types is not None and "runtime.sudog" in typed.types.names:
+        stop |= typed.type == typed.types.names.index("runtime.sudog")
+    return stop
+
+
+def _roots_kept(heap: Heap, names: Names) -> np.ndarray:
+    """Roots that count: all but the semaphore table's slots (``runtime.semtable``)."""
+    keep = np.ones(len(heap.roots), dtype=np.bool_)
+    symbols = names.symbols
+    if symbols is not None and "runtime.semtable" in symbols.names:
+        k = symbols.names.index("runtime.semtable")
+        lo, hi = symbols.addr[k], symbols.addr[k] + symbols.size[k]
+        keep &= ~((heap.roots.slot >= lo) & (heap.roots.slot < hi) & (heap.roots.kind <= R.BSS))
+    return keep
+
+
+def _decide(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, keep_root: np.ndarray,
+            stop: np.ndarray, have_layout: bool) -> None:  # fmt: skip
+    """The fixpoint: parked goroutines whose primitive is reached become roots."""
+    parked = gor.candidate.copy()
+    root_parked = (root_goroutine >= 0) & parked[np.maximum(root_goroutine, 0)]
+    seen = np.zeros(heap.n_objects, dtype=np.bool_)
+    starts = heap.roots.target[keep_root & ~root_parked]
+    stack = np.empty(heap.n_objects, dtype=np.int32)
+    while True:
+        K.mark_from(
+            starts.astype(np.int32), heap.cols.obj_first, heap.field_target, stop, seen, stack
+        )
+        woken = _maybe_runnable(gor, parked, seen, have_layout)
+        if not len(woken):
+            break
+        parked[woken] = False
+        starts = heap.roots.target[keep_root & np.isin(root_goroutine, woken)]
+    gor.verdict[:] = NOT_LEAKED
+    gor.verdict[parked] = LEAKED
+    for i in gor.notes:
+        if parked[i]:
+            gor.verdict[i] = UNKNOWN
+
+
+def _maybe_runnable(
+    gor: Goroutines, parked: np.ndarray, seen: np.ndarray, have_layout: bool
+) -> np.ndarray:
+    """Parked goroutines one of whose primitives is reached or outside the heap."""
+    reached = (gor.prim_obj < 0) | seen[np.maximum(gor.prim_obj, 0)]
+    hits = np.zeros(len(gor.prim_obj) + 1, dtype=np.int64)
+    hits[1:] = np.cumsum(reached)
+    any_hit = (hits[gor.prim_first[1:]] - hits[gor.prim_first[:-1]]) > 0
+    return np.flatnonzero(parked & any_hit)
+
+
+def _retained(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, keep_root: np.ndarray,
+              stop: np.ndarray) -> None:  # fmt: skip
+    """Objects reachable from one goroutine's stack and from no other root."""
+    others = keep_root & (root_goroutine < 0)
+    seen = stop.copy() | heap.phantom
+    stack = np.empty(heap.n_objects, dtype=np.int32)
+    K.mark_from(heap.roots.target[others].astype(np.int32), heap.cols.obj_first,
+                heap.field_target, stop, seen, stack)  # fmt: skip
+    mine = np.flatnonzero(root_goroutine >= 0)
+    order = mine[np.argsort(root_goroutine[mine], kind="stable")]
+    by_g = root_goroutine[order]
+    first = np.searchsorted(by_g, np.arange(len(gor) + 1)).astype(np.int64)
+    label = K.label_owners(first, heap.roots.target[order].astype(np.int32), heap.cols.obj_first,
+                           heap.field_target, seen, stack)  # fmt: skip
+    own = label >= 0
+    gor.retained_bytes = np.bincount(label[own], weights=heap.size[own], minlength=len(gor)).astype(
+        np.int64
+    )
+    gor.retained_objects = np.bincount(label[own], minlength=len(gor)).astype(np.int64)
