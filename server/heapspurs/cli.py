@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--find", metavar="REGEX", help="list objects whose OID name or Go type matches"
     )
     act.add_argument("--histogram", action="store_true", help="live objects and bytes per Go type")
+    act.add_argument(
+        "--goroutines",
+        action="store_true",
+        help="every goroutine: stack, creator, what it retains, and whether it leaked",
+    )
     p.add_argument(
         "--address",
         type=parse_address,
@@ -136,8 +141,11 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError("--anchors, --owners and --hexdump need --address")
     if (args.owners is not None and args.owners < -1) or args.owners == 0:
         raise UsageError("--owners takes N > 0 levels, or -1 for all")
-    if not (args.print or args.find or args.histogram or args.address is not None):
-        raise UsageError("nothing to do: give --print, --find REGEX, --histogram or --address A")
+    if not (args.print or args.find or args.histogram or args.goroutines
+            or args.address is not None):  # fmt: skip
+        raise UsageError(
+            "nothing to do: give --print, --find REGEX, --histogram, --goroutines or --address A"
+        )
     if args.find:
         try:
             args.find_re = re.compile(args.find)

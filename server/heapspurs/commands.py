@@ -22,6 +22,7 @@ from .loaded import LoadedDump, load_dump
 from .names.elf import ProgramError, read_symbols
 from .names.oid import OidFileError
 from .render import jsonout, text
+from .render.goroutines import goroutine_text, goroutine_view, goroutines_json
 from .render.graph import GraphvizMissing, render_svg, to_dot
 
 # reported in one line on stderr (exit status 1), not as a traceback
@@ -39,6 +40,8 @@ def run(args: argparse.Namespace) -> Iterator[str]:
         print(f"heapspurs: warning: {warning}", file=sys.stderr)
     if args.histogram:
         yield from histogram(loaded, args.json)
+    elif args.goroutines:
+        yield from goroutines(loaded, args.json)
     elif args.print:
         yield from text.print_records(
             heap.dump, names.value_name, names.symbol, lambda a: names.label(heap.find(a), a)
@@ -76,6 +79,15 @@ def histogram(loaded: LoadedDump, as_json: bool) -> Iterator[str]:
         yield json.dumps(answer, indent=2)
     else:
         yield from text.histogram_lines(answer)
+
+
+def goroutines(loaded: LoadedDump, as_json: bool) -> Iterator[str]:
+    symbols = loaded.names.symbols
+    view = goroutine_view(loaded.heap, loaded.names, symbols.path if symbols else None)
+    if as_json:
+        yield json.dumps(goroutines_json(view), indent=1)
+    else:
+        yield from goroutine_text(view)
 
 
 def print_without_index(args: argparse.Namespace) -> Iterator[str]:

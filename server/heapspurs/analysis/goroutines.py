@@ -18,8 +18,8 @@ frame points to are what it waits on. Layouts come from the binary's DWARF; with
 only the goroutines that can never wake (nil channels, empty select) get a verdict.
 
 Retained: the objects reachable from this goroutine's stack (frames, defers, panics) and
-from no other root, through the same graph (objects only the goroutine's own parked wait
-keeps are its own).
+what it waits on, and from no other root, through the same graph: what would be freed
+with the goroutine.
 """
 
 from __future__ import annotations
@@ -376,12 +376,17 @@ def _retained(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, keep_root
     stack = np.empty(heap.n_objects, dtype=np.int32)
     K.mark_from(heap.roots.target[others].astype(np.int32), heap.cols.obj_first,
                 heap.field_target, stop, seen, stack)  # fmt: skip
+    # a goroutine's own: its stack roots, and what it waits on (kept by its sudog)
     mine = np.flatnonzero(root_goroutine >= 0)
-    order = mine[np.argsort(root_goroutine[mine], kind="stable")]
-    by_g = root_goroutine[order]
-    first = np.searchsorted(by_g, np.arange(len(gor) + 1)).astype(np.int64)
-    label = K.label_owners(first, heap.roots.target[order].astype(np.int32), heap.cols.obj_first,
-                           heap.field_target, seen, stack)  # fmt: skip
+    owner = np.concatenate(
+        [root_goroutine[mine], np.repeat(np.arange(len(gor)), np.diff(gor.prim_first))]
+    )
+    target = np.concatenate([heap.roots.target[mine], gor.prim_obj]).astype(np.int32)
+    order = np.argsort(owner, kind="stable")
+    first = np.searchsorted(owner[order], np.arange(len(gor) + 1)).astype(np.int64)
+    label = K.label_owners(
+        first, target[order], heap.cols.obj_first, heap.field_target, seen, stack
+    )
     own = label >= 0
     gor.retained_bytes = np.bincount(label[own], weights=heap.size[own], minlength=len(gor)).astype(
         np.int64

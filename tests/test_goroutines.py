@@ -1,0 +1,147 @@
+"""Goroutines and leaks against what the goleaks program says of itself (truth.json: each
+case goroutine's id and whether Go 1.26's goroutineleak calls it leaked), on every Go
+version built; the scenarios dumps' goroutines; missing and mismatched binaries."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from heapspurs import cli
+from heapspurs.loaded import load_dump
+from heapspurs.render.goroutines import goroutine_view
+
+from conftest import fixture
+
+GOLEAKS = Path(__file__).resolve().parent / "fixtures" / "goleaks"
+LEAK_VERSIONS = sorted(p.name for p in GOLEAKS.iterdir() if (p / "truth.json").exists())
+
+
+def truth(version: str) -> dict:
+    return json.loads((GOLEAKS / version / "truth.json").read_text())
+
+
+def run(*argv: str) -> str:
+    out = io.StringIO()
+    assert cli.main([*argv], out=out) == 0
+    return out.getvalue()
+
+
+def answer(version: str, program: bool = True) -> dict:
+    d = GOLEAKS / version
+    extra = ["--program", str(d / "goleaks")] if program else []
+    return json.loads(run(str(d / "heap.dump"), *extra, "--goroutines", "--json"))
+
+
+def by_id(ans: dict) -> dict[int, dict]:
+    return {g["id"]: g for g in ans["goroutines"]}
+
+
+@pytest.mark.parametrize("version", LEAK_VERSIONS)
+def test_leaked_exactly_as_the_program_says(version):
+    t, ans = truth(version), answer(version)
+    want = {c["id"] for c in t["goroutines"] if c["leaked"]}
+    got = {g["id"] for g in ans["goroutines"] if g["leaked"]}
+    assert got == want  # no runtime goroutine, no look-alike is called leaked
+    goroutines = by_id(ans)
+    for case in t["goroutines"]:
+        g = goroutines[case["id"]]
+        assert g["leaked"] is case["leaked"], case["case"]
+        assert g["why"] if case["leaked"] else g["why"] is None
+
+
+@pytest.mark.parametrize("version", LEAK_VERSIONS)
+def test_frames_creator_and_wait(version):
+    goroutines = by_id(answer(version))
+    for case in truth(version)["goroutines"]:
+        g = goroutines[case["id"]]
+        status = case["status"]
+        if status not in ("syscall", "sleep"):
+            assert g["wait_reason"] == status.split(",")[0], case["case"]
+        mine = [f for f in g["frames"] if f["function"] == case["function"]]
+        assert mine, (case["case"], [f["function"] for f in g["frames"]])
+        assert mine[0]["file"].endswith("goleaks/main.go") and mine[0]["line"] > 0
+        assert g["created_by"]["function"] == "main.start"
+        assert g["created_by"]["file"].endswith("goleaks/main.go")
+        assert g["frames"][-1]["function"] == "runtime.goexit"
+
+
+@pytest.mark.parametrize("version", LEAK_VERSIONS)
+def test_blocked_on_names_the_primitive(version):
+    goroutines = by_id(answer(version))
+    kinds = {"own_chan_recv": "channel", "locked_mutex": "sync.Mutex",
+             "locked_rwmutex": "sync.RWMutex", "unfinished_waitgroup": "sync.WaitGroup",
+             "unsignalled_cond": "sync.Cond"}  # fmt: skip
+    cases = {c["case"]: c for c in truth(version)["goroutines"]}
+    for name, kind in kinds.items():
+        blocked = goroutines[cases[name]["id"]]["blocked_on"]
+        assert blocked and all(b["kind"] == kind and "object" in b for b in blocked), name
+    assert len(goroutines[cases["select_unreachable"]["id"]]["blocked_on"]) == 2
+    assert goroutines[cases["select_nil"]["id"]]["blocked_on"] == []
+    global_mutex = goroutines[cases["parked_on_global_mutex"]["id"]]["blocked_on"]
+    assert "object" not in global_mutex[0]  # a global: outside the heap, never leaked
+
+
+@pytest.mark.parametrize("version", LEAK_VERSIONS)
+def test_retained_is_what_only_its_stack_holds(version):
+    goroutines = by_id(answer(version))
+    cases = {c["case"]: c for c in truth(version)["goroutines"]}
+    own = goroutines[cases["own_chan_recv"]["id"]]
+    # its channel is reachable only from its own stack (the runtime's wait lists aside)
+    assert own["retained"]["objects"] >= 1 and own["retained"]["bytes"] >= 96
+    parked = goroutines[cases["parked_on_global"]["id"]]
+    assert parked["retained"]["objects"] == 0  # the channel is the global's
+
+
+def test_text_groups_leaked_first():
+    lines = run(str(GOLEAKS / "go1.27" / "heap.dump"), "--program",
+                str(GOLEAKS / "go1.27" / "goleaks"), "--goroutines").splitlines()  # fmt: skip
+    t = truth("go1.27")
+    header = [line for line in lines if " @ 0x" in line]
+    counts = [int(h.split(" @ ")[0]) for h in header]
+    assert lines[0].startswith("goroutine profile: total ")
+    assert sum(counts) == int(lines[0].split("total ")[1].split(",")[0])
+    verdicts = [lines[lines.index(h) + 1] for h in header]
+    n_leaked = sum(c["leaked"] for c in t["goroutines"])
+    assert all(v.endswith("leaked") for v in verdicts[:n_leaked])
+    assert not any(v.endswith("leaked") for v in verdicts[n_leaked:])
+    assert any("main.ownChanRecv+0x" in line and "main.go:" in line for line in lines)
+
+
+def test_without_program_frames_are_pcs_with_a_reason():
+    ans = answer("go1.27", program=False)
+    t = truth("go1.27")
+    goroutines = by_id(ans)
+    for case in t["goroutines"]:
+        g = goroutines[case["id"]]
+        assert all(f["file"] is None and f["reason"] and f["pc"].startswith("0x")
+                   for f in g["frames"])  # fmt: skip
+        assert g["created_by"]["function"] is None and g["created_by"]["reason"]
+        # only what can never wake is decided without the runtime's layout
+        if case["case"] in ("recv_nil", "select_nil") or not case["leaked"]:
+            continue
+        assert g["leaked"] is None and "DWARF" in g["why"]
+    never = [c for c in t["goroutines"] if c["case"] == "recv_nil"][0]
+    assert goroutines[never["id"]]["leaked"] is True
+
+
+def test_a_binary_that_did_not_write_the_dump_names_no_lines():
+    d, other = GOLEAKS / "go1.27", GOLEAKS / "go1.25" / "goleaks"
+    loaded = load_dump(d / "heap.dump")
+    view = goroutine_view(loaded.heap, loaded.names, str(other))
+    assert view.lines is None and "not the binary that wrote the dump" in view.why_no_lines
+    frame = view.frame_json(int(view.gor.frames(0)[0]))
+    assert frame["file"] is None and frame["reason"] == view.why_no_lines
+
+
+@pytest.mark.parametrize("version", ["go1.21", "go1.27"])
+def test_scenarios_dump_goroutines(version):
+    """The scenarios program's parked goroutines: only the empty select leaks."""
+    fx = fixture(version)
+    ans = json.loads(run(str(fx.dump), "--program", str(fx.binary), "--goroutines", "--json"))
+    leaked = {g["id"] for g in ans["goroutines"] if g["leaked"]}
+    heap_defer = fx.scenario("heap_defer")["anchor"]["goroutine"]
+    assert leaked == {heap_defer}
