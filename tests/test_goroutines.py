@@ -124,7 +124,7 @@ def test_without_program_frames_are_pcs_with_a_reason():
         if case["case"] in ("recv_nil", "select_nil") or not case["leaked"]:
             continue
         assert g["leaked"] is None and "DWARF" in g["why"]
-    never = [c for c in t["goroutines"] if c["case"] == "recv_nil"][0]
+    never = next(c for c in t["goroutines"] if c["case"] == "recv_nil")
     assert goroutines[never["id"]]["leaked"] is True
 
 

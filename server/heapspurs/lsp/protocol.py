@@ -29,6 +29,9 @@ REQ_DIRECT_OWNERS = "heapspurs/directOwners"
 # types (answered by types_features.py)
 CMD_HISTOGRAM = "heapspurs.histogram"
 REQ_HISTOGRAM = "heapspurs/histogram"
+# goroutines (answered by goroutine_features.py): {"dump"?: uri, "id"?: N}
+CMD_GOROUTINES = "heapspurs.goroutines"
+REQ_GOROUTINES = "heapspurs/goroutines"
 
 # server -> client notification, params as the heapspurs/dumps answer; sent only to a
 # client that asks for it in its capabilities: {"experimental": {"heapspurs":

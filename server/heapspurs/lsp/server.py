@@ -22,7 +22,7 @@ from pygls.protocol import LanguageServerProtocol
 from .. import __version__
 from ..dumpfile.columns import LoadCancelled
 from ..dumpfile.errors import DumpFormatError
-from . import answers, hover, types_features
+from . import answers, goroutine_features, hover, types_features
 from .protocol import (
     CMD_ANCHORS,
     CMD_GRAPH,
@@ -551,9 +551,14 @@ def create_server() -> HeapspursServer:
             path = None
         if path and ls.store.is_oid_path(path):
             markdown = await asyncio.to_thread(hover.oid_hover, entries, line)
+        # the client counts UTF-16 units; the line is a str of code points
+        column = doc.position_codec.position_from_client_units(lines, params.position).character
+        goid = goroutine_features.goroutine_at(line, column) if markdown is None else None
+        if goid is not None:
+            markdown = await asyncio.to_thread(
+                goroutine_features.hover_markdown, ls.store.ready(), goid, ls.folders()
+            )
         if markdown is None:
-            # the client counts UTF-16 units; the line is a str of code points
-            column = doc.position_codec.position_from_client_units(lines, params.position).character
             address = hover.address_at(line, column)
             if address is None:
                 return None
@@ -636,6 +641,7 @@ def create_server() -> HeapspursServer:
         return ls.dumps_answer()
 
     types_features.register(server, answers_errors)
+    goroutine_features.register(server, answers_errors)
     return server
 
 

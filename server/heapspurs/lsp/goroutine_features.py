@@ -1,0 +1,195 @@
+"""Goroutines in the language server: the request ``heapspurs/goroutines`` and the command
+``heapspurs.goroutines`` (``{"dump"?: uri, "id"?: N}`` → the CLI's ``--goroutines --json``
+answer, or one goroutine's, plus ``dump`` and ``markdown``), and the hover on
+``goroutine N`` in any document (a log, a panic trace): that goroutine's stack, wait,
+verdict and retained size in each loaded dump, frames linked to the workspace's files."""
+
+from __future__ import annotations
+
+import os
+import re
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from pygls.uris import from_fs_path
+
+from ..render.goroutines import (
+    GoroutineView,
+    goroutine_text,
+    goroutine_view,
+    goroutines_json,
+    group_lines,
+)
+from .hover import code_block, dump_heading
+from .protocol import CMD_GOROUTINES, REQ_GOROUTINES, ArgumentError, plain
+from .store import DumpEntry
+from .types_features import dump_argument
+
+if TYPE_CHECKING:
+    from .server import HeapspursServer
+
+GOROUTINE_RE = re.compile(r"\bgoroutine (\d{1,19})\b")
+MAX_HOVER_FRAMES = 32
+# per loaded dump: its view and the types it was named with (a binary matched later
+# types the dump again)
+_views: weakref.WeakKeyDictionary[Any, tuple[GoroutineView, Any]] = weakref.WeakKeyDictionary()
+
+
+def view_of(entry: DumpEntry) -> GoroutineView:
+    """The dump's goroutines, analysed once per loaded dump (the caller holds its lock)."""
+    loaded = entry.loaded
+    assert loaded is not None
+    cached = _views.get(loaded.heap)
+    if cached is not None and cached[1] is loaded.names.typed:
+        return cached[0]
+    view = goroutine_view(loaded.heap, loaded.names, entry.program)
+    _views[loaded.heap] = (view, loaded.names.typed)
+    return view
+
+
+def goroutines_answer(entry: DumpEntry, goid: int | None = None) -> dict[str, Any]:
+    view = view_of(entry)
+    if goid is None:
+        answer: dict[str, Any] = goroutines_json(view)
+        text = "\n".join(goroutine_text(view))
+    else:
+        i = view.gor.index_of(goid)
+        if i < 0:
+            raise ArgumentError(f"{entry.name} has no goroutine {goid}")
+        answer = view.goroutine_json(i)
+        text = "\n".join(goroutine_markdown_lines(view, i))
+    answer["dump"] = entry.uri
+    answer["markdown"] = (
+        f"{dump_heading(entry)}\n\n**Goroutines**\n\n{code_block(text.splitlines())}"
+    )
+    return answer
+
+
+def goroutine_at(line: str, character: int) -> int | None:
+    """N of the ``goroutine N`` under ``character``, if any."""
+    for m in GOROUTINE_RE.finditer(line):
+        if m.start() <= character <= m.end():
+            return int(m.group(1))
+    return None
+
+
+def hover_markdown(entries: list[DumpEntry], goid: int, folders: list[str]) -> str | None:
+    """Goroutine ``goid`` in each ready dump that has it; None when none does."""
+    sections = []
+    for entry in entries:
+        with entry.lock:
+            if entry.loaded is None:
+                continue
+            view = view_of(entry)
+            i = view.gor.index_of(goid)
+            if i >= 0:
+                sections.append(dump_heading(entry) + "\n\n" + goroutine_hover(view, i, folders))
+    return "\n\n---\n\n".join(sections) if sections else None
+
+
+def goroutine_hover(view: GoroutineView, i: int, folders: list[str]) -> str:
+    gor = view.gor
+    answer: dict[str, Any] = view.goroutine_json(i, variables=False)
+    verdict = {True: "**leaked**", False: "not leaked", None: "leak unknown"}[answer["leaked"]]
+    minutes = answer["wait_minutes"]
+    wait = gor.wait_reason[i] or gor.status_name(i)
+    head = f"**goroutine {answer['id']}** [{wait}" + (f", {minutes} minutes" if minutes else "")
+    retained = answer["retained"]
+    out = [
+        f"{head}] · {verdict} · retains {retained['bytes']} bytes ({retained['objects']} objects)"
+    ]
+    if answer["why"]:
+        out += ["", str(answer["why"])]
+    out.append("")
+    frames = answer["frames"]
+    for f in frames[:MAX_HOVER_FRAMES]:
+        out.append(f"- `{f['function']}` {_where(f, folders)}")
+    if len(frames) > MAX_HOVER_FRAMES:
+        out.append(f"- … {len(frames) - MAX_HOVER_FRAMES} more frames")
+    created = answer["created_by"]
+    if created.get("function"):
+        out.append(f"- created by `{created['function']}` {_where(created, folders)}")
+    return "\n".join(out)
+
+
+def _where(frame: dict, folders: list[str]) -> str:
+    """``file:line``, a link when a workspace folder has the file."""
+    file, line = frame.get("file"), frame.get("line")
+    if not file:
+        return f"`{frame.get('pc')}`"
+    path = source_file(file, folders)
+    text = f"{file}:{line}"
+    return f"[{text}]({from_fs_path(path)}#L{line})" if path else f"`{text}`"
+
+
+def source_file(file: str, folders: list[str]) -> str | None:
+    """The workspace file a binary's path names. ``-trimpath`` paths start with the module
+    path (``heapspurs.test/goleaks/main.go``): a folder whose go.mod declares the module
+    has the rest; else the path itself, or its longest tail of two or more parts, under a
+    folder (one part alone, ``proc.go``, would name any file of that name)."""
+    for folder in folders:
+        module = _module_path(folder)
+        if module and file.startswith(module + "/"):
+            candidate = os.path.join(folder, file[len(module) + 1 :])
+            if os.path.isfile(candidate):
+                return candidate
+    if os.path.isabs(file) and os.path.isfile(file):
+        return file
+    parts = file.split("/")
+    for k in range(max(len(parts) - 1, 0)):
+        tail = os.path.join(*parts[k:])
+        for folder in folders:
+            candidate = os.path.join(folder, tail)
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def _module_path(folder: str) -> str | None:
+    try:
+        with open(os.path.join(folder, "go.mod"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                words = line.split()
+                if len(words) >= 2 and words[0] == "module":
+                    return words[1].strip('"')
+    except OSError:
+        return None
+    return None
+
+
+def goroutine_markdown_lines(view: GoroutineView, i: int) -> Iterator[str]:
+    """One goroutine as its group's text (the CLI's lines)."""
+    yield from group_lines(view, [i])
+
+
+def goroutine_argument(params: Any) -> int | None:
+    args = plain(params)
+    if isinstance(args, list):
+        args = args[0] if args else {}
+    goid = args.get("id") if isinstance(args, dict) else None
+    if goid is not None and (not isinstance(goid, int) or isinstance(goid, bool) or goid < 0):
+        raise ArgumentError(f"'id' must be a goroutine id (a number), not {goid!r}")
+    return goid
+
+
+def register(server: HeapspursServer, answers_errors) -> None:
+    """Add the goroutines request and command to ``server``."""
+
+    async def goroutines(ls: HeapspursServer, params: Any) -> dict[str, Any]:
+        entry = dump_argument(ls, params)
+        return await ls.analyse(entry, goroutines_answer, goroutine_argument(params))
+
+    # the server arrives as Any: pygls reads annotations at run time (see types_features)
+    @server.feature(REQ_GOROUTINES)
+    @answers_errors
+    async def req_goroutines(ls: Any, params: Any = None) -> dict[str, Any]:
+        return await goroutines(ls, params)
+
+    @server.command(CMD_GOROUTINES)
+    @answers_errors
+    async def cmd_goroutines(ls: Any, *args: Any) -> dict[str, Any]:
+        return await goroutines(ls, list(args))
+
+
+__all__ = ["goroutine_at", "goroutines_answer", "hover_markdown", "register"]

@@ -1,0 +1,70 @@
+"""Goroutines in the editor, over stdio with a real LSP client: heapspurs/goroutines (request
+and command) answers what --goroutines --json does; a hover on "goroutine N" in a log shows
+that goroutine's stack, verdict and retained size, frames linked to the workspace's source."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from pygls.exceptions import JsonRpcInvalidParams
+from pytest_lsp import LanguageClient
+
+from test_lsp import client, command, hover, open_doc, request, start
+
+__all__ = ["client"]  # the fixture, shared with test_lsp
+pytestmark = pytest.mark.asyncio
+
+GOLEAKS = Path(__file__).resolve().parent / "fixtures" / "goleaks" / "go1.27"
+SOURCE = Path(__file__).resolve().parent / "fixtures" / "src" / "goleaks" / "main.go"
+
+
+def workspace(root: Path) -> Path:
+    root.mkdir(parents=True)
+    shutil.copy(GOLEAKS / "heap.dump", root / "service.heapdump")
+    shutil.copy(GOLEAKS / "goleaks", root / "goleaks")
+    for name in ("main.go", "go.mod"):  # the module's checkout
+        shutil.copy(SOURCE.parent / name, root / name)
+    return root
+
+
+def truth() -> dict:
+    return json.loads((GOLEAKS / "truth.json").read_text())
+
+
+async def test_goroutines_request_and_command(client: LanguageClient, tmp_path: Path):
+    ws = workspace(tmp_path / "ws")
+    await start(client, ws)
+    answer = await request(client, "heapspurs/goroutines", {})
+    assert answer["dump"] == (ws / "service.heapdump").resolve().as_uri()
+    want = {c["id"] for c in truth()["goroutines"] if c["leaked"]}
+    assert {g["id"] for g in answer["goroutines"] if g["leaked"]} == want
+    assert "**Goroutines**" in answer["markdown"] and "leaked" in answer["markdown"]
+    case = next(c for c in truth()["goroutines"] if c["case"] == "chain_a")
+    one = await command(client, "heapspurs.goroutines", {"id": case["id"]})
+    assert one["id"] == case["id"] and one["leaked"] is True
+    assert any(f["function"] == "main.chainA" and f["line"] for f in one["frames"])
+    with pytest.raises(JsonRpcInvalidParams, match="no goroutine 999999"):
+        await request(client, "heapspurs/goroutines", {"id": 999999})
+    with pytest.raises(JsonRpcInvalidParams, match="goroutine id"):
+        await request(client, "heapspurs/goroutines", {"id": "seven"})
+
+
+async def test_hover_on_goroutine_in_a_log(client: LanguageClient, tmp_path: Path):
+    ws = workspace(tmp_path / "ws")
+    await start(client, ws)
+    leaked = next(c for c in truth()["goroutines"] if c["case"] == "own_chan_recv")
+    parked = next(c for c in truth()["goroutines"] if c["case"] == "parked_on_global")
+    text = f"panic: boom\n\ngoroutine {leaked['id']} [chan receive]:\ngoroutine {parked['id']} x\n"
+    uri = open_doc(client, ws / "panic.log", text)
+    shown = await hover(client, uri, 2, len("goroutine 1"))
+    assert shown is not None
+    assert f"goroutine {leaked['id']}" in shown and "**leaked**" in shown
+    assert "retains" in shown and "`main.ownChanRecv`" in shown
+    source = (ws / "main.go").resolve().as_uri()
+    assert f"]({source}#L" in shown  # the frame links to the workspace's file
+    other = await hover(client, uri, 3, 3)
+    assert other is not None and "not leaked" in other
+    assert await hover(client, uri, 0, 3) is None  # no goroutine, no address
