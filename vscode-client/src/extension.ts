@@ -7,6 +7,7 @@ import { ServerConnection } from "./connection";
 import { AddressContext } from "./contextKeys";
 import { inOneDump } from "./dumpChoice";
 import { EditorTracker } from "./editors";
+import { registerGoroutines } from "./goroutinesCommand";
 import { GraphPanel } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
 import { AddressArgs, CLIENT_COMMANDS } from "./protocol";
@@ -33,6 +34,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     status,
     graph,
     new AddressContext(),
+    registerGoroutines(connection, results, editors),
     ...registerCommands({ connection, handLoaded, editors, results, graph, status }),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),
     vscode.workspace.onDidChangeConfiguration((event) => {

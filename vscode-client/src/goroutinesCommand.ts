@@ -1,0 +1,36 @@
+// heapspurs.showGoroutines: asks the server for one dump's goroutines (the quick pick says
+// which when several are ready) and shows them as a result document.
+
+import * as vscode from "vscode";
+import { ServerConnection } from "./connection";
+import { baseName } from "./dumpStatus";
+import { EditorTracker } from "./editors";
+import { COMMAND_SHOW_GOROUTINES, GoroutinesAnswer, SERVER_COMMAND_GOROUTINES, goroutinesText } from "./goroutines";
+import { AddressArgs } from "./protocol";
+import { ResultDocuments } from "./resultDocuments";
+
+export function registerGoroutines(connection: ServerConnection, results: ResultDocuments, editors: EditorTracker): vscode.Disposable {
+  return vscode.commands.registerCommand(COMMAND_SHOW_GOROUTINES, async (args?: { dump?: unknown }) => {
+    let dump = typeof args?.dump === "string" ? args.dump : undefined;
+    if (!dump) {
+      const ready = ((await connection.dumps())?.dumps ?? []).filter((d) => d.state === "ready");
+      if (ready.length > 1) {
+        const picked = await vscode.window.showQuickPick(
+          ready.map((d) => ({ label: baseName(d.uri), description: vscode.Uri.parse(d.uri).fsPath, uri: d.uri })),
+          { title: "Goroutines of which dump?" },
+        );
+        if (!picked) {
+          return;
+        }
+        dump = picked.uri;
+      } else {
+        dump = ready[0]?.uri;
+      }
+    }
+    // the server's command takes {"dump"?: uri}, not an address
+    const params = (dump ? { dump } : {}) as unknown as AddressArgs;
+    const answer = (await connection.executeCommand(SERVER_COMMAND_GOROUTINES, params)) as unknown as GoroutinesAnswer;
+    const name = baseName(answer.dump);
+    await results.showTitled(`Goroutines of ${name}`, goroutinesText(answer, name), answer.dump, editors.current()?.viewColumn);
+  });
+}
