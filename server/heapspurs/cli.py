@@ -53,6 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="every goroutine: stack, creator, what it retains, and whether it leaked",
     )
+    act.add_argument(
+        "--top",
+        type=int,
+        metavar="N",
+        help="the N objects that retain most (with --address A: of those A dominates)",
+    )
+    act.add_argument(
+        "--suspects",
+        action="store_true",
+        help="leak suspects: what retains a large share of the heap, and where it piles up",
+    )
+    p.add_argument(
+        "--suspect-threshold",
+        type=float,
+        default=10.0,
+        metavar="P",
+        help="--suspects: the share of the live heap a suspect retains, in %% (default 10)",
+    )
     p.add_argument(
         "--address",
         type=parse_address,
@@ -84,12 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json",
         action="store_true",
-        help="JSON for --anchors/--owners/--find/--hexdump/--histogram",
+        help="JSON for --anchors/--owners/--find/--hexdump/--histogram/--top/--suspects",
     )
     p.add_argument(
         "--no-cache",
         action="store_true",
-        help="neither reuse nor save the index kept beside the dump",
+        help="neither reuse nor save the dump's index (kept in ~/.cache/heapspurs)",
+    )
+    p.add_argument(
+        "--index-beside-dump",
+        action="store_true",
+        help="keep the saved index beside the dump (DUMP.heapspurs-index/), not in the cache",
     )
     p.add_argument("--version", action="version", version=f"heapspurs {__version__}")
     return p
@@ -141,16 +164,28 @@ def check_args(args: argparse.Namespace) -> None:
         raise UsageError("--anchors, --owners and --hexdump need --address")
     if (args.owners is not None and args.owners < -1) or args.owners == 0:
         raise UsageError("--owners takes N > 0 levels, or -1 for all")
-    if not (args.print or args.find or args.histogram or args.goroutines
-            or args.address is not None):  # fmt: skip
+    if not (args.print or args.find or args.histogram or args.goroutines or args.suspects
+            or args.top is not None or args.address is not None):  # fmt: skip
         raise UsageError(
             "nothing to do: give --print, --find REGEX, --histogram, --goroutines or --address A"
         )
+    check_retained_args(args)
     if args.find:
         try:
             args.find_re = re.compile(args.find)
         except re.error as err:
             raise UsageError(f"--find: bad regular expression {args.find!r}: {err}") from None
+
+
+def check_retained_args(args: argparse.Namespace) -> None:
+    if args.top is not None and args.top < 1:
+        raise UsageError("--top takes N >= 1 objects")
+    if args.top is not None and (args.anchors or args.owners is not None or args.hexdump):
+        raise UsageError("--top goes with --address A alone (the objects A dominates)")
+    if args.suspects and args.address is not None:
+        raise UsageError("--suspects looks at the whole heap: leave out --address")
+    if not 0 < args.suspect_threshold <= 100:
+        raise UsageError("--suspect-threshold takes a share of the heap in %, 0 < P <= 100")
 
 
 def write_lines(out: TextIO, lines: Iterable[str]) -> None:

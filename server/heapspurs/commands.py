@@ -8,10 +8,14 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 from .analysis.anchors import find_anchors
 from .analysis.describe import place_of
+from .analysis.dominators import dominators, retained_by_type, retained_of
 from .analysis.ownergraph import owner_graph
 from .analysis.owners import owner_pieces
+from .analysis.suspects import NoRoots, suspects_answer, top_answer
 from .analysis.typing import type_histogram
 from .cli import UsageError
 from .dumpfile.columns import DumpFile
@@ -20,13 +24,15 @@ from .heap import roots as R
 from .heap.model import Heap
 from .loaded import LoadedDump, load_dump
 from .names.elf import ProgramError, read_symbols
+from .names.naming import Names
 from .names.oid import OidFileError
 from .render import jsonout, text
 from .render.goroutines import goroutine_text, goroutine_view, goroutines_json
 from .render.graph import GraphvizMissing, render_svg, to_dot
 
 # reported in one line on stderr (exit status 1), not as a traceback
-USER_ERRORS = (DumpFormatError, OidFileError, ProgramError, GraphvizMissing, UsageError)
+USER_ERRORS = (DumpFormatError, OidFileError, ProgramError, GraphvizMissing, UsageError,
+               NoRoots)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> Iterator[str]:
@@ -34,10 +40,16 @@ def run(args: argparse.Namespace) -> Iterator[str]:
         yield from print_without_index(args)
         return
     loaded = load_dump(args.dump, oid_path=args.oid, program=args.program,
-                       cache=not args.no_cache, many_lookups=False)  # fmt: skip
-    heap, names = loaded.heap, loaded.names
+                       cache=not args.no_cache, many_lookups=False,
+                       index_beside=args.index_beside_dump)  # fmt: skip
     for warning in loaded.warnings:
         print(f"heapspurs: warning: {warning}", file=sys.stderr)
+    yield from run_on(loaded, args)
+
+
+def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
+    """The answer to ``args`` from a loaded dump."""
+    heap, names = loaded.heap, loaded.names
     if args.histogram:
         yield from histogram(loaded, args.json)
     elif args.goroutines:
@@ -48,14 +60,19 @@ def run(args: argparse.Namespace) -> Iterator[str]:
         )
     elif args.find:
         yield from find(loaded, args)
+    elif getattr(args, "top", None) is not None:
+        yield from top(loaded, args)
+    elif getattr(args, "suspects", False):
+        yield from suspects(loaded, args)
     else:
         obj = locate(loaded, args.address)
         if args.anchors:
             report = find_anchors(heap, names, obj)
+            retained = None if report.phantom else retained_of(heap, obj)
             if args.json:
-                yield jsonout.anchors_json_text(heap, names, args.address, report)
+                yield jsonout.anchors_json_text(heap, names, args.address, report, retained)
             else:
-                yield from text.anchor_lines(heap, names, args.address, report)
+                yield from text.anchor_lines(heap, names, args.address, report, retained)
         elif args.owners is not None:
             pieces = owner_pieces(heap, names, obj, args.owners)
             if args.json:
@@ -74,11 +91,40 @@ def run(args: argparse.Namespace) -> Iterator[str]:
 
 def histogram(loaded: LoadedDump, as_json: bool) -> Iterator[str]:
     heap, names = loaded.heap, loaded.names
-    answer = type_histogram(heap, names.typed)
+    answer = type_histogram(heap, names.typed, retained_per_type(heap, names))
     if as_json:
         yield json.dumps(answer, indent=2)
     else:
         yield from text.histogram_lines(answer)
+
+
+def retained_per_type(heap: Heap, names: Names) -> np.ndarray:
+    """Per entry of the type name index: what the type's outermost objects retain."""
+    index, labels = names.typed.name_index(heap)
+    return retained_by_type(dominators(heap), index, len(labels))
+
+
+def top(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
+    """``--top N [--address A]``: the largest retainers, of the heap or under A."""
+    heap, names = loaded.heap, loaded.names
+    under = None if args.address is None else locate(loaded, args.address)
+    tree = dominators(heap)
+    if under is not None and not tree.reached(under):
+        raise UsageError(f"{args.address:#x} is in an object no root reaches: it retains nothing")
+    answer = top_answer(heap, names, tree, args.top, under)
+    if args.json:
+        yield json.dumps(answer, indent=2)
+    else:
+        yield from text.top_lines(answer)
+
+
+def suspects(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
+    tree = dominators(loaded.heap)
+    answer = suspects_answer(loaded.heap, loaded.names, tree, args.suspect_threshold / 100)
+    if args.json:
+        yield json.dumps(answer, indent=2)
+    else:
+        yield from text.suspect_lines(answer)
 
 
 def goroutines(loaded: LoadedDump, as_json: bool) -> Iterator[str]:

@@ -19,6 +19,7 @@ WHY_TEXT = {
     K.WHY_MISFIT: "a typed pointer names a type that does not fit it",
     K.WHY_FIELD: "only pointed at inside a field of an untyped object",
 }
+UNTYPED_WHY = (K.WHY_UNREACHED, K.WHY_MISFIT, K.WHY_FIELD)
 NO_PROGRAM = "untyped: --program BINARY (the one that wrote the dump, with DWARF) gives types"
 
 
@@ -102,14 +103,18 @@ def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
     holds_ptr = cols.obj_first[1:] != cols.obj_first[:-1]
     tiny = (heap.size == TINY_BLOCK) & ~holds_ptr
     meta = ((heap.size - voff) << 2) | (tiny.astype(np.int64) << 1) | holds_ptr
-    objs = (heap.addr + voff.astype(np.uint64), meta)
-    del voff, holds_ptr, tiny
+    objs = np.empty((n, 2), dtype=np.int64)  # one cache line for both: read together
+    objs[:, K.OBJ_START] = heap.addr.view(np.int64) + voff
+    objs[:, K.OBJ_META] = meta
+    del voff, holds_ptr, tiny, meta
     state = (out.type, out.count, out.why, np.zeros(n + 1, dtype=np.int32))
     K.type_from_headers(heap.has_header, cols.obj_data, mem, ptr, objs, lookups, tables, state)
     seed_type, seed_rel, seed_pos, seed_val, seed_target = _seeds(heap, types)
     K.spread(seed_type, seed_rel, seed_pos, seed_val, seed_target, mem, ptr, objs, heap.addr,
              cols.obj_data, cols.obj_first, cols.field_off, cols.field_val, heap.field_target,
              tables, lookups, specials, state)  # fmt: skip
+    # the pass's fast path types a plain pointer's target without writing why
+    out.why[(out.type >= 0) & np.isin(out.why, UNTYPED_WHY)] = K.WHY_POINTER
     return out
 
 
@@ -200,12 +205,15 @@ def _frame_seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     return tuple(np.array(p, dtype=k) for p, k in zip(out, kinds, strict=True))
 
 
-def type_histogram(heap: Heap, typed: ObjectTypes) -> dict[str, object]:
+def type_histogram(
+    heap: Heap, typed: ObjectTypes, retained: np.ndarray | None = None
+) -> dict[str, object]:
     """The ``--histogram`` answer over the heap's objects (phantom records never count):
     ``{"types": [...], "typed_bytes", "total_bytes", "typed_objects", "total_objects",
-    "note"}``."""
+    "note"}``. ``retained``: bytes retained per entry of ``typed.name_index`` (rows get
+    ``retained``)."""
     live = ~heap.phantom
-    rows = histogram(heap, typed, live)
+    rows = histogram(heap, typed, live, retained)
     known = live & (typed.type >= 0)
     return {
         "types": rows,
@@ -217,9 +225,12 @@ def type_histogram(heap: Heap, typed: ObjectTypes) -> dict[str, object]:
     }
 
 
-def histogram(heap: Heap, typed: ObjectTypes, live: np.ndarray) -> list[dict[str, object]]:
-    """Rows ``{type, count, bytes}`` over the objects in ``live``, largest bytes first;
-    unknown objects are grouped by size and pointer count."""
+def histogram(
+    heap: Heap, typed: ObjectTypes, live: np.ndarray, retained: np.ndarray | None = None
+) -> list[dict[str, object]]:
+    """Rows ``{type, count, bytes}`` (and ``retained`` when given, per name index entry)
+    over the objects in ``live``, largest bytes first; unknown objects are grouped by size
+    and pointer count."""
     index, labels = typed.name_index(heap)
     objs = np.flatnonzero(live)
     counts = np.bincount(index[objs], minlength=len(labels))
@@ -228,5 +239,8 @@ def histogram(heap: Heap, typed: ObjectTypes, live: np.ndarray) -> list[dict[str
     rows: list[dict[str, object]] = [
         {"type": labels[i], "count": int(counts[i]), "bytes": int(nbytes[i])} for i in used
     ]
+    if retained is not None:
+        for row, i in zip(rows, used.tolist(), strict=True):
+            row["retained"] = int(retained[i])
     rows.sort(key=lambda r: (-int(str(r["bytes"])), str(r["type"])))
     return rows

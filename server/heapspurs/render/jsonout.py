@@ -37,10 +37,19 @@ def object_json(
 
 
 def anchors_json(
-    heap: Heap, names: Names, address: int, report: AnchorReport, *, path_marks: bool = False
+    heap: Heap,
+    names: Names,
+    address: int,
+    report: AnchorReport,
+    retained: tuple[int, int, int] | None = None,
+    *,
+    path_marks: bool = False,
 ) -> dict[str, object]:
-    """The ``--anchors --json`` answer. With ``path_marks`` each path is a placeholder that
-    :func:`anchors_json_text` replaces with the formatted chain."""
+    """The ``--anchors --json`` answer. ``retained``: (bytes, objects) the object retains
+    (and the live heap's bytes),
+    as ``object.retained``/``object.retained_objects`` (null when no root reaches it). With
+    ``path_marks`` each path is a placeholder that :func:`anchors_json_text` replaces with
+    the formatted chain."""
     obj = report.target
     anchors = []
     for i, a in enumerate(report.anchors):
@@ -55,7 +64,7 @@ def anchors_json(
     out: dict[str, object] = {
         "address": hexaddr(address),
         "type": value_type_at(heap, names, obj, address),
-        "object": object_json(heap, names, obj, address),
+        "object": object_json(heap, names, obj, address) | retained_json(retained),
         "offset": address - int(heap.addr[obj]),
         "anchors": anchors,
         "phantom": report.phantom,
@@ -66,10 +75,23 @@ def anchors_json(
     return out
 
 
-def anchors_json_text(heap: Heap, names: Names, address: int, report: AnchorReport) -> str:
+def retained_json(retained: tuple[int, int, int] | None) -> dict[str, int | None]:
+    """``{"retained", "retained_objects"}``: null when no root reaches the object."""
+    nbytes, count = retained[:2] if retained is not None else (None, None)
+    return {"retained": nbytes, "retained_objects": count}
+
+
+def anchors_json_text(
+    heap: Heap,
+    names: Names,
+    address: int,
+    report: AnchorReport,
+    retained: tuple[int, int, int] | None = None,
+) -> str:
     """:func:`anchors_json` indented as the CLI prints it; the chains are formatted in bulk
     and spliced in, so a million-object chain costs little more than its bytes."""
-    text = json.dumps(anchors_json(heap, names, address, report, path_marks=True), indent=2)
+    answer = anchors_json(heap, names, address, report, retained, path_marks=True)
+    text = json.dumps(answer, indent=2)
     # a path list holds only its mark, 8 spaces deep: the chain goes there, one per line
     paths = [linebuf.quoted_hex_text(heap.addr[a.path], ",\n        ") for a in report.anchors]
     mark = re.escape(json.dumps(PATH_MARK)[:-1]) + r'(\d+)"'

@@ -169,9 +169,19 @@ def memstats_line(numbers: list[int]) -> str:
 
 
 # --- --anchors / --owners ------------------------------------------------------------------
-def anchor_lines(heap: Heap, names: Names, address: int, report: AnchorReport) -> Iterator[str]:
+def anchor_lines(
+    heap: Heap,
+    names: Names,
+    address: int,
+    report: AnchorReport,
+    retained: tuple[int, int, int] | None = None,
+) -> Iterator[str]:
+    """``retained``: (bytes, objects) the object retains and the live heap's bytes, said
+    after the object line."""
     obj = report.target
     yield f"{address:#x} is in {object_line(heap, names, obj)}"
+    if retained is not None:
+        yield "  " + retains_text(*retained)
     if report.phantom:
         yield (
             "  this record is span metadata the dumper walked by mistake (a phantom), "
@@ -243,11 +253,72 @@ def histogram_lines(answer: dict) -> Iterator[str]:
     """The histogram as an aligned table, largest bytes first, with a total line."""
     rows = answer["types"]
     total_b, total_n = answer["total_bytes"], answer["total_objects"]
-    yield f"{'bytes':>12} {'%':>6} {'count':>10}  type"
+    retained = bool(rows) and "retained" in rows[0]
+    extra = f" {'retained':>12}" if retained else ""
+    yield f"{'bytes':>12} {'%':>6} {'count':>10}{extra}  type"
     for r in rows:
         pct = 100.0 * r["bytes"] / total_b if total_b else 0.0
-        yield f"{r['bytes']:>12} {pct:>5.1f}% {r['count']:>10}  {r['type']}"
+        extra = f" {r['retained']:>12}" if retained else ""
+        yield f"{r['bytes']:>12} {pct:>5.1f}% {r['count']:>10}{extra}  {r['type']}"
     typed_pct = 100.0 * answer["typed_bytes"] / total_b if total_b else 0.0
-    yield f"{total_b:>12} {100.0:>5.1f}% {total_n:>10}  total ({typed_pct:.1f} % of bytes typed)"
+    extra = f" {'':>12}" if retained else ""
+    yield (f"{total_b:>12} {100.0:>5.1f}% {total_n:>10}{extra}  total ({typed_pct:.1f} % of "
+           "bytes typed)")  # fmt: skip
     if answer.get("note"):
         yield answer["note"]
+
+
+# --- retained sizes (--top, --suspects) ------------------------------------------------------
+def percent(part: int, whole: int) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+def retains_text(nbytes: int, objects: int, live: int) -> str:
+    share = percent(nbytes, live)
+    return f"retains {nbytes} bytes ({share:.1f} % of the heap) in {objects} objects"
+
+
+def top_lines(answer: dict) -> Iterator[str]:
+    """``--top``: an aligned table, largest retained first, each with the nearest root."""
+    live = answer["live_bytes"]
+    parent = answer["parent"]
+    if parent is not None:
+        yield (f"{parent['address']} ({parent['type']}) "
+               f"{retains_text(parent['retained'], parent['retained_objects'], live)}; it "
+               "immediately dominates:")  # fmt: skip
+    else:
+        yield f"live heap: {live} bytes in {answer['live_objects']} objects; largest retainers:"
+    yield f"{'retained':>12} {'%':>6} {'objects':>9} {'size':>9}  {'address':<16}  type  <- anchor"
+    for o in answer["objects"]:
+        anchor = o["anchor"] or "no root"
+        yield (f"{o['retained']:>12} {percent(o['retained'], live):>5.1f}% "
+               f"{o['retained_objects']:>9} {o['size']:>9}  {o['address']:<16}  {o['type']}  "
+               f"<- {anchor}")  # fmt: skip
+    if not answer["objects"]:
+        yield "  (it dominates no other object)"
+
+
+def suspect_lines(answer: dict) -> Iterator[str]:
+    """``--suspects``: each suspect, where its memory piles up, the chain from its root
+    (as Go, when typed) and the types accumulated there."""
+    live, found = answer["live_bytes"], answer["suspects"]
+    share = 100.0 * answer["threshold"]
+    yield (f"{len(found)} leak suspect(s) retaining >= {share:g} % of the live heap "
+           f"({live} bytes in {answer['live_objects']} objects)")  # fmt: skip
+    for i, s in enumerate(found, 1):
+        what = (f"{s['count']} objects of type {s['type']}" if s["kind"] == "group"
+                else f"{s['type']} @ {s['objects'][0]['address']}")  # fmt: skip
+        yield ""
+        yield f"suspect {i}: {what} {retains_text(s['retained'], s['retained_objects'], live)}"
+        point = s["accumulation_point"]
+        yield (f"  accumulation point: {point['type']} @ {point['address']}, "
+               f"{retains_text(point['retained'], point['retained_objects'], live)}")  # fmt: skip
+        anchor = s["anchor"]
+        if anchor is not None:
+            yield f"  anchor: {anchor['label']}, chain of {len(anchor['path'])} object(s)"
+            if anchor["expression"]:
+                yield f"    path: {anchor['expression']} → {point['type']}"
+        yield "  accumulated under it:"
+        for t in s["accumulated"]:
+            share = percent(t["bytes"], live)
+            yield f"    {t['bytes']:>12} {share:>5.1f}% {t['count']:>9}  {t['type']}"

@@ -1,0 +1,286 @@
+"""Compiled kernels of the dominator tree (see :mod:`.dominators`): SEMI-NCA (Georgiadis'
+semidominators, then nearest common ancestors) on flat arrays, every loop iterative.
+
+Vertices are numbered in depth-first preorder from a virtual root (number 0) that points at
+every root target: the arrays the algorithm walks (parent, semidominator, label, ancestor)
+are read in that order, which is where the heap's memory locality is.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ..heap.graph import _first_visit, prefetch
+
+UNREACHED = -1  # number of an object no root reaches (and of phantom records)
+
+
+@numba.njit(cache=True, nogil=True)
+def depth_first(root_targets, obj_first, field_target, seen, vertex, parent, stack, cursor):
+    """Number the objects reachable from the roots in depth-first preorder (1, 2, …; the
+    virtual root is 0), never entering objects whose bit in ``seen`` is set (see
+    graph._seen_bits; one bit per object stays in the cache where a byte or a number per
+    object would not). Fills ``vertex`` (number → object; -1 for the root) and ``parent``
+    (number → the number of its parent in the depth-first tree); the caller scatters the
+    objects' numbers from ``vertex`` afterwards, off the walk's chain of cache misses.
+    ``stack``/``cursor`` (as long as ``vertex``): the path's numbers and each one's next
+    pointer. Returns how many numbers were given, the root's included."""
+    vertex[0], parent[0] = -1, 0
+    count = 1
+    for r in range(root_targets.shape[0]):
+        t = root_targets[r]
+        if t < 0 or not _first_visit(seen, t):
+            continue
+        vertex[count], parent[count] = t, 0
+        stack[0], cursor[0] = count, obj_first[t]
+        count += 1
+        top = 1
+        while top > 0:
+            w = stack[top - 1]
+            k = cursor[top - 1]
+            end = obj_first[vertex[w] + 1]
+            while k < end:
+                c = field_target[k]
+                k += 1
+                if c >= 0 and _first_visit(seen, c):
+                    cursor[top - 1] = k
+                    vertex[count], parent[count] = c, w
+                    stack[top], cursor[top] = count, obj_first[c]
+                    count += 1
+                    top += 1
+                    break
+            else:
+                top -= 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _eval(v, last_linked, link, stack):
+    """The smallest semidominator on the forest path above ``v`` (vertices numbered
+    ``last_linked`` and up are linked to their parents), compressing the path. ``link[v]``
+    is (ancestor, smallest semidominator from v up to it): the two in one cache line."""
+    if link[v, 0] < last_linked:
+        return link[v, 1]
+    top = 0
+    while True:
+        stack[top] = v
+        top += 1
+        v = link[v, 0]
+        if link[v, 0] < last_linked:
+            break
+    p = v
+    while top > 0:
+        top -= 1
+        v = stack[top]
+        link[v, 0] = link[p, 0]
+        if link[p, 1] < link[v, 1]:
+            link[v, 1] = link[p, 1]
+        p = v
+    return link[v, 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def semi_nca(count, vertex, parent, pred_first, pred, link, stack, idom):
+    """Immediate dominator of every vertex (by number) into ``idom``; ``idom[0] = 0``.
+
+    ``pred[pred_first[vertex[w]]:pred_first[vertex[w] + 1]]`` are the numbers of the
+    vertices pointing at ``w`` (UNREACHED for owners no root reaches); ``parent[w]`` is 0
+    for root targets (the virtual root points at them: their semidominator is 0).
+    ``link`` and ``stack``: scratch of ``count`` rows; ``idom`` holds the semidominators
+    between the passes. Semidominators in reverse preorder
+    (Lengauer–Tarjan's eval with path compression, keeping only the smallest
+    semidominator, which is all SEMI-NCA needs), then each vertex's immediate dominator is
+    the nearest ancestor of its parent not above its semidominator.
+    """
+    for w in range(count):
+        link[w, 0], link[w, 1] = parent[w], w
+    for w in range(count - 1, 0, -1):
+        o = vertex[w]
+        prefetch(pred_first, vertex[max(w - 16, 0)])
+        prefetch(pred, pred_first[vertex[max(w - 4, 0)]])
+        s = parent[w]
+        if s > 0:
+            for j in range(pred_first[o], pred_first[o + 1]):
+                v = pred[j]
+                if v == UNREACHED:
+                    continue
+                u = v if v <= w else _eval(v, w + 1, link, stack)
+                if u < s:
+                    s = u
+        link[w, 1] = s
+        idom[w] = s  # the semidominator, until the second pass
+    idom[0] = 0
+    for w in range(1, count):
+        d, semi = parent[w], idom[w]
+        while d > semi:
+            d = idom[d]
+        idom[w] = d
+
+
+@numba.njit(cache=True, nogil=True)
+def retained_sizes(count, vertex, idom, size, retained, retained_objects):
+    """Fold each vertex's size and object count into its immediate dominator, deepest
+    numbers first (a dominator's number is below its vertices'). Per object: the
+    ``retained``/``retained_objects`` arrays; returns the virtual root's (the live heap)."""
+    bytes_ = np.zeros(count, dtype=np.int64)
+    objects = np.zeros(count, dtype=np.int64)
+    for w in range(1, count):
+        bytes_[w] = size[vertex[w]]
+        objects[w] = 1
+    for w in range(count - 1, 0, -1):
+        d = idom[w]
+        bytes_[d] += bytes_[w]
+        objects[d] += objects[w]
+    for w in range(1, count):
+        o = vertex[w]
+        retained[o] = bytes_[w]
+        retained_objects[o] = objects[w]
+    return bytes_[0], objects[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def dominators_by_object(count, vertex, idom, out):
+    """``out[object]`` = the object that immediately dominates it (-1: the virtual root);
+    objects without a number keep what ``out`` held."""
+    for w in range(1, count):
+        out[vertex[w]] = vertex[idom[w]]  # vertex[0] is -1
+
+
+@numba.njit(cache=True, nogil=True)
+def children_csr(idom, parent_of_root):
+    """The tree's children lists: the objects ``idom`` maps to ``p`` are
+    ``kids[first[p + 1]:first[p + 2]]`` (slot 0 is the virtual root, ``parent_of_root``
+    the value standing for it), in object order."""
+    n = idom.shape[0]
+    first = np.zeros(n + 2, dtype=np.int64)
+    for o in range(n):
+        d = idom[o]
+        if d == parent_of_root:
+            first[1] += 1
+        elif d >= 0:
+            first[d + 2] += 1
+    for p in range(1, n + 2):
+        first[p] += first[p - 1]
+    kids = np.empty(first[n + 1], dtype=np.int32)
+    fill = first[:-1].copy()
+    for o in range(n):
+        d = idom[o]
+        slot = 0 if d == parent_of_root else d + 1
+        if d == parent_of_root or d >= 0:
+            kids[fill[slot]] = o
+            fill[slot] += 1
+    return first, kids
+
+
+@numba.njit(cache=True, nogil=True)
+def subtree(top, first, kids):
+    """``top`` and every object it dominates (preorder)."""
+    out = [top]
+    i = 0
+    while i < len(out):
+        o = out[i]
+        i += 1
+        for j in range(first[o + 1], first[o + 2]):
+            out.append(kids[j])
+    return np.array(out, dtype=np.int32)
+
+
+@numba.njit(cache=True, nogil=True)
+def outermost_of_type(label_of, first, kids, n_labels):
+    """Per object, whether no object above it in the tree has its label (type): the
+    objects whose retained sizes add up without counting nested ones twice."""
+    n = label_of.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    open_ = np.zeros(n_labels, dtype=np.int32)  # objects of each label on the current path
+    stack = np.empty(n + 1, dtype=np.int64)  # object, or ~object when leaving it
+    top = 0
+    for j in range(first[0], first[1]):
+        stack[top] = kids[j]
+        top += 1
+    while top > 0:
+        top -= 1
+        o = stack[top]
+        if o < 0:
+            open_[label_of[~o]] -= 1
+            continue
+        t = label_of[o]
+        out[o] = open_[t] == 0
+        open_[t] += 1
+        stack[top] = ~o
+        top += 1
+        for j in range(first[o + 1], first[o + 2]):
+            stack[top] = kids[j]
+            top += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def nearest_root_above(obj, in_first, in_src, allowed, is_root_target):
+    """Breadth-first up the owners from ``obj`` to the nearest root target (-1: none)."""
+    if is_root_target[obj]:
+        return obj
+    seen = np.zeros(in_first.shape[0] - 1, dtype=np.bool_)
+    queue = [obj]
+    seen[obj] = True
+    head = 0
+    while head < len(queue):
+        o = queue[head]
+        head += 1
+        for j in range(in_first[o], in_first[o + 1]):
+            s = in_src[j]
+            if seen[s] or not allowed[s]:
+                continue
+            if is_root_target[s]:
+                return s
+            seen[s] = True
+            queue.append(s)
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def retained_by_removal(obj, root_targets, obj_first, field_target, seen, size, queue):
+    """What ``obj`` alone retains, without the tree: (bytes, objects) of what the roots
+    reach only through it (itself included), and the bytes they reach in all; (-1, -1, 0)
+    when no root reaches it. One search
+    from the roots with ``obj`` blocked (``seen``: graph._seen_bits of the allowed
+    objects), then one from ``obj`` over what that search did not find. ``queue``: as long
+    as the heap has objects."""
+    _first_visit(seen, obj)
+    reached = False
+    tail = 0
+    for r in range(root_targets.shape[0]):
+        t = root_targets[r]
+        reached |= t == obj
+        if t >= 0 and _first_visit(seen, t):
+            queue[tail] = t
+            tail += 1
+    head = 0
+    while head < tail:
+        o = queue[head]
+        prefetch(obj_first, queue[min(head + 16, tail - 1)])
+        prefetch(field_target, obj_first[queue[min(head + 4, tail - 1)]])
+        head += 1
+        for k in range(obj_first[o], obj_first[o + 1]):
+            t = field_target[k]
+            reached |= t == obj
+            if t >= 0 and _first_visit(seen, t):
+                queue[tail] = t
+                tail += 1
+    if not reached:
+        return -1, -1, 0
+    others = 0  # what the roots reach without obj
+    for i in range(tail):
+        others += size[queue[i]]
+    queue[0] = obj
+    head, tail, nbytes = 0, 1, 0
+    while head < tail:
+        o = queue[head]
+        head += 1
+        nbytes += size[o]
+        for k in range(obj_first[o], obj_first[o + 1]):
+            t = field_target[k]
+            if t >= 0 and _first_visit(seen, t):
+                queue[tail] = t
+                tail += 1
+    return nbytes, tail, others + nbytes

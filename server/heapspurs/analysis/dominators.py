@@ -1,0 +1,237 @@
+"""The dominator tree of the heap and every object's retained size.
+
+A virtual root points at every root target (the roots of anchors, finalizer rules included:
+everything a finalized object points to is a root, the object itself is not); phantom
+records are never entered. Object ``d`` dominates ``o`` when every chain from the roots to
+``o`` passes through ``d``; what ``d`` retains is itself and everything it dominates: the
+memory that would be freed with it. The tree is computed once per dump (SEMI-NCA, see
+:mod:`.dominator_kernels`) and kept in the saved index, so a reopen reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..heap import index
+from ..heap.graph import _seen_bits
+from ..heap.model import Heap
+from . import dominator_kernels as K
+
+VIRTUAL_ROOT = -1  # idom of the objects only the virtual root dominates (first level)
+UNREACHED = -2  # idom of objects no root reaches, and of phantom records
+SAVED = ("dom_idom", "dom_retained", "dom_retained_objects", "dom_live")
+
+
+@dataclass
+class Dominators:
+    """Per object: the object that immediately dominates it (VIRTUAL_ROOT, UNREACHED), the
+    bytes and objects it retains (0 when unreached); the live heap's bytes and objects (what
+    the virtual root retains)."""
+
+    idom: np.ndarray  # int32
+    retained: np.ndarray  # int64
+    retained_objects: np.ndarray  # int32
+    live_bytes: int
+    live_objects: int
+    _children: tuple[np.ndarray, np.ndarray] | None = None
+
+    def reached(self, obj: int) -> bool:
+        return int(self.idom[obj]) != UNREACHED
+
+    def percent(self, nbytes: int) -> float:
+        """``nbytes`` as a percentage of the live heap."""
+        return 100.0 * nbytes / self.live_bytes if self.live_bytes else 0.0
+
+    def children_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first, kids): what ``p`` immediately dominates is ``kids[first[p+1]:first[p+2]]``,
+        the first level ``kids[first[0]:first[1]]``; built once (O(objects))."""
+        if self._children is None:
+            self._children = K.children_csr(self.idom, VIRTUAL_ROOT)
+        return self._children
+
+    def children(self, obj: int | None) -> np.ndarray:
+        """What ``obj`` immediately dominates (None: the first level)."""
+        first, kids = self.children_csr()
+        slot = 0 if obj is None else obj + 1
+        return kids[first[slot] : first[slot + 1]]
+
+    def largest(self, objs: np.ndarray, n: int) -> np.ndarray:
+        """The ``n`` of ``objs`` that retain most, largest first (ties: object order)."""
+        if n < len(objs):
+            objs = objs[np.argpartition(-self.retained[objs], n - 1)[:n]]
+        return objs[np.lexsort((objs, -self.retained[objs]))]
+
+    def subtree(self, obj: int) -> np.ndarray:
+        """``obj`` and every object it dominates."""
+        first, kids = self.children_csr()
+        return K.subtree(np.int32(obj), first, kids)
+
+
+def compute(
+    root_targets: np.ndarray,
+    obj_first: np.ndarray,
+    field_target: np.ndarray,
+    in_first: np.ndarray,
+    in_src: np.ndarray,
+    allowed: np.ndarray,
+    size: np.ndarray,
+) -> Dominators:
+    """The tree of a pointer graph given as CSR columns (the heap's, or any graph's: the
+    tests give random ones): objects ``allowed`` reachable from ``root_targets``."""
+    n = len(size)
+    number = np.full(n, K.UNREACHED, dtype=np.int32)
+    vertex, parent, stack = (np.empty(n + 1, dtype=np.int32) for _ in range(3))
+    seen = _seen_bits(allowed)
+    count = K.depth_first(root_targets, obj_first, field_target, seen, vertex, parent, stack,
+                          np.empty(n + 1, dtype=np.int64))  # fmt: skip
+    del seen
+    number[vertex[1:count]] = np.arange(1, count, dtype=np.int32)
+    targets = root_targets[root_targets >= 0]
+    parent[number[targets[allowed[targets]]]] = 0  # the virtual root points at them
+    pred = number[in_src]  # owners by number: one gather, not a miss per pointer in the pass
+    idom_by_number = np.empty(count, dtype=np.int32)
+    link = np.empty((count, 2), dtype=np.int32)
+    K.semi_nca(count, vertex, parent, in_first, pred, link, stack, idom_by_number)
+    del number, parent, stack, pred, link
+    retained = np.zeros(n, dtype=np.int64)
+    retained_objects = np.zeros(n, dtype=np.int32)
+    live_bytes, live_objects = K.retained_sizes(count, vertex, idom_by_number, size, retained,
+                                                retained_objects)  # fmt: skip
+    idom = np.full(n, UNREACHED, dtype=np.int32)
+    K.dominators_by_object(count, vertex, idom_by_number, idom)
+    return Dominators(idom, retained, retained_objects, int(live_bytes), int(live_objects))
+
+
+def of_heap(heap: Heap) -> Dominators:
+    """The heap's tree: roots as for anchors, phantoms never entered."""
+    return compute(heap.root_target, heap.cols.obj_first, heap.field_target, heap.in_first,
+                   heap.in_src, ~heap.phantom, heap.size)  # fmt: skip
+
+
+_trees: weakref.WeakKeyDictionary[Heap, Dominators] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def dominators(heap: Heap) -> Dominators:
+    """The heap's tree: computed once per heap, from the saved index when it has it, and
+    saved into it otherwise (when there is one)."""
+    with _lock:
+        tree = _trees.get(heap)
+        if tree is None:
+            tree = _load(heap)
+            if tree is None:
+                tree = of_heap(heap)
+                _save(heap, tree)
+            _trees[heap] = tree
+        return tree
+
+
+def _load(heap: Heap) -> Dominators | None:
+    """The tree from the saved index: its arrays are listed in meta.json's ``extra`` with
+    dtype, shape and checksum, and read and checked as the index's own arrays are; a tree
+    that does not fit the heap is computed again."""
+    place = heap.index_place
+    if place is None:
+        return None
+    try:
+        meta = index._read_meta(place)
+        extra = meta.get("extra", {})
+        if meta.get("key") != index.dump_key(heap.dump) or not set(SAVED) <= set(extra):
+            return None
+        arrays = {name: index._read_npy(place, name, extra[name]) for name in SAVED}
+    except (OSError, ValueError, index.BadIndex):
+        return None
+    live = arrays["dom_live"]
+    if live.shape != (2,):
+        return None
+    tree = Dominators(arrays["dom_idom"], arrays["dom_retained"],
+                      arrays["dom_retained_objects"], int(live[0]), int(live[1]))  # fmt: skip
+    return tree if _fits(heap, tree) else None
+
+
+def _fits(heap: Heap, tree: Dominators) -> bool:
+    """Shapes and types as computed, and every dominator an object of the heap (compiled
+    code indexes with them)."""
+    n = heap.n_objects
+    kinds = ((tree.idom, np.int32), (tree.retained, np.int64), (tree.retained_objects, np.int32))
+    if any(a.shape != (n,) or a.dtype != k for a, k in kinds):
+        return False
+    return not n or (int(tree.idom.min()) >= UNREACHED and int(tree.idom.max()) < n)
+
+
+def _save(heap: Heap, tree: Dominators) -> None:
+    """Into the saved index, beside its arrays (best effort, like the index itself)."""
+    place = heap.index_place
+    if place is None:
+        return
+    live = np.array([tree.live_bytes, tree.live_objects], dtype=np.int64)
+    arrays = (tree.idom, tree.retained, tree.retained_objects, live)
+    try:
+        meta = index._read_meta(place)
+        if meta.get("key") != index.dump_key(heap.dump):
+            return
+        extra = meta.setdefault("extra", {})
+        for name, array in zip(SAVED, arrays, strict=True):
+            array = np.ascontiguousarray(array)
+            np.save(place / f".{name}.npy", array)
+            os.replace(place / f".{name}.npy", place / f"{name}.npy")
+            extra[name] = {"dtype": array.dtype.str, "shape": list(array.shape),
+                           "checksum": index.checksum(array)}  # fmt: skip
+        (place / ".meta.json").write_text(json.dumps(meta))
+        os.replace(place / ".meta.json", place / "meta.json")
+    except (OSError, ValueError, index.BadIndex):
+        return
+
+
+def tree_at_hand(heap: Heap) -> Dominators | None:
+    """The tree if this process has it or the saved index holds it (never computed here)."""
+    with _lock:
+        tree = _trees.get(heap)
+        if tree is None:
+            tree = _load(heap)
+            if tree is not None:
+                _trees[heap] = tree
+        return tree
+
+
+def retained_of(heap: Heap, obj: int) -> tuple[int, int, int] | None:
+    """(bytes, objects) that ``obj`` retains and the live heap's bytes; None when no root
+    reaches it (or it is a phantom). From the tree when at hand, else by one search of the
+    heap without ``obj`` (an anchors question need not pay for the whole tree)."""
+    tree = tree_at_hand(heap)
+    if tree is not None:
+        if not tree.reached(obj):
+            return None
+        return int(tree.retained[obj]), int(tree.retained_objects[obj]), tree.live_bytes
+    if heap.phantom[obj]:
+        return None
+    nbytes, count, live = K.retained_by_removal(
+        np.int32(obj), heap.root_target, heap.cols.obj_first, heap.field_target,
+        _seen_bits(~heap.phantom), heap.size, np.empty(heap.n_objects, dtype=np.int32),
+    )  # fmt: skip
+    return None if count < 0 else (int(nbytes), int(count), int(live))
+
+
+def retained_by_type(tree: Dominators, label_of: np.ndarray, n_labels: int) -> np.ndarray:
+    """Per label (type): the bytes retained by its objects that no object of the same label
+    dominates, so nested objects of one type are counted once (as MAT does)."""
+    first, kids = tree.children_csr()
+    outermost = K.outermost_of_type(label_of, first, kids, n_labels)
+    objs = np.flatnonzero(outermost)
+    weights = tree.retained[objs].astype(np.float64)
+    return np.bincount(label_of[objs], weights=weights, minlength=n_labels).astype(np.int64)
+
+
+def nearest_root_target(heap: Heap, obj: int) -> int:
+    """The root target nearest ``obj`` up its owners (``obj`` itself when a root points
+    at it); -1 when no root reaches it."""
+    mask = np.zeros(heap.n_objects, dtype=np.bool_)
+    mask[heap.root_target] = True
+    return int(K.nearest_root_above(np.int32(obj), heap.in_first, heap.in_src, ~heap.phantom,
+                                    mask))  # fmt: skip
