@@ -3,9 +3,13 @@ one per Go version, each with its binary, OID file and the program's own ground 
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
 import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,6 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "fixtures" / "data"
 VERSIONS = sorted(p.name for p in DATA.iterdir() if (p / "truth.json").exists())
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+
+# Saved indexes go to the cache folder: one of the test run's own (also for the CLIs and
+# servers the tests start), never the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="heapspurs-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 
 @dataclass

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from heapspurs.heap.index import index_places
+
 from conftest import fixture
 from expectations import check_scenario, expected_record
 
@@ -227,7 +229,12 @@ def test_saved_index_reopens_and_no_cache_writes_none(tmp_path: Path) -> None:
     dump = tmp_path / "heap.dump"
     shutil.copy(F.dump, dump)
     heapspurs(dump, "--address", LEAK["address"], "--anchors", "--no-cache")
-    assert not (tmp_path / "heap.dump.heapspurs-index").exists()
+    assert not (index_places(str(dump))[0]).exists()
     first = heapspurs(dump, "--address", LEAK["address"], "--anchors").stdout
-    assert (tmp_path / "heap.dump.heapspurs-index" / "meta.json").exists()
+    assert (index_places(str(dump))[0] / "meta.json").exists()
+    assert not (tmp_path / "heap.dump.heapspurs-index").exists(), "kept in the cache folder"
     assert heapspurs(dump, "--address", LEAK["address"], "--anchors").stdout == first
+    other = tmp_path / "other.dump"
+    shutil.copy(F.dump, other)
+    heapspurs(other, "--address", LEAK["address"], "--anchors", "--index-beside-dump")
+    assert (tmp_path / "other.dump.heapspurs-index" / "meta.json").exists()

@@ -45,25 +45,41 @@ def _copy(tmp_path: Path) -> Path:
 
 
 def test_saved_index_is_reused_and_answers_the_same(tmp_path: Path) -> None:
+    """Saved in the cache folder (not beside the dump), and read back unchanged."""
     dump = _copy(tmp_path)
     fresh = load_dump(dump)
-    assert (tmp_path / "heap.dump.heapspurs-index" / "meta.json").exists()
+    place = index_places(str(dump))[0]
+    assert fresh.heap.index_place == place and (place / "meta.json").exists()
+    assert place.is_relative_to(os.environ["XDG_CACHE_HOME"])
+    assert not (tmp_path / "heap.dump.heapspurs-index").exists()
+    written = (place / "meta.json").stat().st_mtime_ns
     again = load_dump(dump)
-    assert isinstance(again.heap.field_target, np.memmap), "reopen maps the saved arrays"
+    assert again.heap.index_place == place and not again.warnings
+    assert (place / "meta.json").stat().st_mtime_ns == written, "reopen does not rewrite"
     address = int(F.scenario("leak")["address"], 16)
     assert again.heap.find(address) == fresh.heap.find(address) >= 0
     for name, array in fresh.heap.derived().items():
         assert np.array_equal(array, again.heap.derived()[name]), name
 
 
+def test_index_beside_the_dump_when_asked(tmp_path: Path) -> None:
+    dump = _copy(tmp_path)
+    load_dump(dump, index_beside=True)
+    assert (tmp_path / "heap.dump.heapspurs-index" / "meta.json").exists()
+    assert load_dump(dump, index_beside=True).heap.index_place == index_places(str(dump), True)[0]
+
+
 def test_changed_dump_is_never_served_a_stale_index(tmp_path: Path) -> None:
     dump = _copy(tmp_path)
     load_dump(dump)
+    meta = index_places(str(dump))[0] / "meta.json"
+    written = meta.stat().st_mtime_ns
     other = fixture("go1.25").dump
     shutil.copy(other, dump)  # same name, other content
     reopened = load_dump(dump)
-    assert not isinstance(reopened.heap.field_target, np.memmap)
+    assert meta.stat().st_mtime_ns != written, "the index was built again"
     assert reopened.heap.params.go_version.startswith("go1.25")
+    assert not reopened.warnings  # an index of an earlier dump is no damage
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
@@ -83,7 +99,7 @@ def test_unwritable_places_are_skipped(tmp_path: Path, monkeypatch: pytest.Monke
     blocker = tmp_path / "blocker"
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker / "cache"))
-    beside = index_places(str(dump))[0]
+    beside = index_places(str(dump), beside=True)[0]
     beside.write_text("not a folder")
     assert load_dump(dump).heap.n_objects > 0
     assert beside.read_text() == "not a folder"

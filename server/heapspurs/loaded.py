@@ -47,22 +47,24 @@ def load_dump(
     cancel: Cancelled | None = None,
     cache: bool = True,
     many_lookups: bool = True,
+    index_beside: bool = False,
 ) -> LoadedDump:
     """Read ``path`` into a :class:`Heap`, name it from an OID file and the program's
     symbols (refusing a program that did not write this dump). With ``cache``, reuse the
-    index saved by an earlier load of the same dump, or save one; ``many_lookups`` reads
-    its address-lookup arrays whole (a server's hovers) rather than mapped (one query)."""
+    index saved by an earlier load of the same dump (a damaged one is rebuilt, with a
+    warning), or save one: in the cache folder, or beside the dump with ``index_beside``
+    (see :mod:`.heap.index`). ``many_lookups`` is kept for callers; the index is read whole."""
     dump = DumpFile(path)
-    heap = load_index(dump, lookups_in_memory=many_lookups) if cache else None
+    warnings: list[str] = []
+    heap = load_index(dump, index_beside, warnings) if cache else None
     if heap is None:
         heap = Heap(dump, read_columns(dump, progress, cancel))
         if cache:
-            save_index(heap)
+            save_index(heap, index_beside)
     elif progress:
         progress(1.0)
     symbols = load_program(heap, program) if program else None
     oids = read_oid_file(oid_path) if oid_path else None
-    warnings: list[str] = []
     typed = load_types(heap, program, cache, warnings) if program else untyped(heap)
     return LoadedDump(dump.path, heap, Names(heap, oids, symbols, typed), warnings)
 

@@ -111,12 +111,15 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift, out):
             out[i] = -1
             continue
         p = np.int64((v - lo_addr) >> np.uint64(shift))
-        lo = np.int64(table[p, 0])
+        if p + 1 >= table.shape[0]:  # only a damaged table (a saved index is checked first)
+            out[i] = -1
+            continue
+        lo = min(np.int64(table[p, 0]), n)
         hi = min(np.int64(table[p + 1, 0]) + 1, n)  # the last object starting <= v is in [lo, hi)
         size = table[p, 2]
         if size != 0 and v >= table[p, 1]:
             j = lo + np.int64((v - table[p, 1]) // size)
-            if j <= np.int64(table[p, 3]):  # inside the run of equal slots: no search
+            if j <= np.int64(table[p, 3]) and j < n:  # in the run of equal slots: no search
                 out[i] = j
                 continue
         while lo < hi:
@@ -133,7 +136,8 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift, out):
         if ahead >= 0:
             prefetch(order, ahead)
         if out[i] >= 0:
-            out[i] = order[out[i]]
+            o = order[out[i]]
+            out[i] = o if 0 <= o < n else -1
     return out
 
 
@@ -219,7 +223,7 @@ def reach_forward(starts, obj_first, field_target, blocked):
     stack = np.empty(n, dtype=np.int32)
     top = 0
     for s in starts:
-        if s >= 0 and s != blocked and not seen[s]:
+        if 0 <= s < n and s != blocked and not seen[s]:
             seen[s] = True
             stack[top] = s
             top += 1
@@ -228,7 +232,7 @@ def reach_forward(starts, obj_first, field_target, blocked):
         o = stack[top]
         for k in range(obj_first[o], obj_first[o + 1]):
             t = field_target[k]
-            if t >= 0 and t != blocked and not seen[t]:
+            if 0 <= t < n and t != blocked and not seen[t]:
                 seen[t] = True
                 stack[top] = t
                 top += 1
@@ -278,6 +282,7 @@ def owners_bfs(target, in_first, in_src, allowed, max_depth):
 @numba.njit(cache=True, nogil=True)
 def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child, level_first):
     """Returns (objects found, levels); see _seen_bits."""
+    n = allowed.shape[0]
     seen = _seen_bits(allowed)
     _first_visit(seen, target)
     order[0] = target
@@ -297,7 +302,7 @@ def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child
             continue
         for j in range(in_first[o], in_first[o + 1]):
             s = in_src[j]
-            if _first_visit(seen, s):
+            if 0 <= s < n and _first_visit(seen, s):
                 order[tail] = s
                 tail += 1
     first_child[tail] = tail
@@ -399,10 +404,11 @@ def roots_bfs(root_target, obj_first, field_target, allowed):
 def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
     """Seen objects are bits, see _seen_bits."""
     seen = _seen_bits(allowed)
+    n = allowed.shape[0]
     tail = 0
     for r in range(root_target.shape[0]):
         t = root_target[r]
-        if _first_visit(seen, t):
+        if 0 <= t < n and _first_visit(seen, t):
             parent[t] = -1
             queue[tail] = t
             tail += 1
@@ -414,7 +420,7 @@ def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
         head += 1
         for k in range(obj_first[o], obj_first[o + 1]):
             t = field_target[k]
-            if t >= 0 and _first_visit(seen, t):
+            if 0 <= t < n and _first_visit(seen, t):
                 parent[t] = o
                 queue[tail] = t
                 tail += 1

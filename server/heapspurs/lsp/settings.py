@@ -18,6 +18,7 @@ class Settings:
     oid_files: tuple[str, ...] = ()
     program: str | None = None
     graph_max_nodes: int = DEFAULT_MAX_NODES
+    index_beside_dump: bool = False  # saved indexes beside the dumps, not in the cache folder
     problems: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
@@ -54,10 +55,18 @@ class Settings:
         elif not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
             problems.append("heapspurs.graph.maxNodes must be a positive integer")
             max_nodes = DEFAULT_MAX_NODES
+        index = value.get("index")
+        beside = index.get("besideDump") if isinstance(index, Mapping) else None
+        if beside is None:
+            beside = value.get("index.besideDump", False)
+        if not isinstance(beside, bool):
+            problems.append("heapspurs.index.besideDump must be true or false")
+            beside = False
         return cls(
             globs("dumps", DEFAULT_DUMPS),
             globs("oidFiles", ()),
             program or None,
             max_nodes,
+            beside,
             problems,
         )

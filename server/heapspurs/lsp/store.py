@@ -169,6 +169,14 @@ class Store:
                     return True
         return False
 
+    def in_workspace(self, path: str) -> bool:
+        """Whether ``path`` (a real path) lies inside a workspace folder."""
+        for folder in self.folders:
+            real = os.path.realpath(folder)
+            if os.path.commonpath([real, path]) == real:
+                return True
+        return False
+
     def program_path(self) -> str | None:
         p = self.settings.program
         if not p:
@@ -233,8 +241,10 @@ class Store:
         def cancel() -> bool:
             return entry.cancel.is_set() or cancelled()
 
+        beside = self.settings.index_beside_dump and self.in_workspace(entry.path)
         try:
-            loaded = load_dump(entry.path, progress=on_progress, cancel=cancel)
+            loaded = load_dump(entry.path, progress=on_progress, cancel=cancel,
+                               index_beside=beside)  # fmt: skip
         except DumpFormatError as err:
             entry.state, entry.error = STATE_ERROR, str(err)
             return
@@ -243,6 +253,8 @@ class Store:
             return
         if cancel():
             raise LoadCancelled(entry.path)
+        if loaded.warnings:  # a damaged saved index, rebuilt
+            entry.warning = "; ".join(loaded.warnings)
         if loaded.heap.n_objects > FULL_ANCHORS_MAX_OBJECTS:
             loaded.heap.nearest_roots()  # hovers will walk it: build it here, off the loop
         self._match_program(entry, loaded)
