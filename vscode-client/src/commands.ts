@@ -6,13 +6,15 @@ import { addressAt, addressInSelection, addressProblem, normalize } from "./addr
 import { argsFromInvocation } from "./commandArgs";
 import { inOneDump } from "./dumpChoice";
 import { baseName } from "./dumpStatus";
-import { histogramText, notAnObject, notAnObjectText } from "./histogram";
+import { histogramText, notAnObject } from "./histogram";
 import { ServerConnection } from "./connection";
 import { EditorTracker } from "./editors";
 import { GraphPanel, messageOf } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
 import { AddressArgs, CLIENT_COMMANDS, METHOD_NOT_FOUND, REQUEST_HISTOGRAM, ResultKind, SERVER_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
+import { ResultsView } from "./resultsView";
+import { DirectOwnersAnswer, anchorsResult, notAnObjectResult, ownerRows, ownersResult } from "./resultTree";
 import { DumpStatus } from "./statusBar";
 
 export interface Parts {
@@ -20,6 +22,7 @@ export interface Parts {
   handLoaded: HandLoadedDumps;
   editors: EditorTracker;
   results: ResultDocuments;
+  view: ResultsView;
   graph: GraphPanel;
   status: DumpStatus;
 }
@@ -75,24 +78,28 @@ async function addressOf(args: readonly unknown[], editors: EditorTracker): Prom
   return typed ? { address: normalize(typed.trim()) } : undefined;
 }
 
-const TITLES: Record<ResultKind, string> = { anchors: "Anchors", owners: "Owners", hexdump: "Hexdump" };
-
+/**
+ * Anchors and owners go to the results view, hexdump to the one result document; an
+ * address that is no heap object (a global, a stack slot) is answered there too.
+ */
 async function showResult(parts: Parts, kind: ResultKind, args: AddressArgs): Promise<void> {
-  const column = parts.editors.current()?.viewColumn;
-  let answer;
   try {
-    answer = await inOneDump(args, (one) => parts.connection.executeCommand(SERVER_COMMANDS[kind], one));
+    if (kind === "owners") {
+      const answer = await inOneDump(args, (one) => parts.connection.directOwners<DirectOwnersAnswer>(one));
+      return answer && parts.view.show(ownersResult(answer), ownerRows(answer, []));
+    }
+    const answer = await inOneDump(args, (one) => parts.connection.executeCommand(SERVER_COMMANDS[kind], one));
+    if (answer && kind === "anchors") {
+      await parts.view.show(anchorsResult(answer));
+    } else if (answer) {
+      await parts.results.show(kind, args.address, answer, parts.editors.current()?.viewColumn);
+    }
   } catch (err) {
     const found = notAnObject(err);
     if (!found) {
       throw err;
     }
-    // a global, a stack slot, free memory: an answer, not a failure
-    await parts.results.showTitled(`${TITLES[kind]} of ${found.address}`, notAnObjectText(kind, found), args.dump, column);
-    return;
-  }
-  if (answer) {
-    await parts.results.show(kind, args.address, answer, column);
+    await parts.view.show(notAnObjectResult(kind, found));
   }
 }
 

@@ -21,6 +21,7 @@ import {
   HistogramAnswer,
   HistogramArgs,
   NOTE_DUMPS_CHANGED,
+  REQUEST_DIRECT_OWNERS,
   REQUEST_DUMPS,
   REQUEST_GRAPH,
   REQUEST_HISTOGRAM,
@@ -96,6 +97,11 @@ export class ServerConnection implements vscode.Disposable {
   async executeCommand(command: string, args: AddressArgs | { uri: string }): Promise<CommandAnswer> {
     const client = await this.require();
     return (await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [args] })) as CommandAnswer;
+  }
+
+  /** One level of owners (heapspurs/directOwners), answered as the results view takes it. */
+  async directOwners<T>(args: AddressArgs): Promise<T> {
+    return (await this.require()).sendRequest<T>(REQUEST_DIRECT_OWNERS, args);
   }
 
   async graph(args: AddressArgs): Promise<GraphAnswer> {

@@ -1,5 +1,6 @@
-// The heapspurs extension: starts heapspurs-lsp and wires the commands, result documents,
-// the owner-graph panel and the status bar to it. It parses no dump itself.
+// The heapspurs extension: starts heapspurs-lsp and wires the commands, the results view,
+// the result document, the owner-graph panel and the status bar to it. It parses no dump
+// itself.
 
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
@@ -12,11 +13,13 @@ import { GraphPanel } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
 import { AddressArgs, CLIENT_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
+import { ResultsView } from "./resultsView";
 import { DumpStatus } from "./statusBar";
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const connection = new ServerConnection();
   const results = new ResultDocuments();
+  const view = new ResultsView((args) => connection.directOwners(args));
   const editors = new EditorTracker();
   const status = new DumpStatus(connection);
   const showAnchors = async (args: AddressArgs) => {
@@ -30,12 +33,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     connection,
     results,
+    view,
     editors,
     status,
     graph,
     new AddressContext(),
     registerGoroutines(connection, results, editors),
-    ...registerCommands({ connection, handLoaded, editors, results, graph, status }),
+    ...registerCommands({ connection, handLoaded, editors, results, view, graph, status }),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("heapspurs.server")) {

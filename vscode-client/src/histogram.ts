@@ -39,12 +39,3 @@ export function notAnObject(error: unknown): NotAnObject | undefined {
   const data = (error as { data?: unknown } | null)?.data as Partial<NotAnObject> | null | undefined;
   return typeof data?.address === "string" && Array.isArray(data.places) && data.places.length > 0 ? (data as NotAnObject) : undefined;
 }
-
-/** A result document's text for an address that is no heap object. */
-export function notAnObjectText(kind: string, found: NotAnObject): string {
-  const lines = [`${found.address} is not a heap object, so it has no ${kind}:`, ""];
-  for (const place of found.places) {
-    lines.push(`${place.name}: ${place.what}`);
-  }
-  return lines.join("\n") + "\n";
-}

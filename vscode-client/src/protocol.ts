@@ -14,6 +14,8 @@ export const SERVER_COMMANDS = {
 export const REQUEST_GRAPH = "heapspurs/graph";
 export const REQUEST_DUMPS = "heapspurs/dumps";
 export const REQUEST_HISTOGRAM = "heapspurs/histogram";
+/** One level of owners, for the results view: params as the address commands. */
+export const REQUEST_DIRECT_OWNERS = "heapspurs/directOwners";
 /** Server → client, params as the heapspurs/dumps answer; sent when the client declares
  * `experimental.heapspurs.dumpsChanged` in its capabilities. */
 export const NOTE_DUMPS_CHANGED = "heapspurs/dumpsChanged";

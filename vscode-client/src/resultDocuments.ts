@@ -1,6 +1,7 @@
-// Anchors, owners and hexdump answers as read-only documents of their own scheme, titled
-// with the address. Their language id is served by the language server like any text, so
-// the addresses in them get the same hovers.
+// Hexdump answers and the type histogram as read-only documents of their own scheme,
+// titled with the address. Their language id is served by the language server like any
+// text, so the addresses in them get the same hovers. One is open at a time: a new result
+// closes the tab of the last one, so results never pile up over the user's files.
 
 import * as vscode from "vscode";
 import { resultText } from "./commandArgs";
@@ -42,13 +43,23 @@ export class ResultDocuments implements vscode.TextDocumentContentProvider, vsco
     if (document.languageId !== RESULT_LANGUAGE) {
       document = await vscode.languages.setTextDocumentLanguage(document, RESULT_LANGUAGE);
     }
-    return vscode.window.showTextDocument(document, { preview: false, viewColumn: column });
+    const editor = await vscode.window.showTextDocument(document, { preview: false, viewColumn: column });
+    await closeOtherResults(uri);
+    return editor;
   }
 
   dispose(): void {
     this.registration.dispose();
     this.changes.dispose();
   }
+}
+
+async function closeOtherResults(shown: vscode.Uri): Promise<void> {
+  const others = vscode.window.tabGroups.all
+    .flatMap((group) => group.tabs)
+    .filter((tab) => tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === RESULT_SCHEME)
+    .filter((tab) => (tab.input as vscode.TabInputText).uri.toString() !== shown.toString());
+  await vscode.window.tabGroups.close(others, true);
 }
 
 /** `heapspurs:/Owners of 0x… (depth 3)?dump=…`: the path is the tab's title. */

@@ -21,9 +21,21 @@ interface Scenario {
   oid_name: string;
   anchor: { kind: string; name?: string };
 }
-const truth = JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as { scenarios: Record<string, Scenario> };
+interface TypeEntry {
+  name: string;
+  address: string;
+  type: string;
+  path: string;
+  root: { function?: string; goroutine?: number; name?: string };
+}
+const truth = JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as {
+  scenarios: Record<string, Scenario>;
+  types: TypeEntry[];
+};
 /** The fixture program's leaked request, held by a global through a map and a session. */
 export const leak = truth.scenarios.leak;
+/** An object held only by a goroutine's stack variable (`held`). */
+export const stackHeld = truth.types.find((t) => t.name === "stack_held") as TypeEntry;
 
 /** The address of the global that anchors the leak (from the binary's symbols). */
 export const globalAddress = execFileSync(join(REPO_DIR, ".venv/bin/python"), [

@@ -157,3 +157,27 @@ export async function palette(page: Page, command: string): Promise<void> {
   await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
   await page.keyboard.press("Enter");
 }
+
+/** The panel, where the heapspurs results view shows (beside Output and Terminal). */
+export function resultsPanel(page: Page): Locator {
+  return page.locator(".part.panel");
+}
+
+/** The rows of the heapspurs results view (a tree in the panel). */
+export function resultRows(page: Page): Locator {
+  return resultsPanel(page).locator(".monaco-list-row");
+}
+
+/** Waits until the results view says it shows `title` (in its message above the rows). */
+export async function waitForResult(page: Page, title: string): Promise<void> {
+  await page.waitForFunction(
+    (wanted) => [...document.querySelectorAll(".part.panel .message")].some((e) => e.textContent?.includes(wanted)),
+    title,
+    { timeout: 60_000 },
+  );
+}
+
+/** Titles of the open editor tabs. */
+export async function tabTitles(page: Page): Promise<string[]> {
+  return page.locator(".tabs-container .tab").evaluateAll((tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? ""));
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { histogramText, notAnObject, notAnObjectText } from "../../src/histogram";
+import { histogramText, notAnObject } from "../../src/histogram";
+import { notAnObjectResult } from "../../src/resultTree";
 
 it("lays the histogram out as aligned columns, largest bytes first, with a total and the note", () => {
   const text = histogramText(
@@ -35,7 +36,15 @@ it("recognises an address that is no object and says what it is", () => {
   const error = { code: -32602, data: { address: "0x6a9c98", places: [{ dump: "file:///a", name: "a.heapdump", what: "0x6a9c98 is in the bss segment: global main.gSessions" }] } };
   const found = notAnObject(error);
   assert.ok(found);
-  assert.match(notAnObjectText("anchors", found), /^0x6a9c98 is not a heap object, so it has no anchors:\n\na\.heapdump: 0x6a9c98 is in the bss/);
+  const result = notAnObjectResult("anchors", found);
+  assert.equal(result.title, "Anchors of 0x6a9c98");
+  assert.deepEqual(
+    result.rows.map((r) => (r.kind === "note" ? [r.text, r.detail] : r.kind)),
+    [
+      ["0x6a9c98 is not a heap object, so it has no anchors", undefined],
+      ["0x6a9c98 is in the bss segment: global main.gSessions", "a.heapdump"],
+    ],
+  );
   assert.equal(notAnObject({ code: -32602, data: { dumps: ["file:///a", "file:///b"] } }), undefined);
   assert.equal(notAnObject(new Error("x")), undefined);
 });
