@@ -200,6 +200,15 @@ def tree_at_hand(heap: Heap) -> Dominators | None:
         return tree
 
 
+def tree_soon(heap: Heap) -> Dominators | None:
+    """The tree when this process has it; else None, having started to compute it (or to
+    read it from the saved index) on a thread: for answers that must not wait (a hover)."""
+    tree = _trees.get(heap)
+    if tree is None and not _lock.locked():
+        threading.Thread(target=dominators, args=(heap,), daemon=True).start()
+    return tree
+
+
 def retained_of(heap: Heap, obj: int) -> tuple[int, int, int] | None:
     """(bytes, objects) that ``obj`` retains and the live heap's bytes; None when no root
     reaches it (or it is a phantom). From the tree when at hand, else by one search of the

@@ -8,7 +8,9 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from ..analysis.describe import place_of
+from ..analysis.dominators import tree_soon
 from ..analysis.fieldpath import chain_fields, path_text, value_type_at
+from ..heap.model import Heap
 from ..names.naming import Names
 from ..render import text
 from .protocol import CMD_ANCHORS, CMD_GRAPH, CMD_HEXDUMP, CMD_OWNERS, STATE_LOADING
@@ -96,6 +98,7 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
     n_owners = int(heap.in_first[obj + 1] - heap.in_first[obj])
     n_roots = len(heap.roots_of(obj))
     facts.append(f"owners: {n_owners} pointer(s) from objects, {n_roots} from roots")
+    facts.append(retained_fact(heap, obj))
     out += [f"- {f}" for f in facts]
     report = entry.anchors(obj)
     out.append("")
@@ -132,6 +135,18 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
         ),
     ]
     return "\n".join(out)
+
+
+def retained_fact(heap: Heap, obj: int) -> str:
+    """``retains: N bytes (P % of the heap) in M objects``, once the dump's dominator tree
+    is at hand: a hover never waits for it (it is started on a thread the first time)."""
+    tree = tree_soon(heap)
+    if tree is None:
+        return "retains: being computed (the dominator tree of the heap; hover again)"
+    if not tree.reached(obj):
+        return "retains: nothing (no root reaches it)"
+    nbytes, count = int(tree.retained[obj]), int(tree.retained_objects[obj])
+    return f"retains: {nbytes} bytes ({tree.percent(nbytes):.1f} % of the heap) in {count} objects"
 
 
 def type_fact(names: Names, obj: int, address: int) -> str:

@@ -29,6 +29,12 @@ REQ_DIRECT_OWNERS = "heapspurs/directOwners"
 # types (answered by types_features.py)
 CMD_HISTOGRAM = "heapspurs.histogram"
 REQ_HISTOGRAM = "heapspurs/histogram"
+# retained sizes (answered by retained_features.py)
+CMD_TOP = "heapspurs.top"
+REQ_TOP = "heapspurs/top"
+CMD_SUSPECTS = "heapspurs.suspects"
+REQ_SUSPECTS = "heapspurs/suspects"
+DEFAULT_TOP = 20
 # goroutines (answered by goroutine_features.py): {"dump"?: uri, "id"?: N}
 CMD_GOROUTINES = "heapspurs.goroutines"
 REQ_GOROUTINES = "heapspurs/goroutines"

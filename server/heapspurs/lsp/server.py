@@ -22,7 +22,7 @@ from pygls.protocol import LanguageServerProtocol
 from .. import __version__
 from ..dumpfile.columns import LoadCancelled
 from ..dumpfile.errors import DumpFormatError
-from . import answers, goroutine_features, hover, types_features
+from . import answers, goroutine_features, hover, retained_features, types_features
 from .protocol import (
     CMD_ANCHORS,
     CMD_GRAPH,
@@ -641,6 +641,7 @@ def create_server() -> HeapspursServer:
         return ls.dumps_answer()
 
     types_features.register(server, answers_errors)
+    retained_features.register(server, answers_errors)
     goroutine_features.register(server, answers_errors)
     return server
 

@@ -25,15 +25,10 @@ def histogram_answer(entry: DumpEntry) -> dict[str, Any]:
     return answer
 
 
-def dump_argument(ls: HeapspursServer, params: Any) -> DumpEntry:
-    """The dump a histogram is asked of: ``{"dump": uri}``, or the only ready one."""
-    args = plain(params)
-    if isinstance(args, list):
-        args = args[0] if args else {}
-    if args is None:
-        args = {}
-    if not isinstance(args, dict):
-        raise ArgumentError(f'{REQ_HISTOGRAM} takes an object like {{"dump": "file:///…"}}')
+def dump_argument(ls: HeapspursServer, params: Any, what: str = REQ_HISTOGRAM) -> DumpEntry:
+    """The dump a histogram (or request ``what``) is asked of: ``{"dump": uri}``, or the
+    only ready one."""
+    args = object_argument(params, what)
     dump = args.get("dump")
     if dump is not None:
         if not isinstance(dump, str):
@@ -46,10 +41,22 @@ def dump_argument(ls: HeapspursServer, params: Any) -> DumpEntry:
     if len(ready) != 1:
         which = ", ".join(e.uri for e in ready) or "none is loaded"
         raise ArgumentError(
-            f"{REQ_HISTOGRAM}: say which dump ('dump'): {which}",
+            f"{what}: say which dump ('dump'): {which}",
             {"dumps": [e.uri for e in ready]},
         )
     return ready[0]
+
+
+def object_argument(params: Any, what: str) -> dict[str, Any]:
+    """A request's params, or a command's first argument, as an object (``{}`` if none)."""
+    args = plain(params)
+    if isinstance(args, list):
+        args = args[0] if args else {}
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise ArgumentError(f'{what} takes an object like {{"dump": "file:///…"}}')
+    return args
 
 
 def register(server: HeapspursServer, answers_errors) -> None:
