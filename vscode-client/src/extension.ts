@@ -14,6 +14,7 @@ import { HandLoadedDumps } from "./handLoaded";
 import { AddressArgs, CLIENT_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
 import { ResultsView } from "./resultsView";
+import { registerRetained } from "./retainedCommand";
 import { DumpStatus } from "./statusBar";
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -39,6 +40,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     graph,
     new AddressContext(),
     registerGoroutines(connection, results, editors),
+    ...registerRetained(connection, results, editors),
     ...registerCommands({ connection, handLoaded, editors, results, view, graph, status }),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),
     vscode.workspace.onDidChangeConfiguration((event) => {
