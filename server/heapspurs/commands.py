@@ -18,12 +18,12 @@ from .analysis.owners import owner_pieces
 from .analysis.suspects import NoRoots, suspects_answer, top_answer
 from .analysis.typing import type_histogram
 from .cli import UsageError
-from .dumpfile.columns import DumpFile
+from .dumpfile.columns import DumpFile, read_columns
 from .dumpfile.errors import DumpFormatError
 from .heap import roots as R
 from .heap.model import Heap
-from .loaded import LoadedDump, load_dump
-from .names.elf import ProgramError, read_symbols
+from .loaded import LoadedDump, load_dump, segments_of
+from .names.elf import ProgramError, check_matches, read_symbols
 from .names.naming import Names
 from .names.oid import OidFileError
 from .render import jsonout, text
@@ -141,6 +141,8 @@ def print_without_index(args: argparse.Namespace) -> Iterator[str]:
     ``--program`` still names data/bss slots and values pointing at globals."""
     dump = DumpFile(args.dump)
     symbols = read_symbols(args.program) if args.program else None
+    if symbols:  # refused before a line is printed: the segments come after the objects
+        check_matches(symbols, segments_of(read_columns(dump).recs))
     lookup = symbols.lookup if symbols else (lambda a: None)
     yield from text.print_records(dump, lookup, lookup, lambda a: None)
 
@@ -220,7 +222,7 @@ def owners_json(
 def write_graph(loaded: LoadedDump, obj: int, args: argparse.Namespace) -> Iterator[str]:
     g = owner_graph(loaded.heap, loaded.names, obj, args.max_nodes, args.prune)
     yield f"Rendering graph ({len(g.nodes)} nodes{', truncated' if g.truncated else ''})..."
-    svg = render_svg(to_dot(loaded.heap, loaded.names, g))
+    svg = render_svg(to_dot(loaded.heap, loaded.names, g, dominators(loaded.heap)))
     with open(args.output, "w", encoding="utf-8") as f:
         f.write(svg)
     yield f"Wrote {args.output}"

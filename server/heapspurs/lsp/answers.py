@@ -9,6 +9,7 @@ import numpy as np
 
 from ..analysis.anchors import AnchorReport, find_anchors
 from ..analysis.describe import describe_root
+from ..analysis.dominators import retained_of, tree_soon
 from ..analysis.fieldpath import chain_fields, edge_selectors
 from ..analysis.ownergraph import owner_graph
 from ..analysis.owners import owner_pieces
@@ -28,10 +29,11 @@ def _heap(entry: DumpEntry) -> tuple[Heap, Names]:
 def anchors_answer(entry: DumpEntry, address: int, obj: int) -> dict[str, Any]:
     heap, names = _heap(entry)
     report = find_anchors(heap, names, obj)
-    out = jsonout.anchors_json(heap, names, address, report)
+    retained = None if report.phantom else retained_of(heap, obj)
+    out = jsonout.anchors_json(heap, names, address, report, retained)
     out["dump"] = entry.uri
     out["objects"] = _path_objects(heap, names, report)
-    lines = list(text.anchor_lines(heap, names, address, report))
+    lines = list(text.anchor_lines(heap, names, address, report, retained))
     out["markdown"] = f"{dump_heading(entry)}\n\n**Anchors**\n\n{code_block(lines)}"
     return out
 
@@ -123,7 +125,7 @@ def graph_answer(
     when Graphviz is not installed."""
     heap, names = _heap(entry)
     g = owner_graph(heap, names, obj, max_nodes, prune)
-    dot = to_dot(heap, names, g)
+    dot = to_dot(heap, names, g, tree_soon(heap))
     out: dict[str, Any] = {
         "svg": None,
         "dot": dot.source,

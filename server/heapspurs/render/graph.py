@@ -1,5 +1,6 @@
 """Owner graphs as DOT and SVG (Graphviz), styled like the original heapspurs: the target
-yellow, finalizer objects with a thick red border, unowned objects grey, interior pointers
+yellow, finalizer objects with a thick red border, unowned objects grey, what each object
+retains when the dominator tree is at hand, interior pointers
 red and labelled with their offset, data/bss roots as their own shapes with the global's
 name on the edge, stack roots listing the goroutine's stack with the holding frame in bold
 behind an arrow and its variable on the edge."""
@@ -10,6 +11,7 @@ import html
 from typing import TYPE_CHECKING
 
 from ..analysis.describe import FRAME_DEPTH, FRAME_NAME
+from ..analysis.dominators import Dominators
 from ..analysis.fieldpath import edge_selectors
 from ..analysis.ownergraph import OwnerGraph
 from ..dumpfile import layout as L
@@ -45,7 +47,10 @@ def node_id(address: int) -> str:
     return f"obj_{address:#x}"
 
 
-def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
+def to_dot(
+    heap: Heap, names: Names, g: OwnerGraph, tree: Dominators | None = None
+) -> graphviz.Digraph:
+    """``tree``: each object's node also says what it retains."""
     import graphviz
 
     dot = graphviz.Digraph(
@@ -67,6 +72,8 @@ def to_dot(heap: Heap, names: Names, g: OwnerGraph) -> graphviz.Digraph:
         if o in g.finalizers:
             attrs.update(color="red", penwidth="4")
         label = f"{name}\n{addr:#x}\n{int(heap.size[o])} bytes, {heap.n_pointers(o)} pointers"
+        if tree is not None and tree.reached(o):
+            label += f"\nretains {int(tree.retained[o])} bytes"
         dot.node(f"o{o}", label, **attrs)
     fields = edge_selectors(heap, names, [(e.src, e.dst) for e in g.edges])
     for e, field in zip(g.edges, fields, strict=True):
