@@ -140,7 +140,7 @@ def answer(args: argparse.Namespace, out: TextIO) -> int:
         write_lines(out, commands.run(args))
         return 0
     except commands.USER_ERRORS as err:
-        print(f"heapspurs: error: {err}", file=sys.stderr)
+        print(f"heapspurs: error: {str(err).translate(CONTROLS)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
@@ -204,9 +204,15 @@ def write_lines(out: TextIO, lines: Iterable[str]) -> None:
     out.flush()
 
 
+# Control characters from dumps, binaries and OID files (an ANSI escape sequence in a
+# name) are shown escaped, never sent to the terminal: all but newline and tab.
+CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (9, 10)}
+CONTROLS |= {0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def _write_batch(out: TextIO, batch: list[str]) -> None:
     if batch:
-        out.write("\n".join(batch))  # one big chunk is written as is, not copied
+        out.write("\n".join(batch).translate(CONTROLS))
         out.write("\n")
 
 

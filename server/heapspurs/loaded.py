@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from .analysis.typing import ObjectTypes, type_objects, untyped
 from .dumpfile import layout as L
 from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
@@ -30,10 +32,15 @@ class LoadedDump:
 
 def segments(heap: Heap) -> dict[str, tuple[int, int]]:
     """The dump's data and bss segments: name -> (start, end)."""
+    return segments_of(heap.cols.recs)
+
+
+def segments_of(recs: np.ndarray) -> dict[str, tuple[int, int]]:
+    """The data and bss segments of a dump's record rows (:class:`DumpColumns` ``recs``)."""
     out = {}
     for tag, name in ((L.TAG_DATA, "data"), (L.TAG_BSS, "bss")):
-        for row in heap.rows(tag):
-            start, length = int(heap.cols.recs[row, 2]), int(heap.cols.recs[row, 4])
+        for row in np.flatnonzero(recs[:, 0] == tag):
+            start, length = int(recs[row, 2]), int(recs[row, 4])
             out[name] = (start, start + length)
     return out
 

@@ -9,7 +9,18 @@ from typing import Any
 
 from .columns import DumpFile
 from .errors import DumpFormatError
-from .layout import HEADER, LAYOUT, MEMSTATS_NAMES, TAG_EOF
+from .layout import HEADER, LAYOUT, MEMSTATS_NAMES, TAG_EOF, TAG_PARAMS
+from .walk import (
+    E_ADDRESS_SPACE,
+    E_BEFORE_PARAMS,
+    E_FIELD_KIND,
+    E_FIELD_OUTSIDE,
+    E_POINTER_SIZE,
+    error_message,
+)  # fmt: skip
+
+# records that hold an address, then bytes there: which value is the address
+ADDRESSED = {1: "address", 5: "sp", 12: "address", 13: "address"}
 
 
 @dataclass
@@ -36,10 +47,15 @@ class _Reader:
 
     BLOCK = 1 << 16
 
-    def __init__(self, dump: DumpFile, pos: int):
+    def __init__(self, dump: DumpFile, pos: int, ptr_size: int = 8):
         self.dump = dump
         self.pos = pos
+        self.ptr_size = ptr_size  # 0 until a DumpParams record says
         self._block, self._block_start = b"", pos
+
+    def fail(self, offset: int, code: int, arg: int = 0) -> DumpFormatError:
+        """The loader's error (:mod:`.walk`) for ``code`` at ``offset``."""
+        return DumpFormatError(offset, error_message(code, arg), self.dump.path)
 
     def uvarint(self) -> int:
         i = self.pos - self._block_start
@@ -53,6 +69,8 @@ class _Reader:
         value, shift = 0, 0
         for j in range(i, min(i + 10, len(block))):
             b = block[j]
+            if j - i == 9 and b > 1:  # the tenth byte holds bit 63 only
+                break
             value |= (b & 0x7F) << shift
             if b < 0x80:
                 self.pos += j - i + 1
@@ -61,7 +79,7 @@ class _Reader:
         if len(block) - i < 10:  # the block stops at the end of the file
             what = "the file ends inside a number (uvarint)"
         else:
-            what = "a number (uvarint) runs over 10 bytes"
+            what = "a number (uvarint) runs over 10 bytes or past 64 bits"
         raise DumpFormatError(self.pos, what, self.dump.path)
 
     def read(self, pos: int, n: int) -> bytes:
@@ -85,19 +103,29 @@ class _Reader:
         self.pos += n
         return pos, n
 
-    def field_list(self) -> list[int]:
+    def field_list(self, record_len: int) -> list[int]:
+        """The offsets of the pointers a field list names, each checked to lie inside the
+        record's ``record_len`` bytes (as the loader does)."""
         offsets: list[int] = []
+        ptr = self.ptr_size
         while True:
+            at = self.pos
             kind = self.uvarint()
             if kind == 0:
                 return offsets
+            if kind > 3:
+                raise self.fail(at, E_FIELD_KIND, kind & 0xFFFF)
+            at = self.pos
             off = self.uvarint()
-            offsets.append(off if kind == 1 else off + 8)
+            width = ptr if kind == 1 else 2 * ptr  # iface/eface: the data word is the pointer
+            if off > record_len or record_len - off < width or off + width - ptr > 0xFFFFFFFF:
+                raise self.fail(at, E_FIELD_OUTSIDE, off & 0xFFFFFFFFFF)
+            offsets.append(off if kind == 1 else off + ptr)
 
 
-def decode_at(dump: DumpFile, offset: int) -> tuple[Record, int]:
+def decode_at(dump: DumpFile, offset: int, ptr_size: int = 8) -> tuple[Record, int]:
     """The record starting at ``offset`` and the offset of the next one."""
-    r = _Reader(dump, offset)
+    r = _Reader(dump, offset, ptr_size)
     return _decode(r), r.pos
 
 
@@ -109,6 +137,8 @@ def _decode(r: _Reader) -> Record:
         raise DumpFormatError(offset, f"unknown record tag {tag} (expected 0..17)", dump.path)
     kind, seq, names = LAYOUT[tag]
     rec = Record(tag, offset, kind)
+    if "F" in seq and not r.ptr_size:
+        raise r.fail(offset, E_BEFORE_PARAMS)
     if tag == 10:
         rec.numbers = [r.uvarint() for _ in seq]
         rec.values = dict(zip(MEMSTATS_NAMES, rec.numbers, strict=False))
@@ -125,7 +155,8 @@ def _decode(r: _Reader) -> Record:
             else:
                 rec.values[name] = r.text(pos, n)
         elif item == "F":
-            rec.values[name] = r.field_list()
+            _check_address(r, rec)
+            rec.values[name] = r.field_list(rec.contents_len)
             if rec.values[name]:  # what --print shows of them: the pointers' values
                 rec.contents = r.read(rec.contents_pos, rec.contents_len)
         else:  # memory-profile stack
@@ -135,18 +166,39 @@ def _decode(r: _Reader) -> Record:
                 lpos, ln = r.span()
                 stack.append((r.text(fpos, fn), r.text(lpos, ln), r.uvarint()))
             rec.values[name] = stack
+    if tag == TAG_PARAMS:
+        size = rec.values["pointer_size"]
+        if size not in (4, 8):
+            raise r.fail(offset, E_POINTER_SIZE, size & 0xFFFF)
+        r.ptr_size = size
     return rec
 
 
+def _check_address(r: _Reader, rec: Record) -> None:
+    """The record's bytes must fit in the address space from its address (the loader's
+    check): a global or slot past 2^64 has no address."""
+    address = rec.values[ADDRESSED[rec.tag]]
+    top = (1 << (8 * r.ptr_size)) - 1
+    if address > top or (rec.contents_len and address + rec.contents_len - 1 > top):
+        raise r.fail(rec.offset, E_ADDRESS_SPACE, address)
+
+
 def iter_records(dump: DumpFile) -> Iterator[Record]:
-    """Every record in file order, decoded one at a time (streaming), ending with EOF."""
-    r = _Reader(dump, len(HEADER))
+    """Every record in file order, decoded one at a time (streaming), ending with EOF; the
+    loader's checks apply (:func:`.columns.read_columns`), each raised where it fails."""
+    r = _Reader(dump, len(HEADER), ptr_size=0)
     while True:
         if r.pos >= dump.size:
             raise DumpFormatError(
                 r.pos, "the file ends before the End Of File record (truncated dump)", dump.path
             )
         rec = _decode(r)
+        if rec.tag == TAG_EOF:
+            if not r.ptr_size:
+                raise DumpFormatError(len(HEADER), "no DumpParams record in the dump", dump.path)
+            if r.pos != dump.size:
+                what = f"{dump.size - r.pos} bytes follow the End Of File record"
+                raise DumpFormatError(r.pos, what, dump.path)
         yield rec
         if rec.tag == TAG_EOF:
             return

@@ -31,12 +31,13 @@ E_FIELD_OUTSIDE = 6
 E_BEFORE_PARAMS = 7
 E_POINTER_SIZE = 8
 E_NO_EOF = 9
+E_ADDRESS_SPACE = 10
 
 
 def error_message(code: int, arg: int) -> str:
     return {
         E_TRUNCATED_VARINT: "the file ends inside a number (uvarint)",
-        E_LONG_VARINT: "a number (uvarint) runs over 10 bytes",
+        E_LONG_VARINT: "a number (uvarint) runs over 10 bytes or past 64 bits",
         E_PAST_END: f"a length of {arg} bytes runs past the end of the file",
         E_UNKNOWN_TAG: f"unknown record tag {arg} (expected 0..17)",
         E_FIELD_KIND: f"unknown field kind {arg} (expected 0..3)",
@@ -44,6 +45,8 @@ def error_message(code: int, arg: int) -> str:
         E_BEFORE_PARAMS: "a record that needs the pointer size comes before DumpParams",
         E_POINTER_SIZE: f"pointer size {arg} is neither 4 nor 8",
         E_NO_EOF: "the file ends before the End Of File record (truncated dump)",
+        E_ADDRESS_SPACE: f"a record at address {arg % 2**64:#x} runs past the end of the "
+        "address space",
     }.get(code, f"error {code}")
 
 
@@ -58,11 +61,23 @@ def _uvarint(buf, pos, end):
         if pos + i >= end:
             return value, -1
         b = buf[pos + i]
+        if i == 9 and b > 1:  # the tenth byte holds bit 63 only
+            return value, -2
         value |= np.uint64(b & 127) << shift
         if b < 128:
             return value, pos + i + 1
         shift += np.uint64(7)
     return value, -2
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def past_address_space(address, length, ptr_size):
+    """Whether ``length`` bytes from ``address`` run past the ``ptr_size``-byte address
+    space (an address or an end that no pointer can hold)."""
+    top = np.uint64(0xFFFFFFFFFFFFFFFF) >> np.uint64(64 - 8 * ptr_size)
+    if address > top:
+        return True
+    return length > np.uint64(0) and length - np.uint64(1) > top - address
 
 
 @numba.njit(cache=True, nogil=True)
@@ -255,6 +270,11 @@ def walk_chunk(buf, pos, stop, base, state, codes, lengths, cols):
                     break
         if pos < 0:
             break
+        if tag == 5 or tag == 12 or tag == 13:  # frame or data/bss: address, then bytes
+            length = recs[r, 6] if tag == 5 else recs[r, 4]
+            if past_address_space(recs[r, 2], length, state[S_PTR_SIZE]):
+                pos = _fail(state, E_ADDRESS_SPACE, start, np.int64(recs[r, 2]))
+                break
         state[S_RECORDS] = r + 1
     cols = (
         obj_addr,
@@ -315,6 +335,8 @@ def object_run(
             return start, n, k, _varint_code(q), p2, 0
         if size > np.uint64(end - q):
             return start, n, k, E_PAST_END, p2, np.int64(min(size, np.uint64(1) << np.uint64(62)))
+        if past_address_space(addr, size, ptr_size):
+            return start, n, k, E_ADDRESS_SPACE, start, np.int64(addr)
         first = k
         pos = q + np.int64(size)
         while True:  # the pointer fields, validated and stored in one pass
@@ -329,6 +351,8 @@ def object_run(
             off, r2 = _uvarint(buf, r, end)
             if r2 < 0:
                 return start, n, first, _varint_code(r2), r, 0
+            if off > size:  # before the iface step below could wrap it round
+                return start, n, first, E_FIELD_OUTSIDE, r, np.int64(off & np.uint64(0xFFFFFFFFFF))
             if kind != 1:
                 off += np.uint64(ptr_size)  # iface/eface: the data word is the pointer
             if off > size or size - off < np.uint64(ptr_size) or off > np.uint64(0xFFFFFFFF):

@@ -23,6 +23,8 @@ class Symbols:
 
     def lookup(self, address: int) -> str | None:
         """``main.gMap`` for an address inside that global, ``main.gArr+0x10`` inside it."""
+        if not 0 <= address < 1 << 64:  # no symbol is there (and numpy cannot ask)
+            return None
         i = int(np.searchsorted(self.addr, np.uint64(address), side="right")) - 1
         if i < 0:
             return None

@@ -30,22 +30,29 @@ class OidTable:
     problems: list[OidProblem] = field(default_factory=list)
 
 
+MAX_QUOTED = 80  # characters of a bad line quoted in its error
+
+
 def parse_oid_text(text: str) -> OidTable:
-    """Parse an OID file's text, collecting every problem rather than stopping at the first."""
+    """Parse an OID file's text, collecting every problem rather than stopping at the first.
+
+    Lines end at ``\n`` only (``\r\n`` too): other characters Python would break lines at
+    (``\v``, ``\f``, U+2028...) may be part of a name. A UTF-8 byte order mark is skipped."""
     table = OidTable()
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
+    for number, raw in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        raw = raw.removesuffix("\r")
+        line = raw.split("#", 1)[0].strip(" \t\r")
         if not line:
             continue
         parts = line.split(None, 1)
-        start = len(raw) - len(raw.lstrip())
+        start = len(raw) - len(raw.lstrip(" \t"))
         span = (start, start + len(parts[0]))
         if len(parts) != 2:
             table.problems.append(
-                OidProblem(number, f"expected '0x<hex id> <name>', found {line!r}", *span)
+                OidProblem(number, f"expected '0x<hex id> <name>', found {_quoted(line)}", *span)
             )
             continue
-        word, name = parts[0], parts[1].strip()
+        word, name = parts[0], parts[1].strip(" \t")
         try:
             if not word.lower().startswith("0x"):
                 raise ValueError
@@ -55,7 +62,7 @@ def parse_oid_text(text: str) -> OidTable:
         except ValueError:
             table.problems.append(
                 OidProblem(
-                    number, f"{word!r} is not a 64-bit hex id like 0xcaffe14e00000016", *span
+                    number, f"{_quoted(word)} is not a 64-bit hex id like 0xcaffe14e00000016", *span
                 )
             )
             continue
@@ -68,6 +75,13 @@ def parse_oid_text(text: str) -> OidTable:
         table.names[value] = name
         table.lines[value] = number
     return table
+
+
+def _quoted(text: str) -> str:
+    """``text`` for an error message: escaped (repr), and cut when long."""
+    if len(text) > MAX_QUOTED:
+        return f"{text[:MAX_QUOTED]!r}... ({len(text)} characters)"
+    return repr(text)
 
 
 def read_oid_file(path: str | os.PathLike[str]) -> dict[int, str]:

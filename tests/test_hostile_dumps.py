@@ -1,0 +1,211 @@
+"""Crafted values in real dumps: addresses and offsets near 2^64, over-long numbers, records
+out of order, bytes after the end; and binaries and OID files that do not belong. The loader
+and the streaming --print refuse the same inputs at the same byte, with one line and exit
+status 1; what loads answers every query."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heapspurs.dumpfile.columns import DumpFile, read_columns
+from heapspurs.dumpfile.errors import DumpFormatError
+from heapspurs.dumpfile.layout import TAG_BSS, TAG_DATA, TAG_OBJECT, TAG_PARAMS, TAG_STACK_FRAME
+from heapspurs.dumpfile.records import iter_records
+from heapspurs.loaded import load_dump
+from heapspurs.names.oid import OidFileError, parse_oid_text, read_oid_file
+from hostile import addresses_of, exercise
+
+from conftest import fixture
+
+F = fixture("go1.27")
+NEAR_TOP = 2**64 - 8
+
+
+def uvarint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def varint_end(data: bytes, pos: int) -> int:
+    while data[pos] & 0x80:
+        pos += 1
+    return pos + 1
+
+
+def first_record(tag: int, with_fields: bool = False):
+    for rec in iter_records(DumpFile(F.dump)):
+        if rec.tag == tag and (not with_fields or rec.values.get("fields")):
+            return rec
+    raise AssertionError(f"no record with tag {tag}")
+
+
+def with_first_value(tag: int, value: int | bytes) -> tuple[bytes, int]:
+    """The dump with the first value of the first ``tag`` record replaced; (bytes, the
+    record's offset)."""
+    data = F.dump.read_bytes()
+    at = first_record(tag).offset + 1  # after the one-byte tag
+    new = value if isinstance(value, bytes) else uvarint(value)
+    return data[:at] + new + data[varint_end(data, at) :], at - 1
+
+
+def refusals(path: Path) -> tuple[DumpFormatError, DumpFormatError]:
+    """How the loader and the streaming decoder refuse ``path`` (each must)."""
+    with pytest.raises(DumpFormatError) as loaded:
+        read_columns(DumpFile(path))
+    with pytest.raises(DumpFormatError) as streamed:
+        for _ in iter_records(DumpFile(path)):
+            pass
+    return loaded.value, streamed.value
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "heapspurs.cli", *map(str, args)],
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def assert_one_line_error(run: subprocess.CompletedProcess[str], words: str) -> None:
+    assert run.returncode == 1, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(
+    ("tag", "value", "words"),
+    [
+        (TAG_DATA, NEAR_TOP, "past the end of the address space"),
+        (TAG_BSS, NEAR_TOP, "past the end of the address space"),
+        (TAG_STACK_FRAME, 2**64 - 1, "past the end of the address space"),
+        (TAG_OBJECT, NEAR_TOP, "past the end of the address space"),
+        (TAG_DATA, b"\xff" * 9 + b"\x7f", "past 64 bits"),
+        (TAG_OBJECT, b"\xff" * 11, "runs over 10 bytes"),
+    ],
+    ids=["data", "bss", "frame", "object", "varint-overflow", "varint-long"],
+)
+def test_addresses_past_the_address_space_are_refused_where_read(
+    tmp_path: Path, tag: int, value: int | bytes, words: str
+) -> None:
+    data, offset = with_first_value(tag, value)
+    bad = tmp_path / "bad.dump"
+    bad.write_bytes(data)
+    loaded, streamed = refusals(bad)
+    assert words in loaded.what and words in streamed.what
+    assert loaded.offset == streamed.offset and offset <= loaded.offset <= offset + 12
+    assert_one_line_error(cli(bad, "--print"), f"byte offset {loaded.offset}")
+    assert_one_line_error(cli(bad, "--find", "."), f"byte offset {loaded.offset}")
+
+
+@pytest.mark.parametrize("kind", [1, 2])
+def test_field_offset_near_two_to_the_64_is_outside_its_record(tmp_path: Path, kind: int) -> None:
+    """An iface field at 2^64 - 1 must not wrap round to offset 7 when its data word is
+    taken (offset + pointer size)."""
+    data = F.dump.read_bytes()
+    rec = first_record(TAG_OBJECT, with_fields=True)
+    kind_at = rec.contents_pos + rec.contents_len  # the field list: kind, offset, ...
+    off_end = varint_end(data, kind_at + 1)
+    crafted = data[:kind_at] + bytes([kind]) + uvarint(2**64 - 1) + data[off_end:]
+    bad = tmp_path / "bad.dump"
+    bad.write_bytes(crafted)
+    loaded, streamed = refusals(bad)
+    assert "outside its record" in loaded.what and "outside its record" in streamed.what
+    assert loaded.offset == streamed.offset == kind_at + 1
+
+
+def test_streaming_print_refuses_what_the_loader_refuses(tmp_path: Path) -> None:
+    """Unknown field kind, bytes after the End Of File record, a record needing the pointer
+    size before DumpParams: the same error at the same byte, exit status 1."""
+    data = F.dump.read_bytes()
+    rec = first_record(TAG_OBJECT, with_fields=True)
+    kind_at = rec.contents_pos + rec.contents_len
+    params = first_record(TAG_PARAMS)
+    params_end = first_record_after(params.offset)
+    first_object = first_record(TAG_OBJECT)
+    after_object = first_record_after(first_object.offset)
+    cases = {
+        "field kind": data[:kind_at] + b"\x07" + data[kind_at + 1 :],
+        "after EOF": data + b"\x00junk",
+        "before params": data[: params.offset] + data[params_end:after_object]
+        + data[params.offset : params_end] + data[after_object:],
+    }  # fmt: skip
+    words = {"field kind": "unknown field kind 7", "after EOF": "bytes follow the End Of File",
+             "before params": "comes before DumpParams"}  # fmt: skip
+    for name, crafted in cases.items():
+        bad = tmp_path / f"{name.replace(' ', '-')}.dump"
+        bad.write_bytes(crafted)
+        loaded, streamed = refusals(bad)
+        assert words[name] in loaded.what and words[name] in streamed.what, name
+        assert loaded.offset == streamed.offset, (name, loaded, streamed)
+        run = cli(bad, "--print")
+        assert_one_line_error(run, words[name])
+
+
+def first_record_after(offset: int) -> int:
+    for rec in iter_records(DumpFile(F.dump)):
+        if rec.offset > offset:
+            return rec.offset
+    raise AssertionError("no record after")
+
+
+@pytest.mark.parametrize("tag", [4, 7, 9])  # goroutine, finalizer, OS thread: plain values
+def test_values_near_two_to_the_64_answer_every_query(tmp_path: Path, tag: int) -> None:
+    """A value is not an address of the dump's own: 2^64 - 1 anywhere a pointer may be loads,
+    and every query (symbols from the real binary included) answers."""
+    data, _ = with_first_value(tag, 2**64 - 1)
+    crafted = tmp_path / "crafted.dump"
+    crafted.write_bytes(data)
+    loaded = load_dump(crafted, program=str(F.binary), oid_path=str(F.oid), cache=False)
+    exercise(loaded, [*addresses_of(loaded), 2**64 - 1, 2**64 - 8], graph=True)
+
+
+def test_print_with_another_programs_binary_is_refused() -> None:
+    """Every path that names with symbols checks the binary first: --print streams records
+    but is refused before printing a line."""
+    other = fixture("go1.25").binary
+    run = cli(F.dump, "--print", "--program", other)
+    assert_one_line_error(run, "does not match the dump")
+    assert run.stdout == ""
+    ok = cli(F.dump, "--print", "--program", F.binary)
+    assert ok.returncode == 0 and "main.g" in ok.stdout
+
+
+# --- OID files ---------------------------------------------------------------------------
+def test_oid_lines_end_at_newline_only() -> None:
+    """\\v, \\f, \\x1c-\\x1e, U+0085, U+2028, U+2029 belong to a name; CRLF and a BOM are fine."""
+    odd = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+    table = parse_oid_text(f"\ufeff0x1 a{odd}b\r\n0x2 two\n")
+    assert table.names == {1: f"a{odd}b", 2: "two"} and not table.problems
+    bad = parse_oid_text(f"0x1 a{odd}\nnot an id\n")
+    assert [p.line for p in bad.problems] == [2]
+
+
+def test_oid_error_cuts_a_long_line_and_escapes_it(tmp_path: Path) -> None:
+    oid = tmp_path / "oid.txt"
+    oid.write_text("0x1 ok\n" + "\x1b[2J" + "x" * (8 << 20) + "\n")
+    with pytest.raises(OidFileError) as err:
+        read_oid_file(oid)
+    assert err.value.line == 2 and len(str(err.value)) < 300
+    assert "\x1b" not in str(err.value)
+
+
+def test_ansi_escapes_in_names_reach_the_terminal_escaped(tmp_path: Path) -> None:
+    oid = tmp_path / "oid.txt"
+    text = F.oid.read_text()
+    first = next(line for line in text.splitlines() if line.startswith("0x"))
+    oid.write_text(text.replace(first, first + "\x1b[31mRED\x07", 1))
+    run = cli("--oid", oid, F.dump, "--find", "RED")
+    assert run.returncode == 0 and "RED" in run.stdout, run.stderr
+    assert "\x1b" not in run.stdout and "\x07" not in run.stdout
+    assert "\\x1b[31mRED\\x07" in run.stdout
+
+
+def test_one_line_oid_file_with_a_vertical_tab_is_one_line(tmp_path: Path) -> None:
+    oid = tmp_path / "oid.txt"
+    oid.write_text("0x1 a\vb")
+    assert read_oid_file(oid) == {1: "a\vb"}
