@@ -95,18 +95,11 @@ def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
         return out
     cols = heap.cols
     ptr = heap.params.ptr_size
-    mem = np.fromfile(heap.dump.path, dtype=np.uint8, count=heap.dump.size)
     tables = types.tables()
     lookups = (types.rtype_off, types.rtype_type, np.uint64(types.types_base), *_itabs(heap))
     specials = np.array([_type_named(types, "uint8"), -1], dtype=np.int32)
-    voff = np.where(heap.has_header, 8, 0)
-    holds_ptr = cols.obj_first[1:] != cols.obj_first[:-1]
-    tiny = (heap.size == TINY_BLOCK) & ~holds_ptr
-    meta = ((heap.size - voff) << 2) | (tiny.astype(np.int64) << 1) | holds_ptr
-    objs = np.empty((n, 2), dtype=np.int64)  # one cache line for both: read together
-    objs[:, K.OBJ_START] = heap.addr.view(np.int64) + voff
-    objs[:, K.OBJ_META] = meta
-    del voff, holds_ptr, tiny, meta
+    objs = K.object_table(heap.addr, heap.size, heap.has_header, cols.obj_first, TINY_BLOCK)
+    mem = np.fromfile(heap.dump.path, dtype=np.uint8, count=heap.dump.size)
     state = (out.type, out.count, out.why, np.zeros(n + 1, dtype=np.int32))
     K.type_from_headers(heap.has_header, cols.obj_data, mem, ptr, objs, lookups, tables, state)
     seed_type, seed_rel, seed_pos, seed_val, seed_target = _seeds(heap, types)

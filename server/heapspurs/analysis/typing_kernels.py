@@ -79,20 +79,12 @@ def _find_sorted(keys, key):
     return -1
 
 
-# Tuples the kernels share:
-# objs = (value_start, meta): per object the address where its value starts (8 after a
-#   malloc header), and value_size << 2 | tiny block << 1 | the dump lists pointer slots in
-#   it (one word: a target costs two cache misses, not five);
-# state = (obj_type, obj_count, obj_why, stack): the answer so far, and the objects typed
-#   but not yet scanned (stack[0] is the height).
-
-
-# Tuples the kernels share (the inner kernels index them where they use them: an array
+# What the kernels share (the inner kernels index the tuples where they use them: an array
 # taken out of a tuple into a local costs a reference count change per call, which was
 # 90 % of the pass):
-# objs = (value_start, meta): per object the address where its value starts (8 after a
-#   malloc header), and value_size << 2 | tiny block << 1 | the dump lists pointer slots in
-#   it (one word: a target costs two cache misses, not five);
+# objs, an [n, 2] table (see object_table): per object the address where its value
+#   starts (8 after a malloc header), and value_size << 2 | tiny block << 1 | the dump
+#   lists pointer slots in it; both in one cache line: a target costs one miss, not five;
 # tables = GoTypes.tables(): kind, size, elem, length, has_ptr, direct, count_delta,
 #   count_width, count_how, aux, field_first, field_off, field_type;
 # lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type);
@@ -102,6 +94,19 @@ OBJ_START, OBJ_META = 0, 1
 T_KIND, T_SIZE, T_ELEM, T_LENGTH, T_HAS_PTR, T_DIRECT = 0, 1, 2, 3, 4, 5
 T_COUNT_DELTA, T_COUNT_WIDTH, T_COUNT_HOW, T_AUX = 6, 7, 8, 9
 S_TYPE, S_COUNT, S_WHY, S_STACK = 0, 1, 2, 3
+
+
+@numba.njit(cache=True, nogil=True)
+def object_table(addr, size, has_header, obj_first, tiny_block):
+    """The kernels' ``objs`` table, built without whole-heap temporaries."""
+    objs = np.empty((addr.shape[0], 2), dtype=np.int64)
+    for o in range(addr.shape[0]):
+        voff = 8 if has_header[o] else 0
+        holds_ptr = obj_first[o + 1] != obj_first[o]
+        tiny = size[o] == tiny_block and not holds_ptr
+        objs[o, OBJ_START] = np.int64(addr[o]) + voff
+        objs[o, OBJ_META] = ((size[o] - voff) << 2) | (np.int64(tiny) << 1) | np.int64(holds_ptr)
+    return objs
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -128,7 +133,7 @@ def _hit(o, off, t, n, objs, tables, state):
     if es <= 0:
         return
     typed = state[S_TYPE][o] >= 0
-    meta = objs[OBJ_META][o]
+    meta = objs[o, OBJ_META]
     if tables[T_HAS_PTR][t] != ((meta & 1) != 0):
         if not typed:  # the type's pointers and the dump's pointer slots disagree
             state[S_WHY][o] = WHY_MISFIT
@@ -182,7 +187,7 @@ def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, 
     if tgt < 0:
         return
     k = tables[T_KIND][tt]
-    off = np.int64(val - objs[OBJ_START][tgt])
+    off = np.int64(val) - objs[tgt, OBJ_START]
     if off < 0:
         return
     if k == G.EFACE or k == G.IFACE:
@@ -232,13 +237,50 @@ def _counted(tt, k, pos, tgt, off, mem, objs, tables, state):
     elif how == G.COUNT_POWER_OF_TWO:
         # 1 << B buckets, then the overflow buckets allocated with them: the whole object
         es = tables[T_SIZE][e] if e >= 0 else 0
-        vsize = objs[OBJ_META][tgt] >> 2
+        vsize = objs[tgt, OBJ_META] >> 2
         c = vsize // es - off // es if es > 0 else np.int64(0)
     if k == G.DIRECTORY and c == 0:
         if tables[T_AUX][tt] >= 0:
             _hit(tgt, off, tables[T_AUX][tt], -1, objs, tables, state)
     elif e >= 0:
         _hit(tgt, off, e, c, objs, tables, state)
+
+
+@numba.njit(cache=True, nogil=True)
+def sort_wave(stack, lo, hi, bits):
+    """Sort ``stack[lo:hi]`` (distinct object indexes): a big wave through a bitmap of
+    every object (linear: a comparison sort of 5M took a fifth of the pass), a small one
+    by comparisons (a bitmap scan per wave would cost a list's depth times the heap)."""
+    if (hi - lo) * 64 < bits.shape[0] * 4:
+        stack[lo:hi].sort()
+        return
+    one = np.uint64(1)
+    for j in range(lo, hi):
+        o = stack[j]
+        bits[o >> 6] |= one << np.uint64(o & 63)
+    j = lo
+    for w in range(bits.shape[0]):
+        word = bits[w]
+        if word == 0:
+            continue
+        bits[w] = 0
+        while word != 0:
+            low = word & (~word + one)  # lowest set bit
+            stack[j] = w * 64 + _bit_index(low)
+            j += 1
+            word ^= low
+
+
+# the position of a 64-bit word's only set bit, by a de Bruijn multiplication
+DE_BRUIJN_64 = 0x03F79D71B4CB0A89
+BIT_AT = np.zeros(64, dtype=np.int64)
+for _i in range(64):
+    BIT_AT[((DE_BRUIJN_64 << _i) & 0xFFFFFFFFFFFFFFFF) >> 58] = _i
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _bit_index(single_bit):
+    return BIT_AT[(single_bit * np.uint64(DE_BRUIJN_64)) >> np.uint64(58)]
 
 
 PLAIN_DONE, PLAIN_ASSIGN, PLAIN_NOT = 0, 1, 2
@@ -255,7 +297,7 @@ def _plain_pointer(tt, w, tg, val, kind, elem, size, has_ptr, value_start, meta,
     if obj_type[tg] >= 0:
         return PLAIN_DONE
     e = elem[tt]
-    if e < 0 or val != value_start[tg] or size[e] <= 0:
+    if e < 0 or np.int64(val) != value_start[tg] or size[e] <= 0:
         return PLAIN_NOT
     fits = has_ptr[e] == ((meta[tg] & 1) != 0) and size[e] <= (meta[tg] >> 2)
     return PLAIN_ASSIGN if fits else PLAIN_NOT
@@ -279,7 +321,7 @@ def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, sta
         es = size[t]
         if es <= 0:
             continue
-        n = (objs[OBJ_META][o] >> 2) // es
+        n = (objs[o, OBJ_META] >> 2) // es
         if n < 1 or not has_ptr[t]:
             obj_why[o] = WHY_MISFIT
             continue
@@ -294,9 +336,10 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ad
     objects, breadth first in waves (``stack`` collects the objects typed, in order)."""
     kind, size, elem, length, has_ptr = tables[0], tables[1], tables[2], tables[3], tables[4]
     ff, fo, ft = tables[10], tables[11], tables[12]
-    obj_type, obj_count, obj_why, stack = state[0], state[1], state[2], state[3]
-    value_start, meta = objs[OBJ_START], objs[OBJ_META]
+    obj_type, obj_count, stack = state[0], state[1], state[3]
+    value_start, meta = objs[:, OBJ_START], objs[:, OBJ_META]
     head = 1  # stack[head : stack[0] + 1] is typed and not yet scanned
+    wave_bits = np.zeros((obj_type.shape[0] + 63) // 64, dtype=np.uint64)
     for i in range(seed_type.shape[0] + 1):
         if i < seed_type.shape[0]:  # the last round scans what the headers typed
             tt, w = descend(seed_type[i], seed_rel[i], kind, size, elem, length, ff, fo, ft)
@@ -307,25 +350,25 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ad
             # one wave in object order: the fields of neighbouring objects are neighbours
             # in memory, where a depth-first order would miss the cache at every object
             wave_end = stack[0]
-            stack[head : wave_end + 1].sort()
+            sort_wave(stack, head, wave_end + 1, wave_bits)
             for j in range(head, wave_end + 1):
                 o = stack[j]
                 # the targets of an object a few ahead: their misses overlap this one's work
                 ahead = stack[min(j + PREFETCH_AHEAD, wave_end)]
                 for f in range(obj_first[ahead], min(obj_first[ahead + 1], obj_first[ahead] + 8)):
-                    prefetch(meta, field_target[f])
-                    prefetch(value_start, field_target[f])
                     prefetch(obj_type, field_target[f])
+                    prefetch(value_start, field_target[f])  # and meta: one line
                 t, n = obj_type[o], obj_count[o]
                 es = size[t]
                 span = es * n if n >= 0 else es
-                base = np.int64(value_start[o] - addr[o])
+                base = value_start[o] - np.int64(addr[o])
                 for f in range(obj_first[o], obj_first[o + 1]):
                     rel = np.int64(field_off[f]) - base
                     if rel < 0 or rel >= span:
                         continue  # the header word, or size-class slack
-                    tt, w = descend(t, rel - (rel // es) * es, kind, size, elem, length, ff, fo,
-                                    ft)  # fmt: skip
+                    if n >= 0:
+                        rel -= (rel // es) * es
+                    tt, w = descend(t, rel, kind, size, elem, length, ff, fo, ft)
                     tg = field_target[f]
                     if tt < 0 or tg < 0:
                         continue  # no pointer here, or nil / outside the heap
@@ -333,9 +376,7 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ad
                                            value_start, meta, obj_type)  # fmt: skip
                     if plain == PLAIN_ASSIGN:
                         # _assign's writes, spelled out: through the call they cost 2x here
-                        obj_type[tg] = elem[tt]
-                        obj_count[tg] = -1
-                        obj_why[tg] = WHY_POINTER
+                        obj_type[tg] = elem[tt]  # count stays -1, why is set after
                         if has_ptr[elem[tt]]:
                             stack[0] += 1
                             stack[stack[0]] = tg
