@@ -60,10 +60,12 @@ def load_dump(
     symbols (refusing a program that did not write this dump). With ``cache``, reuse the
     index saved by an earlier load of the same dump (a damaged one is rebuilt, with a
     warning), or save one: in the cache folder, or beside the dump with ``index_beside``
-    (see :mod:`.heap.index`). ``many_lookups`` is kept for callers; the index is read whole."""
+    (see :mod:`.heap.index`). ``many_lookups`` (a long-lived process: a server) reads the
+    index whole into memory, where rewriting its files cannot harm it; else (one query)
+    they are memory-mapped, which costs less."""
     dump = DumpFile(path)
     warnings: list[str] = []
-    heap = load_index(dump, index_beside, warnings) if cache else None
+    heap = load_index(dump, index_beside, warnings, mapped=not many_lookups) if cache else None
     if heap is None:
         heap = Heap(dump, read_columns(dump, progress, cancel))
         if cache:

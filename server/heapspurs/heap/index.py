@@ -102,9 +102,13 @@ def index_places(dump_path: str, beside: bool = False) -> list[Path]:
 
 
 def load_index(
-    dump: DumpFile, beside: bool = False, warnings: list[str] | None = None
+    dump: DumpFile,
+    beside: bool = False,
+    warnings: list[str] | None = None,
+    mapped: bool = False,
 ) -> Heap | None:
-    """The saved index of ``dump``, or None. A damaged one adds a line to ``warnings``."""
+    """The saved index of ``dump``, or None. A damaged one adds a line to ``warnings``.
+    ``mapped``: map the arrays rather than read them (see :func:`_read_npy`)."""
     key = dump_key(dump)
     for place in index_places(dump.path, beside):
         try:
@@ -117,7 +121,7 @@ def load_index(
         if meta.get("key") != key:
             continue  # the index of an earlier dump at this path: rebuilt silently
         try:
-            heap = _open(dump, place, meta)
+            heap = _open(dump, place, meta, mapped)
         except (BadIndex, OSError, ValueError) as err:
             _warn(warnings, place, str(err))
             continue
@@ -145,7 +149,7 @@ def _read_meta(place: Path) -> dict:
     return meta
 
 
-def _open(dump: DumpFile, place: Path, meta: dict) -> Heap:
+def _open(dump: DumpFile, place: Path, meta: dict, mapped: bool) -> Heap:
     arrays_meta = meta.get("arrays")
     wanted = set(SCHEMA) | {f"col_{f}" for f in DumpColumns.__dataclass_fields__}
     wanted |= set(Heap.DERIVED)
@@ -153,7 +157,7 @@ def _open(dump: DumpFile, place: Path, meta: dict) -> Heap:
         raise BadIndex("its list of arrays is not this version's")
     names = sorted(wanted, key=lambda name: -_claimed_bytes(arrays_meta[name]))
     with ThreadPoolExecutor(2) as pool:  # reads and checksums release the GIL
-        read = pool.map(lambda nm: _read_npy(place, nm, arrays_meta[nm]), names)
+        read = pool.map(lambda nm: _read_npy(place, nm, arrays_meta[nm], mapped=mapped), names)
         arrays = dict(zip(names, read, strict=True))
     problem = problem_of(arrays, dump.size)
     if problem:
@@ -170,9 +174,11 @@ def _claimed_bytes(info: object) -> int:
         return 0
 
 
-def _read_npy(place: Path, name: str, info: object) -> np.ndarray:
+def _read_npy(place: Path, name: str, info: object, *, mapped: bool = False) -> np.ndarray:
     """One array, read whole into memory after its header, size and checksum are checked
-    against ``info`` (from meta.json): nothing is allocated for a size a file merely claims."""
+    against ``info`` (from meta.json): nothing is allocated for a size a file merely claims.
+    ``mapped``: memory-mapped instead (read-only), for a short-lived process: cheaper than
+    reading, but a file cut short under the map would end the process (SIGBUS)."""
     if not isinstance(info, dict):
         raise BadIndex(f"{name}: no dtype, shape and checksum")
     dtype, shape = info.get("dtype"), info.get("shape")
@@ -193,11 +199,18 @@ def _read_npy(place: Path, name: str, info: object) -> np.ndarray:
             raise BadIndex(
                 f"{name}.npy holds {got_dtype.str} {got_shape}, meta.json says otherwise"
             )
-        out = np.empty(got_shape, dtype=got_dtype)
-        if f.readinto(out.reshape(-1).view(np.uint8).data) != out.nbytes:
+        start, nbytes = f.tell(), int(np.prod(got_shape)) * got_dtype.itemsize
+        size = os.fstat(f.fileno()).st_size
+        if size < start + nbytes:
             raise BadIndex(f"{name}.npy is shorter than its header says")
-        if f.read(1):
+        if size > start + nbytes:
             raise BadIndex(f"{name}.npy is longer than its header says")
+        if mapped and nbytes:
+            out = np.memmap(f, dtype=got_dtype, mode="r", offset=start, shape=got_shape)
+        else:
+            out = np.empty(got_shape, dtype=got_dtype)
+            if f.readinto(out.reshape(-1).view(np.uint8).data) != out.nbytes:
+                raise BadIndex(f"{name}.npy is shorter than its header says")
     if checksum(out) != info.get("checksum"):
         raise BadIndex(f"{name}: checksum mismatch")
     return out
@@ -259,44 +272,18 @@ def problem_of(a: dict[str, np.ndarray], dump_size: int) -> str | None:
     for name, ok in checks:
         if not ok:
             return f"{name} holds values out of range"
-    return (
-        _objects_problem(a, dump_size)
-        or _page_table_problem(a)
-        or _permutation_problem(a)
-        or _owners_problem(a)
-    )
+    return _objects_problem(a, dump_size) or _page_table_problem(a) or _roots_problem(a)
 
 
-def _permutation_problem(a: dict[str, np.ndarray]) -> str | None:
-    """``order`` and ``roots_by_target`` sort each of their items once, and the roots' sorted
-    targets are those of the roots in that order."""
-    for name in ("order", "roots_by_target"):
-        if len(a[name]) and int(np.bincount(a[name]).max()) > 1:
-            return f"{name} is not a permutation"
+def _roots_problem(a: dict[str, np.ndarray]) -> str | None:
+    """The roots sorted by target (few: checked exactly; the objects' own arrays, large,
+    only as far as compiled code needs, the checksums standing for the rest)."""
     by_target, targets = a["roots_by_target"], a["root_targets_sorted"]
+    if len(by_target) and int(np.bincount(by_target).max()) > 1:
+        return "roots_by_target is not a permutation"
     if not np.array_equal(targets, a["root_target"][by_target]) or not _ascending(targets):
         return "the roots' target order is not theirs"
     return None
-
-
-def _owners_problem(a: dict[str, np.ndarray]) -> str | None:
-    """Each object has as many owner links as pointer fields point into it."""
-    if not _owner_counts_match(a["field_target"], a["in_first"]):
-        return "the owner links do not match the pointers"
-    return None
-
-
-@numba.njit(cache=True, nogil=True)
-def _owner_counts_match(field_target, in_first):
-    n = in_first.shape[0] - 1
-    counts = np.zeros(n, dtype=np.int64)
-    for k in range(field_target.shape[0]):
-        if field_target[k] >= 0:
-            counts[field_target[k]] += 1
-    for t in range(n):  # noqa: SIM110 - compiled: a loop, not all() over a generator
-        if in_first[t + 1] - in_first[t] != counts[t]:
-            return False
-    return True
 
 
 def _shape_problem(a: dict[str, np.ndarray]) -> str | None:
