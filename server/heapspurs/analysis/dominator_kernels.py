@@ -17,15 +17,20 @@ UNREACHED = -1  # number of an object no root reaches (and of phantom records)
 
 
 @numba.njit(cache=True, nogil=True)
-def depth_first(root_targets, obj_first, field_target, seen, vertex, parent, stack, cursor):
+def depth_first(root_targets, obj_first, field_target, target_first, seen, vertex, parent,
+                stack, cursor, ends):  # fmt: skip
     """Number the objects reachable from the roots in depth-first preorder (1, 2, …; the
     virtual root is 0), never entering objects whose bit in ``seen`` is set (see
     graph._seen_bits; one bit per object stays in the cache where a byte or a number per
     object would not). Fills ``vertex`` (number → object; -1 for the root) and ``parent``
     (number → the number of its parent in the depth-first tree); the caller scatters the
     objects' numbers from ``vertex`` afterwards, off the walk's chain of cache misses.
-    ``stack``/``cursor`` (as long as ``vertex``): the path's numbers and each one's next
-    pointer. Returns how many numbers were given, the root's included."""
+
+    Going down to an object waits on one cache miss, its pointers: where they start
+    (``target_first[k]``, see :func:`gather`) is read beside the pointer to it, where they
+    end is asked for at the same time and kept on the stack with the path's numbers and
+    each one's next pointer (``stack``/``cursor``/``ends``, as long as ``vertex``).
+    Returns how many numbers were given, the root's included."""
     vertex[0], parent[0] = -1, 0
     count = 1
     for r in range(root_targets.shape[0]):
@@ -33,26 +38,38 @@ def depth_first(root_targets, obj_first, field_target, seen, vertex, parent, sta
         if t < 0 or not _first_visit(seen, t):
             continue
         vertex[count], parent[count] = t, 0
-        stack[0], cursor[0] = count, obj_first[t]
+        stack[0], cursor[0], ends[0] = count, obj_first[t], obj_first[t + 1]
         count += 1
         top = 1
         while top > 0:
-            w = stack[top - 1]
-            k = cursor[top - 1]
-            end = obj_first[vertex[w] + 1]
+            k, end = cursor[top - 1], ends[top - 1]
             while k < end:
                 c = field_target[k]
                 k += 1
                 if c >= 0 and _first_visit(seen, c):
                     cursor[top - 1] = k
-                    vertex[count], parent[count] = c, w
-                    stack[top], cursor[top] = count, obj_first[c]
+                    vertex[count], parent[count] = c, stack[top - 1]
+                    stack[top], cursor[top], ends[top] = (
+                        count,
+                        target_first[k - 1],
+                        obj_first[c + 1],
+                    )
                     count += 1
                     top += 1
                     break
             else:
                 top -= 1
     return count
+
+
+@numba.njit(cache=True, nogil=True)
+def gather(values, index, out):
+    """``out[i] = values[index[i]]`` (-1 where ``index[i]`` is -1): a pass of independent
+    random reads, which overlap (the walks that need them one at a time wait on each)."""
+    for i in range(index.shape[0]):
+        j = index[i]
+        out[i] = values[j] if j >= 0 else -1
+    return out
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -95,10 +112,15 @@ def semi_nca(count, vertex, parent, pred_first, pred, link, stack, idom):
     """
     for w in range(count):
         link[w, 0], link[w, 1] = parent[w], w
+    flat = link.reshape(link.size)
     for w in range(count - 1, 0, -1):
         o = vertex[w]
         prefetch(pred_first, vertex[max(w - 16, 0)])
-        prefetch(pred, pred_first[vertex[max(w - 4, 0)]])
+        prefetch(pred, pred_first[vertex[max(w - 6, 0)]])
+        soon = vertex[max(w - 3, 0)]  # the first link each of its evaluations reads
+        for j in range(pred_first[soon], pred_first[soon + 1]):
+            if pred[j] > 0:
+                prefetch(flat, 2 * pred[j])
         s = parent[w]
         if s > 0:
             for j in range(pred_first[o], pred_first[o + 1]):
@@ -108,6 +130,8 @@ def semi_nca(count, vertex, parent, pred_first, pred, link, stack, idom):
                 u = v if v <= w else _eval(v, w + 1, link, stack)
                 if u < s:
                     s = u
+                    if s == 0:  # none is smaller: the other owners need no evaluation
+                        break
         link[w, 1] = s
         idom[w] = s  # the semidominator, until the second pass
     idom[0] = 0

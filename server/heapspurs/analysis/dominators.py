@@ -14,13 +14,15 @@ import json
 import os
 import threading
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 from ..heap import index
 from ..heap.graph import _seen_bits
-from ..heap.model import Heap
+from ..heap.model import PARALLEL_MIN, Heap
 from . import dominator_kernels as K
 
 VIRTUAL_ROOT = -1  # idom of the objects only the virtual root dominates (first level)
@@ -88,13 +90,16 @@ def compute(
     number = np.full(n, K.UNREACHED, dtype=np.int32)
     vertex, parent, stack = (np.empty(n + 1, dtype=np.int32) for _ in range(3))
     seen = _seen_bits(allowed)
-    count = K.depth_first(root_targets, obj_first, field_target, seen, vertex, parent, stack,
-                          np.empty(n + 1, dtype=np.int64))  # fmt: skip
-    del seen
+    # 32-bit while every pointer's index fits: half the bytes the walk waits on
+    wide = np.int32 if len(field_target) < 2**31 else np.int64
+    target_first = parallel_gather(obj_first, field_target, wide)
+    count = K.depth_first(root_targets, obj_first, field_target, target_first, seen, vertex,
+                          parent, stack, np.empty(n + 1, wide), np.empty(n + 1, wide))  # fmt: skip
+    del seen, target_first
     number[vertex[1:count]] = np.arange(1, count, dtype=np.int32)
     targets = root_targets[root_targets >= 0]
     parent[number[targets[allowed[targets]]]] = 0  # the virtual root points at them
-    pred = number[in_src]  # owners by number: one gather, not a miss per pointer in the pass
+    pred = parallel_gather(number, in_src, np.int32)  # owners by number, see K.gather
     idom_by_number = np.empty(count, dtype=np.int32)
     link = np.empty((count, 2), dtype=np.int32)
     K.semi_nca(count, vertex, parent, in_first, pred, link, stack, idom_by_number)
@@ -106,6 +111,18 @@ def compute(
     idom = np.full(n, UNREACHED, dtype=np.int32)
     K.dominators_by_object(count, vertex, idom_by_number, idom)
     return Dominators(idom, retained, retained_objects, int(live_bytes), int(live_objects))
+
+
+def parallel_gather(values: np.ndarray, index: np.ndarray, dtype: type) -> np.ndarray:
+    """``values[index]`` (-1 where ``index`` is -1), one slice per core (K.gather releases
+    the GIL)."""
+    out = np.empty(len(index), dtype=dtype)
+    parts = min(os.cpu_count() or 1, 4) if len(index) >= PARALLEL_MIN else 1
+    bounds = np.linspace(0, len(index), parts + 1).astype(np.int64).tolist()
+    with ThreadPoolExecutor(parts) as pool:
+        list(pool.map(lambda s: K.gather(values, index[s], out[s]),
+                      [slice(a, b) for a, b in pairwise(bounds)]))  # fmt: skip
+    return out
 
 
 def of_heap(heap: Heap) -> Dominators:
