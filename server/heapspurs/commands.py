@@ -8,11 +8,9 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 
-import numpy as np
-
 from .analysis.anchors import find_anchors
 from .analysis.describe import place_of
-from .analysis.dominators import dominators, retained_by_type, retained_of
+from .analysis.dominators import dominators, retained_of, retained_per_type
 from .analysis.ownergraph import owner_graph
 from .analysis.owners import owner_pieces
 from .analysis.suspects import NoRoots, suspects_answer, top_answer
@@ -24,10 +22,9 @@ from .heap import roots as R
 from .heap.model import Heap
 from .loaded import LoadedDump, load_dump, segments_of
 from .names.elf import ProgramError, check_matches, read_symbols
-from .names.naming import Names
 from .names.oid import OidFileError
 from .render import jsonout, text
-from .render.goroutines import goroutine_text, goroutine_view, goroutines_json
+from .render.goroutines import goroutine_text, goroutine_view, goroutines_json_lines
 from .render.graph import GraphvizMissing, render_svg, to_dot
 
 # reported in one line on stderr (exit status 1), not as a traceback
@@ -91,17 +88,11 @@ def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
 
 def histogram(loaded: LoadedDump, as_json: bool) -> Iterator[str]:
     heap, names = loaded.heap, loaded.names
-    answer = type_histogram(heap, names.typed, retained_per_type(heap, names))
+    answer = type_histogram(heap, names.typed, retained_per_type(heap, names.typed))
     if as_json:
         yield json.dumps(answer, indent=2)
     else:
         yield from text.histogram_lines(answer)
-
-
-def retained_per_type(heap: Heap, names: Names) -> np.ndarray:
-    """Per entry of the type name index: what the type's outermost objects retain."""
-    index, labels = names.typed.name_index(heap)
-    return retained_by_type(dominators(heap), index, len(labels))
 
 
 def top(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
@@ -131,7 +122,7 @@ def goroutines(loaded: LoadedDump, as_json: bool) -> Iterator[str]:
     symbols = loaded.names.symbols
     view = goroutine_view(loaded.heap, loaded.names, symbols.path if symbols else None)
     if as_json:
-        yield json.dumps(goroutines_json(view), indent=1)
+        yield from goroutines_json_lines(view)
     else:
         yield from goroutine_text(view)
 

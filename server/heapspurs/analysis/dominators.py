@@ -24,6 +24,7 @@ from ..heap import index
 from ..heap.graph import _seen_bits
 from ..heap.model import PARALLEL_MIN, Heap
 from . import dominator_kernels as K
+from .typing import ObjectTypes
 
 VIRTUAL_ROOT = -1  # idom of the objects only the virtual root dominates (first level)
 UNREACHED = -2  # idom of objects no root reaches, and of phantom records
@@ -252,6 +253,12 @@ def retained_by_type(tree: Dominators, label_of: np.ndarray, n_labels: int) -> n
     objs = np.flatnonzero(outermost)
     weights = tree.retained[objs].astype(np.float64)
     return np.bincount(label_of[objs], weights=weights, minlength=n_labels).astype(np.int64)
+
+
+def retained_per_type(heap: Heap, typed: ObjectTypes) -> np.ndarray:
+    """:func:`retained_by_type` over the heap's tree, per entry of ``typed.name_index``."""
+    index, labels = typed.name_index(heap)
+    return retained_by_type(dominators(heap), index, len(labels))
 
 
 def nearest_root_target(heap: Heap, obj: int) -> int:

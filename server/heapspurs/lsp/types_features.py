@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..analysis.dominators import retained_per_type
 from ..analysis.typing import type_histogram
 from ..render import text
 from .hover import code_block, dump_heading
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 def histogram_answer(entry: DumpEntry) -> dict[str, Any]:
     assert entry.loaded is not None
-    answer: dict[str, Any] = type_histogram(entry.loaded.heap, entry.loaded.names.typed)
+    heap, typed = entry.loaded.heap, entry.loaded.names.typed
+    answer: dict[str, Any] = type_histogram(heap, typed, retained_per_type(heap, typed))
     lines = list(text.histogram_lines(answer))
     answer["dump"] = entry.uri
     answer["markdown"] = f"{dump_heading(entry)}\n\n**Types**\n\n{code_block(lines)}"
