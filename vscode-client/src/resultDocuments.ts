@@ -62,16 +62,11 @@ async function closeOtherResults(shown: vscode.Uri): Promise<void> {
   await vscode.window.tabGroups.close(others, true);
 }
 
-/** `heapspurs:/Owners of 0x… (depth 3)?dump=…`: the path is the tab's title. */
+/** `heapspurs:/Hexdump of 0x…?dump=…`: the path is the tab's title. */
 function resultUri(kind: ResultKind, address: string, answer: CommandAnswer): vscode.Uri {
-  const depth = kind === "owners" && typeof answer.depth === "number" ? ` (${depthText(answer.depth)})` : "";
   return vscode.Uri.from({
     scheme: RESULT_SCHEME,
-    path: `/${TITLES[kind]} of ${address}${depth}`,
+    path: `/${TITLES[kind]} of ${address}`,
     query: new URLSearchParams({ dump: answer.dump }).toString(),
   });
-}
-
-function depthText(depth: number): string {
-  return depth < 0 ? "all levels" : `${depth} level${depth === 1 ? "" : "s"}`;
 }
