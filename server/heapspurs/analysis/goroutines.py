@@ -85,6 +85,7 @@ class Goroutines:
     retained_bytes: np.ndarray  # int64
     retained_objects: np.ndarray  # int64
     notes: dict[int, str] = field(default_factory=dict)  # goroutine -> why no verdict
+    _latest_park: int | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -110,7 +111,9 @@ class Goroutines:
         since = int(self.waitsince[i])
         if since <= 0 or int(self.status[i]) not in (G_WAITING, 3, G_LEAKED):
             return None
-        return int((int(self.waitsince.max()) - since) // 60_000_000_000)
+        if self._latest_park is None:
+            self._latest_park = int(self.waitsince.max())
+        return int((self._latest_park - since) // 60_000_000_000)
 
     @property
     def leaked(self) -> np.ndarray:
@@ -250,17 +253,17 @@ def _blocked_on(heap: Heap, names: Names, gor: Goroutines, layout: RuntimeLayout
                 gor.notes[i] = "what it waits on needs the binary's DWARF (--program)"
     else:
         waiting = reader.words(gor.address[cand] + np.uint64(layout.g_waiting))
-        for i, s in zip(cand.tolist(), waiting.tolist(), strict=True):
-            reason = gor.wait_reason[i]
-            if reason in NEVER_WAKES:
-                continue
-            if reason in CHANNEL_WAITS:
-                found[i] = _channel_chain(reader, layout, s, sudogs)
-            elif s:
-                sudogs.append(s)
-                found[i] = [int(reader.words(np.array([s + layout.sudog_elem]))[0])]
-            else:
-                found[i] = _sync_from_frames(heap, gor, i, layout, reader, root_goroutine, sudogs)
+        kinds = [gor.wait_reason[i] for i in cand.tolist()]
+        chan = np.array([k in CHANNEL_WAITS for k in kinds], dtype=np.bool_)
+        sync = np.array([k not in CHANNEL_WAITS and k not in NEVER_WAKES for k in kinds], np.bool_)
+        found.update(_channel_chains(reader, layout, cand[chan], waiting[chan], sudogs))
+        with_sudog = sync & (waiting != 0)
+        elems = reader.words(waiting[with_sudog] + np.uint64(layout.sudog_elem))
+        sudogs.extend(waiting[with_sudog].tolist())
+        for i, elem in zip(cand[with_sudog].tolist(), elems.tolist(), strict=True):
+            found[i] = [elem]
+        for i in cand[sync & (waiting == 0)].tolist():
+            found[i] = _sync_from_frames(heap, gor, i, layout, reader, root_goroutine, sudogs)
     counts = np.zeros(len(gor), np.int64)
     for i, prims in found.items():
         counts[i] = len(prims)
@@ -271,16 +274,23 @@ def _blocked_on(heap: Heap, names: Names, gor: Goroutines, layout: RuntimeLayout
     return heap.resolve(np.array(sudogs, dtype=np.uint64)) if sudogs else np.zeros(0, np.int32)
 
 
-def _channel_chain(reader: _Reader, layout: RuntimeLayout, s: int, sudogs: list[int]) -> list[int]:
-    """The channel of each sudog on the g.waiting list (a select's cases)."""
-    out: list[int] = []
-    while s and len(out) < MAX_SELECT_CASES:
-        sudogs.append(s)
-        c, s = (
-            int(w) for w in reader.words(np.array([s + layout.sudog_c, s + layout.sudog_waitlink]))
-        )
-        if c:
-            out.append(c)
+def _channel_chains(reader: _Reader, layout: RuntimeLayout, goroutines: np.ndarray,
+                    waiting: np.ndarray, sudogs: list[int]) -> dict[int, list[int]]:  # fmt: skip
+    """The channel of each sudog on each goroutine's g.waiting list (a select's cases),
+    one step of every list at a time."""
+    out: dict[int, list[int]] = {int(i): [] for i in goroutines.tolist()}
+    at, who = waiting, goroutines
+    for _ in range(MAX_SELECT_CASES):
+        live = at != 0
+        at, who = at[live], who[live]
+        if not len(at):
+            break
+        sudogs.extend(at.tolist())
+        chans = reader.words(at + np.uint64(layout.sudog_c))
+        at = reader.words(at + np.uint64(layout.sudog_waitlink))
+        for i, c in zip(who.tolist(), chans.tolist(), strict=True):
+            if c:
+                out[i].append(c)
     return out
 
 

@@ -186,8 +186,22 @@ def _section_from(elf, address: int) -> tuple[int, bytes]:
 
 
 def _symbol(elf, name: str) -> int | None:
+    """The value of symbol ``name``: its name's offset in the string table, then the
+    symbol entry with that offset (numpy over the raw table: pyelftools parses each of
+    thousands of symbols one by one, half a second)."""
     table = elf.get_section_by_name(".symtab")
-    if table is None:
+    strings = elf.get_section_by_name(".strtab")
+    if table is None or strings is None:
         return None
-    found = table.get_symbol_by_name(name)
-    return int(found[0]["st_value"]) if found else None
+    at = strings.data().find(b"\0" + name.encode() + b"\0")
+    if at < 0:
+        return None
+    wide = elf.elfclass == 64
+    entry = np.dtype([("name", "<u4"), ("info", "u1"), ("other", "u1"), ("shndx", "<u2"),
+                      ("value", "<u8"), ("size", "<u8")] if wide else
+                     [("name", "<u4"), ("value", "<u4"), ("size", "<u4"), ("info", "u1"),
+                      ("other", "u1"), ("shndx", "<u2")])  # fmt: skip
+    data = table.data()
+    symbols = np.frombuffer(data, dtype=entry, count=len(data) // entry.itemsize)
+    hit = np.flatnonzero(symbols["name"] == at + 1)
+    return int(symbols["value"][hit[0]]) if len(hit) else None

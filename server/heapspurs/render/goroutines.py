@@ -5,6 +5,7 @@ is the one the dump names (a binary that did not write the dump names nothing)."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -35,6 +36,11 @@ class GoroutineView:
     why_no_lines: str | None
     _frame_names: dict[int, str] = field(default_factory=dict)
     _frame_roots: tuple[np.ndarray, np.ndarray] | None = None
+    _positions: dict[int, tuple[Position, ...]] = field(default_factory=dict)
+    # (pc, slot - sp, frame length) -> (variable name, its type): one DWARF search per kind
+    _variables: dict[tuple[int, int, int], tuple[str | None, str | None]] = field(
+        default_factory=dict
+    )
 
     # --- naming ---------------------------------------------------------------------
     def frame_name(self, row: int) -> str:
@@ -44,10 +50,14 @@ class GoroutineView:
             name = self._frame_names[pc] = self.heap.text(row, 10)
         return name
 
-    def position(self, pc: int, *, call: bool = True) -> tuple[Position, ...]:
+    def position(self, pc: int) -> tuple[Position, ...]:
+        """Where a frame (or a go statement) at ``pc`` is: inlined calls, then the function."""
         if self.lines is None:
             return ()
-        return self.lines.frame(pc) if call else self.lines.lookup(pc)
+        where = self._positions.get(pc)
+        if where is None:
+            where = self._positions[pc] = self.lines.frame(pc)
+        return where
 
     def frame_roots(self, row: int) -> np.ndarray:
         """The roots (pointer slots) of one frame record."""
@@ -110,20 +120,31 @@ class GoroutineView:
 
     def variables(self, row: int) -> list[dict[str, object]]:
         """Each pointer slot of the frame that holds a heap object, named by DWARF."""
-        heap, types = self.heap, self.names.typed.types
+        heap = self.heap
+        sp, length, pc = (int(heap.cols.recs[row, c]) for c in (R.COL_ADDR, R.COL_FRAME_LENGTH,
+                                                                R.COL_FRAME_PC))  # fmt: skip
         out: list[dict[str, object]] = []
         for r in self.frame_roots(row).tolist():
             slot, obj = int(heap.roots.slot[r]), int(heap.roots.target[r])
-            name, vtype = None, None
-            if types is not None:
-                v, rel = frame_slot_variable(heap, types, row, slot)
-                if v >= 0:
-                    name = types.var_names[v] + (f"+{rel:#x}" if rel else "")
-                    vtype = types.names[int(types.var_type[v])]
+            key = (pc, slot - sp, length)
+            known = self._variables.get(key)
+            if known is None:
+                known = self._variables[key] = self._variable(row, slot)
+            name, vtype = known
             out.append({"name": name, "type": vtype, "slot": hexaddr(slot),
                         "object": hexaddr(int(heap.addr[obj])),
                         "object_type": self.names.type_name(obj)})  # fmt: skip
         return out
+
+    def _variable(self, row: int, slot: int) -> tuple[str | None, str | None]:
+        types = self.names.typed.types
+        if types is None:
+            return None, None
+        v, rel = frame_slot_variable(self.heap, types, row, slot)
+        if v < 0:
+            return None, None
+        name = types.var_names[v] + (f"+{rel:#x}" if rel else "")
+        return name, types.names[int(types.var_type[v])]
 
     def blocked_on(self, i: int) -> list[dict[str, object]]:
         addrs, objs = self.gor.primitives(i)
@@ -192,7 +213,7 @@ def _first_mismatch(view: GoroutineView) -> str | None:
     """Where the binary's function differs from the dump's: it did not write the dump."""
     recs = view.heap.cols.recs
     pcs, at = np.unique(recs[view.gor.frame_rows, R.COL_FRAME_PC], return_index=True)
-    for pc, k in zip(pcs.tolist(), at.tolist(), strict=True):
+    for pc, k in zip(pcs.tolist(), at.tolist(), strict=True):  # a few hundred distinct pcs
         row = int(view.gor.frame_rows[k])
         where = view.position(pc)
         dumped = view.frame_name(row)
@@ -204,13 +225,25 @@ def _first_mismatch(view: GoroutineView) -> str | None:
 
 
 def goroutines_json(view: GoroutineView) -> dict[str, object]:
+    return {"goroutines": [view.goroutine_json(i) for i in range(len(view.gor))], **_summary(view)}
+
+
+def _summary(view: GoroutineView) -> dict[str, object]:
     gor = view.gor
     return {
-        "goroutines": [view.goroutine_json(i) for i in range(len(gor))],
         "leaked": int(np.count_nonzero(gor.verdict == GR.LEAKED)),
         "unknown": int(np.count_nonzero(gor.verdict == GR.UNKNOWN)),
         "lines": view.why_no_lines,
     }
+
+
+def goroutines_json_lines(view: GoroutineView) -> Iterator[str]:
+    """:func:`goroutines_json` as text, streamed: one goroutine per line."""
+    n = len(view.gor)
+    yield '{"goroutines": ['
+    for i in range(n):
+        yield json.dumps(view.goroutine_json(i), separators=(",", ":")) + ("," if i < n - 1 else "")
+    yield "], " + json.dumps(_summary(view))[1:]
 
 
 def goroutine_text(view: GoroutineView) -> Iterator[str]:
