@@ -102,7 +102,7 @@ def test_histogram_json_and_text() -> None:
     assert answer["note"] is None
     status, table = run(str(f.dump), "--program", str(f.binary), "--histogram")
     lines = table.splitlines()
-    assert lines[0].split() == ["bytes", "%", "count", "type"]
+    assert lines[0].split() == ["bytes", "%", "count", "retained", "type"]
     assert lines[-1].split()[0] == str(answer["total_bytes"]) and "total" in lines[-1]
     assert any(line.endswith(f"  {huge['type']}") for line in lines)
 
