@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from heapspurs.analysis.fieldpath import edge_selectors
 from heapspurs.analysis.owners import distinct_roots
 from heapspurs.heap.model import Heap
 from heapspurs.names.naming import Names
@@ -13,9 +14,11 @@ from heapspurs.names.naming import Names
 MAX_INDENT = 32
 
 
-def object_text(level: int, name: str | None, address: int, pointers: int, size: int) -> str:
+def object_text(
+    level: int, name: str | None, address: int, pointers: int, size: int, field: str = ""
+) -> str:
     what = f"{name or 'Object'} @ {address:#x} with {pointers} pointers in {size} bytes"
-    return indent(level) + what
+    return indent(level) + what + (f" via {field}" if field else "")
 
 
 def indent(level: int) -> str:
@@ -23,12 +26,12 @@ def indent(level: int) -> str:
 
 
 def owner_text_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[str]:
-    for kind, level, o, _, info in _walk(heap, names, obj, depth):
+    for kind, level, o, down, info in _walk(heap, names, obj, depth):
         if kind == "root":
             yield f"{indent(level)}<- {info.label}"
         else:
-            yield object_text(level, names.label(o), int(heap.addr[o]),
-                              heap.n_pointers(o), int(heap.size[o]))  # fmt: skip
+            yield object_text(level, names.label(o), int(heap.addr[o]), heap.n_pointers(o),
+                              int(heap.size[o]), _field(heap, names, o, down))  # fmt: skip
 
 
 def owner_json_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[str]:
@@ -48,7 +51,16 @@ def owner_json_lines(heap: Heap, names: Names, obj: int, depth: int) -> Iterator
         if field >= 0:
             obj_entry["points_to"] = f"{int(heap.addr[down]):#x}"
             obj_entry["offset"] = int(heap.cols.field_off[field])
+            if _field(heap, names, o, down):
+                obj_entry["field"] = _field(heap, names, o, down)
         yield ", " + json.dumps({"object": obj_entry})
+
+
+def _field(heap: Heap, names: Names, owner: int, down: int) -> str:
+    """The selector of the owner's pointer to ``down``, one edge at a time (untyped: none)."""
+    if down < 0 or names.typed.type[owner] < 0:
+        return ""
+    return edge_selectors(heap, names, [(owner, down)])[0]
 
 
 def _walk(heap, names, obj, depth):

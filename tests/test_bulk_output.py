@@ -12,6 +12,7 @@ import pytest
 from heapspurs.analysis.anchors import find_anchors
 from heapspurs.analysis.owners import owner_pieces
 from heapspurs.loaded import load_dump
+from heapspurs.names.naming import string_table
 from heapspurs.render import jsonout, linebuf, text
 from owners_reference import object_text, owner_json_lines, owner_text_lines
 
@@ -75,11 +76,16 @@ def test_compiled_lines_cover_deep_levels_extreme_numbers_any_name_and_full_buff
     encoded = [(n or "Object").encode() for n in names]  # as the text name table has them
     table = np.frombuffer(b"".join(encoded), dtype=np.uint8)
     starts = np.cumsum([0, *map(len, encoded)]).astype(np.int64)
-    columns = (levels, addr, pointers, size, name_index + 1)
-    chunks = linebuf.chunks(linebuf.owner_text, columns, table, starts)
+    fields = ["", ".Next", '["é名"]', ".Ptrs[4999]" + "y" * 400]  # entry 0: no field
+    field_ids = np.array([0, 1, 2, 0, 3, 1], dtype=np.int32)
+    columns = (levels, addr, pointers, size, name_index + 1, field_ids)
+    field_table = string_table([f.encode() for f in fields])
+    chunks = linebuf.chunks(linebuf.owner_text, columns, table, starts, *field_table)
     facts = zip(levels.tolist(), addr.tolist(), pointers.tolist(), size.tolist(), strict=True)
     expected = [
-        object_text(level, names[name_index[o] + 1] or None, address, count, nbytes)
+        object_text(
+            level, names[name_index[o] + 1] or None, address, count, nbytes, fields[field_ids[o]]
+        )
         for o, (level, address, count, nbytes) in enumerate(facts)
     ]
     assert "\n".join(chunks) == "\n".join(expected)

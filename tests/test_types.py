@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 from heapspurs import cli
 from heapspurs.analysis.anchors import find_anchors
 from heapspurs.analysis.fieldpath import chain_fields, path_text
+from heapspurs.analysis.owners import owner_pieces
+from heapspurs.render.jsonout import owner_entry_list
 
 from conftest import VERSIONS, fixture, loaded, type_case_ids, type_cases
 
@@ -123,6 +126,36 @@ def test_find_matches_types() -> None:
     found = {o["address"] for o in json.loads(text)["objects"]}
     assert status == 0 and {e["object"] for e in items} <= found
     assert all(o["type"] == "main.Node" for o in json.loads(text)["objects"])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_owner_tree_names_the_field_that_holds_the_object(version: str) -> None:
+    """Where the program's paths say Y = X + selector and X's object owns Y's, the owner
+    tree's line for X names that selector."""
+    ld = loaded(version)
+    entries = [e for e in fixture(version).truth["types"] if has_path(e)]
+    checked = 0
+    for y in entries:
+        obj = ld.heap.find(int(y["address"], 16))
+        owners = owner_entry_list(ld.heap, ld.names, owner_pieces(ld.heap, ld.names, obj, 1))
+        field_of = {o["object"]["address"]: o["object"].get("field") for o in owners[1:]
+                    if "object" in o}  # fmt: skip
+        for x in entries:
+            if x is not y and y["path"].startswith(x["path"]) and x["object"] in field_of:
+                # the line's type says what an interface held: no assertion in the field
+                selector = re.sub(r"^\.\([^)]*\)", "", y["path"][len(x["path"]) :])
+                assert (field_of[x["object"]] or "") == selector, (x, y)
+                checked += 1
+    assert checked >= 8
+
+
+def test_owners_text_says_the_field() -> None:
+    f = fixture("go1.27")
+    entry = next(e for e in f.truth["types"] if e["name"] == "sessions_req")
+    args = ("--address", entry["address"], "--owners", "1")
+    status, text = run(str(f.dump), "--program", str(f.binary), *args)
+    assert status == 0
+    assert re.search(r"^  \[8\]\*main\.Request @ 0x[0-9a-f]+ .* bytes via \[3\]$", text, re.M), text
 
 
 def test_anchors_json_has_types_and_fields() -> None:

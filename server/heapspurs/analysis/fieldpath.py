@@ -13,7 +13,7 @@ import numpy as np
 from ..dumpfile import layout as L
 from ..heap import graph
 from ..heap import roots as R
-from ..heap.model import Heap
+from ..heap.model import MALLOC_HEADER_BYTES, Heap
 from ..names.naming import Names
 from ..program import gotypes as G
 from ..program.gotypes import GoTypes
@@ -56,6 +56,48 @@ def edge_selectors(heap: Heap, names: Names, edges: list[tuple[int, int]]) -> li
     ks = graph.pointing_fields(src, dst, heap.cols.obj_first, heap.field_target)
     paths = _Paths(heap, names)
     return [paths.object_selector(o, k)[0] for o, k in zip(src.tolist(), ks.tolist(), strict=True)]
+
+
+def owner_fields(
+    heap: Heap, names: Names, nodes: np.ndarray, down: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """For owner-tree lines: the selector inside ``nodes[i]`` of its first pointer to
+    ``down[i]``, as an index into a list of distinct selectors (-1: none, untyped, or the
+    tree's own object). A selector depends only on the owner's type and the slot's offset,
+    except inside map groups and buckets (it names the key), so a tree of millions of
+    lines works out each (type, offset) once."""
+    ids = np.full(len(nodes), -1, dtype=np.int32)
+    types, typed = names.typed.types, names.typed
+    if types is None or not len(nodes):
+        return ids, []
+    ks = graph.pointing_fields(nodes, down, heap.cols.obj_first, heap.field_target)
+    has = np.flatnonzero((ks >= 0) & (typed.type[nodes] >= 0))
+    owners, slots = nodes[has], ks[has]
+    t = typed.type[owners].astype(np.int64)
+    rel = heap.cols.field_off[slots].astype(np.int64)
+    rel -= np.where(heap.has_header[owners], MALLOC_HEADER_BYTES, 0)
+    keys = np.stack([t, (typed.count[owners] >= 0).astype(np.int64), rel], axis=1)
+    keyed = types.map_slot_key[t] < 0  # inside map groups and buckets: one by one
+    paths, texts = _Paths(heap, names), list[str]()
+    seen: dict[str, int] = {}
+    uniq, first, inverse = np.unique(keys[keyed], axis=0, return_index=True, return_inverse=True)
+    at = np.flatnonzero(keyed)
+    ids_of_key = [_text_id(paths.object_selector(int(owners[at[i]]), int(slots[at[i]]))[0],
+                           seen, texts) for i in first.tolist()]  # fmt: skip
+    ids[has[at]] = np.asarray(ids_of_key, dtype=np.int32)[inverse.reshape(-1)] if len(uniq) else -1
+    for i in np.flatnonzero(~keyed).tolist():
+        text = paths.object_selector(int(owners[i]), int(slots[i]))[0]
+        ids[has[i]] = _text_id(text, seen, texts)
+    return ids, texts
+
+
+def _text_id(text: str, seen: dict[str, int], texts: list[str]) -> int:
+    if not text:
+        return -1
+    if text not in seen:
+        seen[text] = len(texts)
+        texts.append(text)
+    return seen[text]
 
 
 class _Paths:

@@ -141,10 +141,7 @@ class Names:
 
     def _table(self, key: tuple, unnamed: str, encode: Callable[[str], bytes], entries: list[str]):
         if key not in self._tables:
-            encoded = [unnamed.encode(), *map(encode, entries)]
-            starts = np.zeros(len(encoded) + 1, dtype=np.int64)
-            starts[1:] = np.cumsum([len(e) for e in encoded])
-            self._tables[key] = (np.frombuffer(b"".join(encoded), dtype=np.uint8), starts)
+            self._tables[key] = string_table([unnamed.encode(), *map(encode, entries)])
         return self._tables[key]
 
     def symbol(self, address: int) -> str | None:
@@ -177,3 +174,11 @@ def _lookup(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.full(len(values), -1, dtype=np.int32)
     j = np.minimum(np.searchsorted(keys, values), len(keys) - 1)
     return np.where(keys[j] == values, j, -1).astype(np.int32)
+
+
+def string_table(encoded: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Strings for compiled formatting: (their bytes one after another, where each starts
+    plus the end)."""
+    starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+    starts[1:] = np.cumsum([len(e) for e in encoded])
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8), starts

@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
-from ..analysis.fieldpath import chain_fields, value_type_at
+from ..analysis.fieldpath import chain_fields, owner_fields, value_type_at
 from ..analysis.owners import OwnerRoot, OwnerTree
 from ..heap import graph
 from ..heap.model import MALLOC_HEADER_BYTES, Heap
-from ..names.naming import Names
+from ..names.naming import Names, string_table
 from . import linebuf
 
 PATH_MARK = "\0path "  # never in an address: stands for a chain until it is spliced in
@@ -125,16 +125,18 @@ def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]
     nodes, first = batch.nodes, heap.cols.obj_first
     down = batch.points_to
     fields = graph.pointing_fields(nodes, down, first, heap.field_target)
+    selector_ids, selectors = owner_fields(heap, names, nodes, down)
     columns = (batch.levels,
                *linebuf.object_columns(nodes, heap.addr, first, heap.size, names.name_index),
                np.where(heap.has_header[nodes], MALLOC_HEADER_BYTES, 0), heap.addr[down],
                np.where(fields >= 0, heap.cols.field_off[fields].astype(np.int64), -1),
-               names.type_index()[nodes] + 1)  # fmt: skip
+               names.type_index()[nodes] + 1, selector_ids + 1)  # fmt: skip
     yield from linebuf.chunks(
         linebuf.owner_json,
         columns,
         *names.name_table("null", _json_name),
         *names.type_table("null", _json_name),
+        *string_table([b"", *map(_json_name, selectors)]),
     )
 
 

@@ -109,17 +109,22 @@ def _put_name(out, at, names, name_start, name_id):
 
 
 @numba.njit(cache=True, nogil=True)
-def _fits(out, at, name_start, name_id):
-    return at + LINE_BYTES + name_start[name_id + 1] - name_start[name_id] <= out.shape[0]
+def _fits(out, at, name_start, name_id, field_start, field_id):
+    """Room for a line with this name and field besides LINE_BYTES?"""
+    name = name_start[name_id + 1] - name_start[name_id]
+    field = field_start[field_id + 1] - field_start[field_id]
+    return at + LINE_BYTES + name + field <= out.shape[0]
 
 
 @numba.njit(cache=True, nogil=True)
-def owner_text(levels, addresses, pointers, sizes, name_ids, names, name_start, out):
+def owner_text(levels, addresses, pointers, sizes, name_ids, field_ids, names, name_start,
+               fields, field_start, out):  # fmt: skip
     """``{indent}{name} @ {address:#x} with {pointers} pointers in {size} bytes`` per line,
-    newline-terminated, as many lines as fit in ``out``. Returns (lines, bytes written)."""
+    then `` via {field}`` where the line's field entry is not 0 (empty), newline-terminated,
+    as many lines as fit in ``out``. Returns (lines, bytes written)."""
     at = 0
     for i in range(levels.shape[0]):
-        if not _fits(out, at, name_start, name_ids[i]):
+        if not _fits(out, at, name_start, name_ids[i], field_start, field_ids[i]):
             return i, at
         at = _put_indent(out, at, levels[i])
         at = _put_name(out, at, names, name_start, name_ids[i])
@@ -130,19 +135,26 @@ def owner_text(levels, addresses, pointers, sizes, name_ids, names, name_start, 
         at = _put(out, at, _POINTERS_IN)
         at = _put_dec(out, at, sizes[i])
         at = _put(out, at, _BYTES)
+        if field_ids[i] > 0:
+            at = _put(out, at, _VIA)
+            at = _put_name(out, at, fields, field_start, field_ids[i])
+        out[at] = 10
+        at += 1
     return levels.shape[0], at
 
 
 @numba.njit(cache=True, nogil=True)
 def owner_json(levels, addresses, pointers, sizes, name_ids, value_offsets, points_to,
-               field_offsets, type_ids, names, name_start, types, type_start, out):  # fmt: skip
+               field_offsets, type_ids, field_ids, names, name_start, types, type_start, fields,
+               field_start, out):  # fmt: skip
     """One ``, {"object": {...}}`` per line as ``json.dumps`` writes it, newline-terminated,
     as many as fit in ``out``; ``points_to`` and ``offset`` unless the offset is negative
-    (the target). Returns (lines, bytes written)."""
+    (the target), then ``field`` where the line's field entry is not 0 (none). Returns
+    (lines, bytes written)."""
     at = 0
     for i in range(levels.shape[0]):
-        if not _fits(out, at + type_start[type_ids[i] + 1] - type_start[type_ids[i]], name_start,
-                     name_ids[i]):  # fmt: skip
+        typename = type_start[type_ids[i] + 1] - type_start[type_ids[i]]
+        if not _fits(out, at + typename, name_start, name_ids[i], field_start, field_ids[i]):
             return i, at
         at = _put(out, at, _J_ADDRESS)
         at = _put_hex(out, at, addresses[i])
@@ -163,6 +175,9 @@ def owner_json(levels, addresses, pointers, sizes, name_ids, value_offsets, poin
             at = _put_hex(out, at, points_to[i])
             at = _put(out, at, _J_OFFSET)
             at = _put_dec(out, at, field_offsets[i])
+            if field_ids[i] > 0:
+                at = _put(out, at, _J_FIELD)
+                at = _put_name(out, at, fields, field_start, field_ids[i])
         at = _put(out, at, _J_END)
     return levels.shape[0], at
 
@@ -211,7 +226,8 @@ def _bytes(text: str) -> np.ndarray:
 _AT = _bytes(" @ ")
 _WITH = _bytes(" with ")
 _POINTERS_IN = _bytes(" pointers in ")
-_BYTES = _bytes(" bytes\n")
+_BYTES = _bytes(" bytes")
+_VIA = _bytes(" via ")
 _J_ADDRESS = _bytes(', {"object": {"address": "')
 _J_SIZE = _bytes('", "size": ')
 _J_NAME = _bytes(', "name": ')
@@ -221,4 +237,5 @@ _J_VALUE_OFFSET = _bytes(', "value_offset": ')
 _J_DEPTH = _bytes(', "depth": ')
 _J_POINTS_TO = _bytes(', "points_to": "')
 _J_OFFSET = _bytes('", "offset": ')
+_J_FIELD = _bytes(', "field": ')
 _J_END = _bytes("}}\n")

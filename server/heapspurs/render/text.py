@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
-from ..analysis.fieldpath import chain_fields, path_text
+from ..analysis.fieldpath import chain_fields, owner_fields, path_text
 from ..analysis.owners import OwnerRoot, OwnerTree
 from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpFile
 from ..dumpfile.records import Record, iter_records
 from ..heap.model import Heap
-from ..names.naming import Names
+from ..names.naming import Names, string_table
 from . import linebuf
 
 GOROUTINE_STATUS = {
@@ -230,9 +230,12 @@ def _text_name(name: str) -> bytes:
 
 
 def _object_lines(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
+    field_ids, fields = owner_fields(heap, names, batch.nodes, batch.points_to)
     columns = (batch.levels, *linebuf.object_columns(batch.nodes, heap.addr, heap.cols.obj_first,
-                                                      heap.size, names.label_index))  # fmt: skip
-    yield from linebuf.chunks(linebuf.owner_text, columns, *names.label_table("Object", _text_name))
+                                                      heap.size, names.label_index),
+               field_ids + 1)  # fmt: skip
+    yield from linebuf.chunks(linebuf.owner_text, columns, *names.label_table("Object", _text_name),
+                              *string_table([b"", *(f.encode() for f in fields)]))  # fmt: skip
 
 
 def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:
