@@ -59,10 +59,13 @@ class Dominators:
         return self._children
 
     def children(self, obj: int | None) -> np.ndarray:
-        """What ``obj`` immediately dominates (None: the first level)."""
-        first, kids = self.children_csr()
-        slot = 0 if obj is None else obj + 1
-        return kids[first[slot] : first[slot + 1]]
+        """What ``obj`` immediately dominates (None: the first level). One scan of the tree
+        unless the children lists are built (a question or two need not build them)."""
+        parent = VIRTUAL_ROOT if obj is None else obj
+        if self._children is None:
+            return np.flatnonzero(self.idom == parent).astype(np.int32)
+        first, kids = self._children
+        return kids[first[parent + 1] : first[parent + 2]]
 
     def largest(self, objs: np.ndarray, n: int) -> np.ndarray:
         """The ``n`` of ``objs`` that retain most, largest first (ties: object order)."""
