@@ -120,7 +120,7 @@ def compute(
 def parallel_gather(values: np.ndarray, index: np.ndarray, dtype: type) -> np.ndarray:
     """``values[index]`` (-1 where ``index`` is -1), one slice per core (K.gather releases
     the GIL)."""
-    out = np.empty(len(index), dtype=dtype)
+    out: np.ndarray = np.empty(len(index), dtype=dtype)
     parts = min(os.cpu_count() or 1, 4) if len(index) >= PARALLEL_MIN else 1
     bounds = np.linspace(0, len(index), parts + 1).astype(np.int64).tolist()
     with ThreadPoolExecutor(parts) as pool:
@@ -136,13 +136,20 @@ def of_heap(heap: Heap) -> Dominators:
 
 
 _trees: weakref.WeakKeyDictionary[Heap, Dominators] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
+_locks: weakref.WeakKeyDictionary[Heap, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_lock = threading.Lock()
+
+
+def _lock_of(heap: Heap) -> threading.Lock:
+    """One lock per heap: a dump's tree being computed never holds up another's."""
+    with _locks_lock:
+        return _locks.setdefault(heap, threading.Lock())
 
 
 def dominators(heap: Heap) -> Dominators:
     """The heap's tree: computed once per heap, from the saved index when it has it, and
     saved into it otherwise (when there is one)."""
-    with _lock:
+    with _lock_of(heap):
         tree = _trees.get(heap)
         if tree is None:
             tree = _load(heap)
@@ -212,7 +219,7 @@ def _save(heap: Heap, tree: Dominators) -> None:
 
 def tree_at_hand(heap: Heap) -> Dominators | None:
     """The tree if this process has it or the saved index holds it (never computed here)."""
-    with _lock:
+    with _lock_of(heap):
         tree = _trees.get(heap)
         if tree is None:
             tree = _load(heap)
@@ -225,7 +232,7 @@ def tree_soon(heap: Heap) -> Dominators | None:
     """The tree when this process has it; else None, having started to compute it (or to
     read it from the saved index) on a thread: for answers that must not wait (a hover)."""
     tree = _trees.get(heap)
-    if tree is None and not _lock.locked():
+    if tree is None and not _lock_of(heap).locked():
         threading.Thread(target=dominators, args=(heap,), daemon=True).start()
     return tree
 

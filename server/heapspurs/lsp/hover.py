@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from ..analysis.describe import place_of
-from ..analysis.dominators import tree_soon
+from ..analysis.dominators import dominators, tree_soon
 from ..analysis.fieldpath import chain_fields, path_text, value_type_at
 from ..heap.model import Heap
 from ..names.naming import Names
 from ..render import text
+from ..render.safe import markdown_text, visible
 from .protocol import CMD_ANCHORS, CMD_GRAPH, CMD_HEXDUMP, CMD_OWNERS, STATE_LOADING
-from .store import DumpEntry
+from .store import FULL_ANCHORS_MAX_OBJECTS, DumpEntry
 
 ADDRESS_RE = re.compile(r"\b0[xX][0-9a-fA-F]+\b")
 MAX_HOVER_ANCHORS = 5
@@ -32,13 +33,15 @@ def address_at(line: str, character: int) -> int | None:
 def code_block(lines: Iterable[str]) -> str:
     """A fenced block; the fence outgrows any run of backticks in the text (names come
     from dumps and binaries)."""
-    body = "\n".join(lines)
+    body = visible("\n".join(lines))
     fence = "`" * max(3, _longest_backticks(body) + 1)
     return f"{fence}text\n{body}\n{fence}"
 
 
 def inline_code(text: str) -> str:
-    """``text`` as Markdown inline code, whatever backticks it holds."""
+    """``text`` as Markdown inline code, whatever backticks it holds (and on one line,
+    control characters written out: names come from dumps, binaries and OID files)."""
+    text = visible(text.replace("\n", " "))
     ticks = "`" * (_longest_backticks(text) + 1)
     pad = " " if "`" in text else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -60,13 +63,13 @@ def describe_address(entry: DumpEntry, address: int) -> str | None:
     if place.kind in ("data", "bss"):
         return (
             f"`{address:#x}` is in the **{place.kind}** segment"
-            + (f": global `{place.symbol}`" if place.symbol else "")
+            + (f": global {inline_code(place.symbol)}" if place.symbol else "")
             + " (globals are roots, not heap objects)"
         )
     if place.kind == "stack":
         return (
             f"`{address:#x}` is on the stack of **goroutine {place.goroutine}**: frame "
-            f"{place.frame} `{place.function}` (+{place.offset:#x})"
+            f"{place.frame} {inline_code(place.function or '?')} (+{place.offset:#x})"
         )
     if place.kind == "free":
         return f"`{address:#x}` is inside the heap arena but in no object record (free memory)"
@@ -85,7 +88,7 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
         + (f", `{address:#x}` is at offset +{offset:#x} ({offset})" if offset else ""),
         "",
     ]
-    facts = [f"name: `{name}`" if name else "name: none (no OID names it)"]
+    facts = [f"name: {inline_code(name)}" if name else "name: none (no OID names it)"]
     facts.append(type_fact(names, obj, address))
     vo = heap.value_offset(obj)
     if vo:
@@ -116,7 +119,7 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
         out.append(heading + ":")
         for a in report.anchors[:MAX_HOVER_ANCHORS]:
             cycle = " — finalizer cycle (never runs)" if a.cycle else ""
-            out.append(f"- {a.root.label}: chain of {a.length} object(s){cycle}")
+            out.append(f"- {markdown_text(a.root.label)}: chain of {a.length} object(s){cycle}")
             if names.typed.types is not None:
                 fields = chain_fields(heap, names, a.root_index, a.path)
                 out.append(f"  {inline_code(path_text(a.root, fields))}")
@@ -138,9 +141,11 @@ def object_markdown(entry: DumpEntry, address: int, obj: int) -> str:
 
 
 def retained_fact(heap: Heap, obj: int) -> str:
-    """``retains: N bytes (P % of the heap) in M objects``, once the dump's dominator tree
-    is at hand: a hover never waits for it (it is started on a thread the first time)."""
-    tree = tree_soon(heap)
+    """``retains: N bytes (P % of the heap) in M objects``, from the dump's dominator tree:
+    computed here for a small dump (milliseconds); for a big one a hover never waits for
+    it (it is started on a thread the first time)."""
+    small = heap.n_objects <= FULL_ANCHORS_MAX_OBJECTS
+    tree = dominators(heap) if small else tree_soon(heap)
     if tree is None:
         return "retains: being computed (the dominator tree of the heap; hover again)"
     if not tree.reached(obj):
@@ -157,14 +162,15 @@ def type_fact(names: Names, obj: int, address: int) -> str:
     value = value_type_at(names.heap, names, obj, address)
     whole = names.type_name(obj)
     if typed.type[obj] < 0:
-        return f"type: unknown — {typed.reason(obj)}"
+        return f"type: unknown — {markdown_text(typed.reason(obj) or '')}"
     inside = f" (element of {inline_code(whole)})" if value != whole else ""
     return f"type: {inline_code(value)}{inside}"
 
 
 def dump_heading(entry: DumpEntry) -> str:
     version = entry.loaded.heap.params.go_version if entry.loaded else ""
-    return f"### heapspurs · `{entry.name}`" + (f" ({version})" if version else "")
+    heading = f"### heapspurs · {inline_code(entry.name)}"
+    return heading + (f" ({inline_code(version)})" if version else "")
 
 
 def hover_markdown(entries: list[DumpEntry], address: int) -> str | None:
@@ -173,7 +179,9 @@ def hover_markdown(entries: list[DumpEntry], address: int) -> str | None:
     loading: list[str] = []
     for entry in entries:
         if entry.state == STATE_LOADING:
-            loading.append(f"heapspurs: `{entry.name}` is loading ({entry.progress:.0%})")
+            loading.append(
+                f"heapspurs: {inline_code(entry.name)} is loading ({entry.progress:.0%})"
+            )
             continue
         with entry.lock:
             if entry.loaded is None:
@@ -200,16 +208,16 @@ def oid_hover(entries: list[DumpEntry], line: str) -> str | None:
         value = int(words[0], 16)
     except ValueError:
         return None
-    out = [f"**OID** `{value:#x}` → `{words[1].strip()}`", ""]
+    out = [f"**OID** `{value:#x}` → {inline_code(words[1].strip())}", ""]
     for entry in entries:
         if entry.state == STATE_LOADING:
-            out.append(f"- `{entry.name}`: loading ({entry.progress:.0%})")
+            out.append(f"- {inline_code(entry.name)}: loading ({entry.progress:.0%})")
             continue
         with entry.lock:
             if entry.loaded is None:
                 continue
             n = entry.loaded.names.count_with_oid(value)
-        out.append(f"- `{entry.name}`: {n} object(s)")
+        out.append(f"- {inline_code(entry.name)}: {n} object(s)")
     if len(out) == 2:
         out.append("no heap dump is loaded")
     return "\n".join(out)
