@@ -145,3 +145,21 @@ def test_scenarios_dump_goroutines(version):
     leaked = {g["id"] for g in ans["goroutines"] if g["leaked"]}
     heap_defer = fx.scenario("heap_defer")["anchor"]["goroutine"]
     assert leaked == {heap_defer}
+
+
+@pytest.mark.parametrize("version", ["go1.21", "go1.27"])
+def test_anchors_name_the_variable_and_the_leaked_goroutine(version):
+    fx = fixture(version)
+    held = fx.scenario("chan_blocked")
+    base = [str(fx.dump), "--program", str(fx.binary), "--address", held["address"], "--anchors"]
+    ans = json.loads(run(*base, "--json"))
+    frame = next(a for a in ans["anchors"] if a["kind"] == "goroutine")
+    assert frame["variable"] == "t" and frame["leaked_goroutine"] is False
+    text = run(*base)
+    label = f"goroutine {held['anchor']['goroutine']} main.chanBlockedWorker frame "
+    assert any(line.startswith(label) and " var t: chain of" in line for line in text.splitlines())
+    deferred = fx.scenario("heap_defer")  # its goroutine parks in select {}: leaked
+    base[4] = deferred["address"]
+    ans = json.loads(run(*base, "--json"))
+    assert next(a for a in ans["anchors"] if a["kind"] == "defer")["leaked_goroutine"] is True
+    assert "[leaked goroutine: parked forever" in run(*base)

@@ -24,6 +24,7 @@ with the goroutine.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,7 @@ from ..heap.model import Heap
 from ..names.naming import Names
 from ..program import gotypes as G
 from . import goroutine_kernels as K
+from .typing import frame_slot_variable
 
 STATUS_NAMES = {0: "idle", 1: "runnable", 2: "running", 3: "syscall", 4: "waiting",
                 6: "dead", 8: "copystack", 9: "preempted", 10: "leaked"}  # fmt: skip
@@ -402,3 +404,56 @@ def _retained(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, keep_root
         np.int64
     )
     gor.retained_objects = np.bincount(label[own], minlength=len(gor)).astype(np.int64)
+
+
+# --- anchors through goroutines -------------------------------------------------------------
+_verdicts: weakref.WeakKeyDictionary[Heap, tuple[object, Goroutines]] = weakref.WeakKeyDictionary()
+
+
+def stack_variable(heap: Heap, names: Names, root: int) -> str | None:
+    """The DWARF name of the stack variable a frame root is a slot of (None: not known)."""
+    types = names.typed.types
+    if types is None or int(heap.roots.kind[root]) != R.FRAME:
+        return None
+    v, _ = frame_slot_variable(heap, types, int(heap.roots.rec[root]), int(heap.roots.slot[root]))
+    return types.var_names[v] if v >= 0 else None
+
+
+def goroutine_leaked(heap: Heap, names: Names, goid: int) -> bool:
+    """Whether goroutine ``goid`` leaked. Only a goroutine parked on a channel or a sync
+    primitive can be, so the leak search runs (once per dump and types) only for one."""
+    g = np.flatnonzero(heap.cols.recs[heap.rows(L.TAG_GOROUTINE), 4] == np.uint64(goid))
+    if not len(g):
+        return False
+    row = int(heap.rows(L.TAG_GOROUTINE)[g[0]])
+    status = int(heap.cols.recs[row, 6]) & ~G_SCAN
+    reason = heap.text(row, 10)
+    if status not in (G_WAITING, G_LEAKED) or not (
+        reason in NEVER_WAKES or reason in CHANNEL_WAITS or reason in SYNC_WAITS
+        or reason == "semacquire"
+    ):  # fmt: skip
+        return False
+    cached = _verdicts.get(heap)
+    if cached is None or cached[0] is not names.typed:
+        cached = _verdicts[heap] = (names.typed, goroutines(heap, names))
+    gor = cached[1]
+    i = gor.index_of(goid)
+    return i >= 0 and int(gor.verdict[i]) == LEAKED
+
+
+LEAKED_WORDS = " [leaked goroutine: parked forever, so what its stack holds is never freed]"
+
+
+def anchor_facts(
+    heap: Heap, names: Names, root: int, goid: int | None
+) -> tuple[str | None, bool | None]:
+    """For an anchor's root: the stack variable it is (frames) and whether its goroutine
+    leaked (None: the root is no goroutine's)."""
+    leaked = goroutine_leaked(heap, names, goid) if goid is not None else None
+    return stack_variable(heap, names, root), leaked
+
+
+def anchor_words(heap: Heap, names: Names, root: int, goid: int | None) -> str:
+    """What an anchor's label adds: `` var req`` and the leaked goroutine's warning."""
+    variable, leaked = anchor_facts(heap, names, root, goid)
+    return (f" var {variable}" if variable else "") + (LEAKED_WORDS if leaked else "")

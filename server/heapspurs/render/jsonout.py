@@ -10,6 +10,7 @@ import numpy as np
 
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
 from ..analysis.fieldpath import chain_fields, owner_fields, value_type_at
+from ..analysis.goroutines import anchor_facts
 from ..analysis.owners import OwnerRoot, OwnerTree
 from ..heap import graph
 from ..heap.model import MALLOC_HEADER_BYTES, Heap
@@ -60,6 +61,11 @@ def anchors_json(
             entry["path"] = [hexaddr(address) for address in heap.addr[a.path].tolist()]
         entry["fields"] = chain_fields(heap, names, a.root_index, a.path)
         entry["finalizer_cycle"] = a.cycle
+        variable, leaked = anchor_facts(heap, names, a.root_index, a.root.goroutine)
+        if variable:
+            entry["variable"] = variable
+        if leaked is not None:
+            entry["leaked_goroutine"] = leaked
         anchors.append(entry)
     out: dict[str, object] = {
         "address": hexaddr(address),

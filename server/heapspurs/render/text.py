@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from ..analysis.anchors import UNSEEN_ROOTS, AnchorReport
 from ..analysis.fieldpath import chain_fields, owner_fields, path_text
+from ..analysis.goroutines import anchor_words
 from ..analysis.owners import OwnerRoot, OwnerTree
 from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpFile
@@ -198,7 +199,8 @@ def anchor_lines(
             if a.cycle
             else ""
         )
-        yield f"{a.root.label}: chain of {a.length} object(s){cycle}"
+        more = anchor_words(heap, names, a.root_index, a.root.goroutine)
+        yield f"{a.root.label}{more}: chain of {a.length} object(s){cycle}"
         if names.typed.types is not None:
             fields = chain_fields(heap, names, a.root_index, a.path)
             yield f"    path: {path_text(a.root, fields)} → {names.type_name(obj)}"
