@@ -65,7 +65,7 @@ async def test_bad_arguments_are_explained(client: LanguageClient, tmp_path: Pat
     await start(client, ws)
     with pytest.raises(JsonRpcInvalidParams, match="is not in any object"):
         await request(client, "heapspurs/top", {"address": "0x1"})
-    with pytest.raises(JsonRpcInvalidParams, match="'count' must be an integer >= 1"):
+    with pytest.raises(JsonRpcInvalidParams, match="'count' must be an integer"):
         await request(client, "heapspurs/top", {"count": 0})
     with pytest.raises(JsonRpcInvalidParams, match="'threshold' must be a percentage"):
         await request(client, "heapspurs/suspects", {"threshold": "lots"})
