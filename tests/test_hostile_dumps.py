@@ -209,3 +209,48 @@ def test_one_line_oid_file_with_a_vertical_tab_is_one_line(tmp_path: Path) -> No
     oid = tmp_path / "oid.txt"
     oid.write_text("0x1 a\vb")
     assert read_oid_file(oid) == {1: "a\vb"}
+
+
+# --- names that are DOT, HTML or Markdown syntax ---------------------------------------
+DOT_HOSTILE = ("nul\x00byte", "ends in a backslash\\", 'a "quote"', "ctl\x01\x1b[0m",
+               "<b>html</b>", "<lt", "back\\lslash\\N")  # fmt: skip
+
+
+def with_frame_names(data: bytes, prefix: str) -> bytes:
+    """The dump with every stack frame's function name given ``prefix``."""
+    out, last = bytearray(), 0
+    for rec in iter_records(DumpFile(F.dump)):
+        if rec.tag != TAG_STACK_FRAME:
+            continue
+        at = rec.contents_pos + rec.contents_len
+        for _ in range(3):  # entry_pc, pc, continue_pc
+            at = varint_end(data, at)
+        name_start = varint_end(data, at)
+        old = len(rec["name"].encode())  # the fixtures' names are ASCII
+        name = prefix.encode() + data[name_start : name_start + old]
+        out += data[last:at] + uvarint(len(name)) + name
+        last = name_start + old
+    return bytes(out + data[last:])
+
+
+def test_graph_of_hostile_names_renders_with_dot(tmp_path: Path) -> None:
+    """Function names and OID names holding NUL, a final backslash, quotes, control
+    characters and HTML: `dot` draws every graph, and the names are there, as text."""
+    import xml.etree.ElementTree as ET
+
+    crafted = tmp_path / "names.dump"
+    crafted.write_bytes(with_frame_names(F.dump.read_bytes(), DOT_HOSTILE[0] + DOT_HOSTILE[1]))
+    oid = tmp_path / "oid.txt"
+    lines = [ln for ln in F.oid.read_text().splitlines() if ln.startswith("0x")]
+    oid.write_text("\n".join(f"{ln.split()[0]} {DOT_HOSTILE[i % len(DOT_HOSTILE)]}{i}"
+                             for i, ln in enumerate(lines)) + "\n")  # fmt: skip
+    for scenario in ("leak", "chan_blocked", "field_interior"):
+        if scenario not in F.truth["scenarios"]:
+            continue
+        svg = tmp_path / f"{scenario}.svg"
+        run = cli("--oid", oid, "--program", F.binary, crafted, "--address",
+                  F.scenario(scenario)["address"], "--output", svg)  # fmt: skip
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+        text = "".join(ET.parse(svg).getroot().itertext())
+        assert "\x00" not in text and "\x1b" not in text
+        assert "\\x00" in text or "\\x01" in text or "quote" in text, text[:500]

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from . import __version__
+from .render.safe import CONTROLS
 
 
 class UsageError(Exception):
@@ -67,7 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--suspect-threshold",
         type=float,
-        default=10.0,
         metavar="P",
         help="--suspects: the share of the live heap a suspect retains, in %% (default 10)",
     )
@@ -184,7 +184,11 @@ def check_retained_args(args: argparse.Namespace) -> None:
         raise UsageError("--top goes with --address A alone (the objects A dominates)")
     if args.suspects and args.address is not None:
         raise UsageError("--suspects looks at the whole heap: leave out --address")
-    if not 0 < args.suspect_threshold <= 100:
+    if args.suspect_threshold is None:
+        args.suspect_threshold = 10.0
+    elif not args.suspects:
+        raise UsageError("--suspect-threshold goes with --suspects")
+    elif not 0 < args.suspect_threshold <= 100:
         raise UsageError("--suspect-threshold takes a share of the heap in %, 0 < P <= 100")
 
 
@@ -204,14 +208,10 @@ def write_lines(out: TextIO, lines: Iterable[str]) -> None:
     out.flush()
 
 
-# Control characters from dumps, binaries and OID files (an ANSI escape sequence in a
-# name) are shown escaped, never sent to the terminal: all but newline and tab.
-CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (9, 10)}
-CONTROLS |= {0x2028: "\\u2028", 0x2029: "\\u2029"}
-
-
 def _write_batch(out: TextIO, batch: list[str]) -> None:
     if batch:
+        # control characters from dumps, binaries and OID files (an ANSI escape sequence
+        # in a name) are written out, never sent to the terminal
         out.write("\n".join(batch).translate(CONTROLS))
         out.write("\n")
 

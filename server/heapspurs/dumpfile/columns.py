@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import BinaryIO
 
 import numpy as np
 
@@ -34,10 +36,7 @@ class DumpFile:
     def __init__(self, path: str | os.PathLike[str], length: int | None = None):
         """``length``: read only that many leading bytes, as if the file ended there."""
         self.path = os.fspath(path)
-        try:
-            self._file = open(self.path, "rb")  # noqa: SIM115 - lives as long as the DumpFile
-        except OSError as err:
-            raise DumpFormatError(0, f"cannot open: {err.strerror}", self.path) from None
+        self._file = open_regular(self.path)
         self.size = os.fstat(self._file.fileno()).st_size
         if length is not None:
             self.size = min(self.size, length)
@@ -92,6 +91,19 @@ class DumpFile:
 
     def close(self) -> None:
         self._file.close()
+
+
+def open_regular(path: str) -> BinaryIO:
+    """``path`` opened for reading; only a regular file (opening a FIFO would wait for a
+    writer, forever: it is not waited for, and refused)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as err:
+        raise DumpFormatError(0, f"cannot open: {err.strerror}", path) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise DumpFormatError(0, "not a regular file (a FIFO, a device or a folder)", path)
+    return os.fdopen(fd, "rb")
 
 
 @dataclass

@@ -205,6 +205,7 @@ def _read_npy(place: Path, name: str, info: object, *, mapped: bool = False) -> 
             raise BadIndex(f"{name}.npy is shorter than its header says")
         if size > start + nbytes:
             raise BadIndex(f"{name}.npy is longer than its header says")
+        out: np.ndarray
         if mapped and nbytes:
             out = np.memmap(f, dtype=got_dtype, mode="r", offset=start, shape=got_shape)
         else:

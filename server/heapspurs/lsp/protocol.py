@@ -87,12 +87,16 @@ def parse_address(value: Any) -> int:
     return address
 
 
+INT_MAX = 2**31 - 1  # a depth or a count past this is no use, and numpy cannot take 10^30
+
+
 def _int(args: Mapping[str, Any], key: str, default: int, low: int) -> int:
     value = args.get(key, default)
     if value is None:
         return default
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ArgumentError(f"{key!r} must be an integer >= {low}, not {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= INT_MAX:
+        shown = repr(value) if len(repr(value)) < 40 else f"{repr(value)[:40]}..."
+        raise ArgumentError(f"{key!r} must be an integer from {low} to {INT_MAX}, not {shown}")
     return value
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
+import json
 import logging
 import os
 import re
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 from lsprotocol import types as T
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCNotification, LanguageServerProtocol
 
 from .. import __version__
 from ..dumpfile.columns import LoadCancelled
@@ -44,10 +45,20 @@ from .protocol import (
     plain,
 )
 from .settings import Settings
-from .store import DumpEntry, Store, is_dump_file, path_to_uri, uri_to_path
+from .store import (
+    DumpEntry,
+    Store,
+    is_dump_file,
+    path_to_uri,
+    read_text,
+    release_memory,
+    uri_to_path,
+)  # fmt: skip
 
 log = logging.getLogger("heapspurs.lsp")
 R = TypeVar("R")
+MAX_MESSAGE_BYTES = 128 << 20  # a longer JSON-RPC message is dropped unread (BoundedInput)
+IGNORED = "$/heapspurs/ignored"  # what a dropped or invalid message becomes
 WATCH_ID = "heapspurs-watch"
 DUMPS_NOTE_DELAY = 0.1  # s: changes closer together than this go out as one notification
 
@@ -65,6 +76,8 @@ class QuietArgumentErrors(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
+        if record.getMessage().startswith("Unable to deserialize message"):
+            return False  # answered InvalidParams, logged in one line (structure_message)
         return not isinstance(error, JsonRpcInvalidParams | ExplainedInternalError)
 
 
@@ -76,7 +89,20 @@ class ParamsOptionalProtocol(LanguageServerProtocol):
     def structure_message(self, data: dict[str, Any]) -> Any:
         if "method" in data and "params" not in data:
             data = {**data, "params": None}
-        return super().structure_message(data)
+        try:
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError):
+            if "jsonrpc" not in data or "method" not in data:
+                raise
+        # A request or notification whose params do not fit its method (a textDocument
+        # that is a number, a line of -1): pygls would log it and never answer.
+        method = data["method"] if isinstance(data["method"], str) else repr(data["method"])
+        log.warning("heapspurs: invalid params for %.80s", method)
+        msg_id = data.get("id")
+        if isinstance(msg_id, int | str) and not isinstance(msg_id, bool):
+            error = JsonRpcInvalidParams(f"invalid params for {method[:80]}")
+            self._send_response(msg_id, error=error.to_response_error())
+        return JsonRPCNotification(method=IGNORED, params=None, jsonrpc="2.0")
 
 
 class HeapspursServer(LanguageServer):
@@ -242,6 +268,8 @@ class HeapspursServer(LanguageServer):
         if entry is not None:
             self.log(f"unloaded {entry.name}")
             self.notify_dumps()
+            # off the loop: a collection over a big heap's objects takes a moment
+            asyncio.get_running_loop().run_in_executor(self.load_pool, release_memory)
 
     def _supports_progress(self) -> bool:
         w = self.client_capabilities.window
@@ -325,12 +353,8 @@ class HeapspursServer(LanguageServer):
         for path, table in self.store.oid_tables.items():
             text = self.store.oid_docs.get(path)
             if text is None:
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as f:
-                        text = f.read()
-                except OSError:
-                    text = ""
-            lines = text.splitlines()
+                text = read_text(path) or ""
+            lines = text.split("\n")  # as the parser splits them (a name may hold \v, \f...)
             diags = []
             for p in table.problems:
                 line = lines[p.line - 1] if 0 < p.line <= len(lines) else ""
@@ -535,10 +559,16 @@ def create_server() -> HeapspursServer:
     async def did_close(ls: HeapspursServer, params: T.DidCloseTextDocumentParams) -> None:
         await oid_text_changed(ls, params.text_document.uri, closed=True)
 
+    @server.feature(IGNORED)
+    def ignored(ls: HeapspursServer, params: Any) -> None:
+        """What a message with invalid params became once answered (see structure_message)."""
+
     # --- hover -------------------------------------------------------------------------------
     @server.feature(T.TEXT_DOCUMENT_HOVER)
     @answers_errors
     async def on_hover(ls: HeapspursServer, params: T.HoverParams) -> T.Hover | None:
+        if params.text_document.uri not in ls.workspace.text_documents:
+            return None  # only documents the client opened: never read one from disk
         doc = ls.workspace.get_text_document(params.text_document.uri)
         lines = doc.lines
         n = params.position.line
@@ -654,5 +684,30 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if "-v" in argv else logging.WARNING,
                         stream=sys.stderr)  # fmt: skip
     logging.getLogger("pygls.protocol.json_rpc").addFilter(QuietArgumentErrors())
-    create_server().start_io()
+    create_server().start_io(stdin=BoundedInput(sys.stdin.buffer))  # type: ignore[arg-type]
     return 0
+
+
+class BoundedInput:
+    """Standard input for pygls's reader, bounded: pygls allocates a message's body as its
+    ``Content-Length`` header says, so a length of 10^12 would end the server with a
+    MemoryError. A longer message is read through and dropped (one line in the log), and
+    reaches pygls as a notification it ignores; a header line is cut at 64 KB."""
+
+    def __init__(self, stream: Any, limit: int = MAX_MESSAGE_BYTES) -> None:
+        self.stream, self.limit = stream, limit
+
+    def readline(self) -> bytes:
+        return bytes(self.stream.readline(1 << 16))
+
+    def read(self, n: int) -> bytes:
+        if n <= self.limit:
+            return bytes(self.stream.read(n))
+        log.warning("heapspurs: dropped a message of %d bytes (the limit is %d)", n, self.limit)
+        left = n
+        while left > 0:
+            chunk = self.stream.read(min(left, 1 << 20))
+            if not chunk:
+                return b""  # the client went away: pygls stops
+            left -= len(chunk)
+        return json.dumps({"jsonrpc": "2.0", "method": IGNORED}).encode()

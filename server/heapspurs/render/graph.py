@@ -17,6 +17,7 @@ from ..analysis.ownergraph import OwnerGraph
 from ..dumpfile import layout as L
 from ..heap.model import Heap
 from ..names.naming import Names
+from .safe import dot_text, visible
 
 if TYPE_CHECKING:
     import graphviz  # imported when a graph is drawn: only that needs it
@@ -61,7 +62,7 @@ def to_dot(
     )
     for o in g.nodes:
         addr = int(heap.addr[o])
-        name = graphviz.escape(names.label(o) or "Object")  # names come from dumps/binaries
+        name = dot_text(names.label(o) or "Object")  # names come from dumps/binaries
         attrs = {"id": node_id(addr), "tooltip": f"{addr:#x}"}
         if o == g.target:
             attrs.update(style="filled", fillcolor="yellow")
@@ -77,7 +78,7 @@ def to_dot(
         dot.node(f"o{o}", label, **attrs)
     fields = edge_selectors(heap, names, [(e.src, e.dst) for e in g.edges])
     for e, field in zip(g.edges, fields, strict=True):
-        attrs = {"label": graphviz.escape(field)} if field and not field.startswith("+") else {}
+        attrs = {"label": dot_text(field)} if field and not field.startswith("+") else {}
         if e.interior:
             attrs.update(color="red", fontcolor="red")
             attrs["label"] = " ".join(x for x in (attrs.get("label"), f"+{e.interior:#x}") if x)
@@ -85,12 +86,12 @@ def to_dot(
     for i, root in enumerate(g.roots):
         info = root.info
         shape = SEGMENT_SHAPES.get(info.segment or "", ROOT_SHAPES.get(info.kind, "octagon"))
-        label = graphviz.escape(info.label)
+        label = dot_text(info.label)
         if info.kind == "goroutine" and info.goroutine is not None and info.function:
             label = _stack_label(heap, info.goroutine, info.frame) or label
         dot.node(f"r{i}", label, shape=shape, style="filled", fillcolor="#d8e8ff", id=f"root_{i}")
         for o, edge_label in root.targets:
-            dot.edge(f"r{i}", f"o{o}", label=graphviz.escape(edge_label))
+            dot.edge(f"r{i}", f"o{o}", label=dot_text(edge_label))
     return dot
 
 
@@ -101,7 +102,7 @@ def _stack_label(heap: Heap, goid: int, holding: int | None) -> str:
         if heap.goroutine_id(int(row)) == goid:
             lines = [f"goroutine {goid}"]
             for f in heap.frames_of(int(row)).tolist():
-                func = html.escape(heap.text(f, FRAME_NAME))
+                func = html.escape(visible(heap.text(f, FRAME_NAME)))
                 held = int(heap.cols.recs[f, FRAME_DEPTH]) == holding
                 lines.append(f"<B>{HOLDING_FRAME} {func}</B>" if held else func)
             return "<" + "<BR/>".join(lines) + ">"
