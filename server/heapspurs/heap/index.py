@@ -17,8 +17,10 @@ that cannot be written is not an error: the index is simply not saved.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import tempfile
@@ -214,6 +216,11 @@ def _read_npy(place: Path, name: str, info: object, *, mapped: bool = False) -> 
                 raise BadIndex(f"{name}.npy is shorter than its header says")
     if checksum(out) != info.get("checksum"):
         raise BadIndex(f"{name}: checksum mismatch")
+    if isinstance(out, np.memmap) and out._mmap is not None:  # type: ignore[attr-defined]
+        # the checksum touched every page: let go of them (they stay in the page cache),
+        # so that the process holds only what its query reads
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            out._mmap.madvise(mmap.MADV_DONTNEED)  # type: ignore[attr-defined]
     return out
 
 
