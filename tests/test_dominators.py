@@ -324,6 +324,10 @@ def test_bad_input_is_one_line() -> None:
     assert status == 1 and err.count("\n") == 1 and "0x1 is not in any object" in err
     status, _, err = leak_cli("--top", "0")
     assert status == 1 and err.count("\n") == 1 and "--top" in err
+    status, _, err = leak_cli("--suspects", "--suspect-threshold", "150")
+    assert status == 1 and err.count("\n") == 1 and "0 < P <= 100" in err
+    status, _, err = leak_cli("--top", "3", "--suspect-threshold", "5")
+    assert status == 1 and "--suspect-threshold goes with --suspects" in err
 
 
 def test_a_dump_without_roots_retains_nothing() -> None:
