@@ -10,12 +10,14 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heapspurs import cli
 from heapspurs.analysis.anchors import find_anchors
 from heapspurs.analysis.fieldpath import chain_fields, path_text
 from heapspurs.analysis.owners import owner_pieces
+from heapspurs.loaded import load_dump
 from heapspurs.render.jsonout import owner_entry_list
 
 from conftest import VERSIONS, fixture, loaded, type_case_ids, type_cases
@@ -25,7 +27,6 @@ from conftest import VERSIONS, fixture, loaded, type_case_ids, type_cases
 NOT_YET_TYPED = {
     "closure_var": "captured by reference in a closure: closure contexts are not typed yet",
     "closure_item": "captured by a closure: closure contexts are not typed yet",
-    "sync_map_value": "sync.Map keeps entries behind untyped pointers",
     "iface_any_int": "a tiny block reached through an interface's data word",
 }
 
@@ -202,3 +203,26 @@ def test_binary_without_dwarf_warns_and_answers_untyped(tmp_path: Path, capsys) 
     assert err.count("\n") == 1 and "warning" in err and "DWARF" in err
     assert "Traceback" not in err
     assert "--program" in text.splitlines()[-1]  # untyped: the note says how to get types
+
+
+@pytest.mark.parametrize(
+    ("array", "value"),
+    [("objects_type", 1 << 30), ("types_elem", 1 << 30), ("types_field_type", -7),
+     ("types_field_first", 0), ("objects_count", -5)],
+)  # fmt: skip
+def test_damaged_saved_types_are_worked_out_again(tmp_path: Path, array: str, value: int) -> None:
+    """Saved types index compiled code: a changed one is never used (no crash, no wrong
+    answer), it is typed again from the binary."""
+    f = fixture("go1.27")
+    dump = tmp_path / "heap.dump"
+    shutil.copy(f.dump, dump)
+    first = load_dump(dump, program=str(f.binary))
+    place = first.heap.index_place
+    assert place is not None and (place / "types" / f"{array}.npy").exists()
+    saved = np.load(place / "types" / f"{array}.npy")
+    saved[len(saved) // 2 :] = value
+    np.save(place / "types" / f"{array}.npy", saved)
+    again = load_dump(dump, program=str(f.binary))
+    assert np.array_equal(again.names.typed.type, first.names.typed.type)
+    assert again.names.typed.types is not None
+    assert again.names.typed.types.problem() is None

@@ -86,7 +86,7 @@ def add_types(loaded: LoadedDump, program: str, cache: bool = True) -> None:
 def load_types(heap: Heap, program: str, cache: bool, warnings: list[str]) -> ObjectTypes:
     """The Go type of every object, from the saved index or from the binary's DWARF. A
     binary without usable DWARF gives untyped answers and a warning, never an error."""
-    typed = load_typed(heap.index_place, program) if cache else None
+    typed = load_typed(heap.index_place, program, heap.n_objects) if cache else None
     if typed is not None:
         return typed
     try:

@@ -87,7 +87,7 @@ def _find_sorted(keys, key):
 #   lists pointer slots in it; both in one cache line: a target costs one miss, not five;
 # tables = GoTypes.tables(): kind, size, elem, length, has_ptr, direct, count_delta,
 #   count_width, count_how, aux, field_first, field_off, field_type;
-# lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type);
+# lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type, obj_data, addr);
 # state = (obj_type, obj_count, obj_why, stack): the answer so far, and the objects typed
 #   (stack[0] is how many).
 OBJ_START, OBJ_META = 0, 1
@@ -222,6 +222,12 @@ def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, 
             _hit(tgt, off, specials[0], n, objs, tables, state)
     elif k == G.COUNTED or k == G.DIRECTORY:
         _counted(tt, k, pos, tgt, off, mem, objs, tables, state)
+    elif k == G.TRIE_NODE:
+        # the node's first byte (isEntry) says which of the two it starts
+        value_pos = np.int64(lookups[5][tgt]) + objs[tgt, OBJ_START] - np.int64(lookups[6][tgt])
+        is_entry = read_word(mem, value_pos + off, 1) != 0
+        _hit(tgt, off, tables[T_ELEM][tt] if is_entry else tables[T_AUX][tt], -1, objs, tables,
+             state)  # fmt: skip
     else:
         _pointer_to(tt, tgt, off, objs, tables, specials[1], state)
 

@@ -293,12 +293,15 @@ class _Builder:
 
     def _atomic_pointer(self, t: int, names: dict[str, tuple[int, int]]) -> None:
         """``atomic.Pointer[T]`` keeps ``v unsafe.Pointer`` beside ``_ [0]*T``: a *T."""
-        pad, v = names.get("_"), names.get("v")
-        if pad and v and self.rows[v[1]]["kind"] == G.UNSAFE:
-            arr = self.rows[pad[1]]
-            zero = arr["kind"] == G.ARRAY and arr["length"] == 0 and arr["elem"] >= 0
+        v = names.get("v")
+        if not v or self.rows[v[1]]["kind"] != G.UNSAFE:
+            return
+        for n, _, ft in self.fields[t]:  # several fields are called _ (also _ noCopy)
+            arr = self.rows[ft]
+            zero = n == "_" and arr["kind"] == G.ARRAY and arr["length"] == 0 and arr["elem"] >= 0
             if zero and self.rows[arr["elem"]]["kind"] == G.PTR:
                 self._replace_field(t, "v", arr["elem"])
+                return
 
     def _group_of_table(self, table: int) -> int:
         for n, _, ft in self.fields[table] if table >= 0 else ():
@@ -322,8 +325,38 @@ class _Builder:
                            count_how=how)  # fmt: skip
         self._replace_field(t, ptr_field, counted)
 
+    def trie_nodes(self) -> None:
+        """sync.Map (Go >= 1.24: ``internal/sync.HashTrieMap``) points at ``*node[K,V]``,
+        which is the first field of either an ``entry[K,V]`` or an ``indirect[K,V]``: such
+        pointers become TRIE_NODE. The compiler may describe the two only by their shape
+        (``entry[go.shape.interface {},...]``), which has the same layout."""
+        by_name = {r["name"]: t for t, r in enumerate(self.rows)}
+        for row in self.rows:
+            node = row["elem"] if row["kind"] == G.PTR else -1
+            name = self.rows[node]["name"] if node >= 0 else ""
+            if not name.startswith(TRIE_NODE_PREFIX):
+                continue
+            args = name[len(TRIE_NODE_PREFIX) :]
+            entry, indirect = (self._instance(by_name, base, args) for base in TRIE_UNION)
+            if entry >= 0 and indirect >= 0:
+                row.update(kind=G.TRIE_NODE, elem=entry, aux=indirect)
+
+    def _instance(self, by_name: dict[str, int], base: str, args: str) -> int:
+        """Type ``base[args]``, else its shape instance (renamed as the user wrote it)."""
+        if base + args in by_name:
+            return by_name[base + args]
+        shape = ",".join(f"go.shape.{a}" for a in _split_args(args[1:-1]) if a)
+        t = by_name.get(f"{base}[{shape}]", -1)
+        if t >= 0:
+            self.rows[t]["name"] = base + args
+        return t
+
     def _replace_field(self, t: int, name: str, new_type: int) -> None:
         self.fields[t] = [(n, off, new_type if n == name else ft) for n, off, ft in self.fields[t]]
+
+
+TRIE_NODE_PREFIX = "internal/sync.node"
+TRIE_UNION = ("internal/sync.entry", "internal/sync.indirect")
 
 
 def read_go_types(path: str | os.PathLike[str]) -> GoTypes:
@@ -349,6 +382,7 @@ def _read(
         t = b.type_of(offset)
         if rt and rt not in rtypes:
             rtypes[rt] = t
+    b.trie_nodes()
     glob = sorted((addr, b.type_of(ref), name) for name, addr, ref in globals_)
     variables = sorted((lo, hi, off, b.type_of(ref), name) for name, ref, lo, hi, off in functions)
     return _tables(b, rtypes, glob, variables, types_base, ptr)

@@ -4,8 +4,10 @@ Type ``t`` has a kind, a size and a name written as Go's reflect prints it. Stru
 their fields (CSR ``field_first``); arrays, pointers, slices, channels and maps name their
 element in ``elem``. A few kinds are not Go's own but say how to follow a pointer the
 runtime hides behind an integer: ``COUNTED`` (a pointer to ``[count]elem`` whose count is
-a word next to the pointer: a channel's buffer, a map's buckets or groups) and ``DIRECTORY``
-(a Swiss map's ``dirPtr``: one group when ``dirLen`` is 0, else ``[dirLen]*table``).
+a word next to the pointer: a channel's buffer, a map's buckets or groups), ``DIRECTORY``
+(a Swiss map's ``dirPtr``: one group when ``dirLen`` is 0, else ``[dirLen]*table``) and
+``TRIE_NODE`` (sync.Map's ``*node[K,V]``: an ``entry[K,V]`` or an ``indirect[K,V]``, as the
+node's first byte, ``isEntry``, says).
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ import numpy as np
 
 # kinds
 NOPTR, PTR, UNSAFE, STRUCT, ARRAY, SLICE, STRING, EFACE, IFACE = 0, 1, 2, 3, 4, 5, 6, 7, 8
-MAP, CHAN, FUNC, COUNTED, DIRECTORY = 9, 10, 11, 12, 13
+MAP, CHAN, FUNC, COUNTED, DIRECTORY, TRIE_NODE = 9, 10, 11, 12, 13, 14
 # how a COUNTED pointer's count word becomes a count (``count_how``)
 COUNT_VALUE, COUNT_PLUS_ONE, COUNT_POWER_OF_TWO = 0, 1, 2
 # kinds whose value is one pointer word (stored directly in an interface's data word)
-POINTER_SHAPED = (PTR, UNSAFE, MAP, CHAN, FUNC)
+POINTER_SHAPED = (PTR, UNSAFE, MAP, CHAN, FUNC, TRIE_NODE)
 
 UNKNOWN = -1
 MAX_VARIABLE_SCAN = 4096  # variable ranges starting at or before a pc, looked at from the last
@@ -41,7 +43,7 @@ class GoTypes:
     count_delta: np.ndarray  # int64: COUNTED/DIRECTORY: count word's offset from the pointer
     count_width: np.ndarray  # int8: its size in bytes
     count_how: np.ndarray  # int8: COUNT_*
-    aux: np.ndarray  # int32: DIRECTORY: the group type (dirLen == 0)
+    aux: np.ndarray  # int32: DIRECTORY: the group type (dirLen == 0); TRIE_NODE: indirect
     field_first: np.ndarray  # int64 [n_types + 1]: a struct's fields
     field_off: np.ndarray  # int64
     field_type: np.ndarray  # int32
@@ -67,6 +69,30 @@ class GoTypes:
         "rtype_type", "global_addr", "global_type", "map_slot_key", "var_lo", "var_hi",
         "var_off", "var_type",
     )  # fmt: skip
+
+    def problem(self) -> str | None:
+        """What makes these tables unsafe for the compiled typing pass (they index arrays
+        with each other's values), or None: for tables read back from a file."""
+        n, n_fields = self.n_types, len(self.field_off)
+        per_type = ("size", "elem", "length", "has_ptr", "direct", "count_delta",
+                    "count_width", "count_how", "aux", "map_slot_key")  # fmt: skip
+        if any(len(getattr(self, a)) != n for a in per_type) or len(self.names) != n:
+            return "a per-type table's length is not the number of types"
+        first = self.field_first
+        ends_right = len(first) == n + 1 and first[0] == 0 and first[-1] == n_fields
+        if not ends_right or (np.diff(first) < 0).any():
+            return "the struct field index is not ascending over every field"
+        if len(self.field_type) != n_fields or len(self.field_names) < n_fields:
+            return "the field tables' lengths differ"
+        refs = (self.elem, self.aux, self.map_slot_key, self.field_type, self.rtype_type,
+                self.global_type, self.var_type)  # fmt: skip
+        if any(len(r) and (r.min() < -1 or r.max() >= n) for r in refs):
+            return "a type reference is outside the type table"
+        if (self.size < 0).any() or (self.length < 0).any() or (self.field_off < 0).any():
+            return "a size, length or field offset is negative"
+        if (self.rtype_off[1:] < self.rtype_off[:-1]).any():
+            return "runtime type offsets are not sorted"
+        return None
 
     @property
     def n_types(self) -> int:

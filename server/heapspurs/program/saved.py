@@ -16,7 +16,7 @@ from ..analysis.typing import ObjectTypes
 from .gotypes import GoTypes
 
 FOLDER = "types"
-FORMAT = 1
+FORMAT = 2  # 2: sync.Map's trie nodes (TRIE_NODE) and atomic.Pointer[T] with two _ fields
 
 
 def program_key(program: str) -> dict[str, object]:
@@ -25,7 +25,9 @@ def program_key(program: str) -> dict[str, object]:
             "mtime_ns": st.st_mtime_ns}  # fmt: skip
 
 
-def load_typed(place: Path | None, program: str) -> ObjectTypes | None:
+def load_typed(place: Path | None, program: str, n_objects: int) -> ObjectTypes | None:
+    """The saved types of the dump's ``n_objects`` objects, or None (none saved, for
+    another binary, or damaged)."""
     if place is None:
         return None
     folder = place / FOLDER
@@ -35,9 +37,29 @@ def load_typed(place: Path | None, program: str) -> ObjectTypes | None:
             return None
         types = GoTypes.load(folder)
         arrays = {name: np.load(folder / f"objects_{name}.npy") for name in ObjectTypes.ARRAYS}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
-    return ObjectTypes(types, **arrays)
+    typed = ObjectTypes(types, **arrays)
+    return typed if _sound(typed, n_objects) else None
+
+
+def _sound(typed: ObjectTypes, n_objects: int) -> bool:
+    """Saved types are a file anyone could have changed: anything off and they are
+    worked out again from the binary."""
+    assert typed.types is not None
+    if typed.types.problem() is not None:
+        return False
+    arrays = (typed.type, typed.count, typed.why)
+    if any(a.shape != (n_objects,) for a in arrays):
+        return False
+    return bool(
+        len(typed.type) == 0
+        or (
+            typed.type.min() >= -1
+            and typed.type.max() < typed.types.n_types
+            and typed.count.min() >= -1
+        )
+    )
 
 
 def save_typed(place: Path | None, program: str, typed: ObjectTypes) -> None:
