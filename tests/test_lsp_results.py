@@ -8,15 +8,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lsprotocol import types as T
 from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
-from test_lsp import LATEST, client, command, make_workspace, request, start
+from test_lsp import LATEST, client, command, hover, make_workspace, open_doc, request, start
 
 from conftest import fixture
 
 __all__ = ["client"]  # the fixture, shared with test_lsp
 pytestmark = pytest.mark.asyncio
+
+
+def open_uri(c: LanguageClient, uri: str, text: str) -> str:
+    c.text_document_did_open(
+        T.DidOpenTextDocumentParams(T.TextDocumentItem(uri, "heapspurs-result", 1, text))
+    )
+    return uri
 
 
 async def test_direct_owners_walk_up_the_anchor_chain(client: LanguageClient, tmp_path: Path):
@@ -70,3 +78,20 @@ async def test_direct_owners_bad_input(client: LanguageClient, tmp_path: Path):
     with pytest.raises(JsonRpcInvalidParams, match="0x10"):
         await request(client, "heapspurs/directOwners", {"address": "0x10"})
     assert (await request(client, "heapspurs/dumps", {}))["dumps"]  # still answering
+
+
+async def test_hover_in_documents_whose_uri_has_escapes(client: LanguageClient, tmp_path: Path):
+    """A log in a folder with a space, and a result document titled "Hexdump of 0x…": their
+    URIs arrive percent-encoded, and they hover like any other document."""
+    ws = make_workspace(tmp_path / "ws")
+    await start(client, ws)
+    leak = fixture(LATEST).truth["scenarios"]["leak"]
+    (ws / "my logs").mkdir()
+    text = f"request {leak['address']} still referenced"
+    column = len("request ") + 3
+    spaced = open_doc(client, ws / "my logs" / "leak.log", text)
+    assert "%20" in spaced
+    result = open_uri(client, f"heapspurs:/Hexdump%20of%20{leak['address']}", text)
+    for uri in (spaced, result):
+        answer = await hover(client, uri, 0, column)
+        assert answer is not None and leak["anchor"]["name"] in answer, uri

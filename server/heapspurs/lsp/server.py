@@ -14,6 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from lsprotocol import types as T
 from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
@@ -567,8 +568,10 @@ def create_server() -> HeapspursServer:
     @server.feature(T.TEXT_DOCUMENT_HOVER)
     @answers_errors
     async def on_hover(ls: HeapspursServer, params: T.HoverParams) -> T.Hover | None:
-        if params.text_document.uri not in ls.workspace.text_documents:
-            return None  # only documents the client opened: never read one from disk
+        # only documents the client opened: never read one from disk (pygls keeps them
+        # under the unquoted URI: a path with a space arrives as %20)
+        if unquote(params.text_document.uri) not in ls.workspace.text_documents:
+            return None
         doc = ls.workspace.get_text_document(params.text_document.uri)
         lines = doc.lines
         n = params.position.line
