@@ -282,8 +282,11 @@ def _channel_chains(reader: _Reader, layout: RuntimeLayout, goroutines: np.ndarr
     one step of every list at a time."""
     out: dict[int, list[int]] = {int(i): [] for i in goroutines.tolist()}
     at, who = waiting, goroutines
+    seen = np.zeros(0, dtype=np.uint64)
     for _ in range(MAX_SELECT_CASES):
-        live = at != 0
+        # a sudog is on one list once: one met again is a damaged dump's cycle
+        live = (at != 0) & ~np.isin(at, seen)
+        seen = np.concatenate([seen, at[live]])
         at, who = at[live], who[live]
         if not len(at):
             break
