@@ -177,7 +177,7 @@ def register(server: HeapspursServer, answers_errors) -> None:
     """Add the goroutines request and command to ``server``."""
 
     async def goroutines(ls: HeapspursServer, params: Any) -> dict[str, Any]:
-        entry = dump_argument(ls, params)
+        entry = dump_argument(ls, params, REQ_GOROUTINES)
         return await ls.analyse(entry, goroutines_answer, goroutine_argument(params))
 
     # the server arrives as Any: pygls reads annotations at run time (see types_features)
