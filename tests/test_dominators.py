@@ -17,7 +17,7 @@ import pytest
 
 from heapspurs import cli, commands
 from heapspurs.analysis import dominators as D
-from heapspurs.analysis.suspects import NoRoots, suspects_answer, top_answer
+from heapspurs.analysis.suspects import NoRoots, accumulation_point, suspects_answer, top_answer
 from heapspurs.heap.model import Heap
 from heapspurs.loaded import load_dump
 
@@ -289,6 +289,19 @@ def test_planted_leak_is_the_first_suspect() -> None:
     assert group["count"] == truth["workers"]["count"]
     assert group["anchor"]["function"] == truth["workers"]["function"]
     assert not any(s["anchor"]["name"] in truth["bounded"] for s in found)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_linked_list_piles_up_from_its_head(version: str) -> None:
+    """Each node retains the rest of the list (far more than 70 % of its parent), but the
+    accumulation point stays at the head: the walk stops where the type repeats."""
+    ld = loaded(version)
+    tree = D.of_heap(ld.heap)
+    nodes = [e for e in fixture(version).truth["types"] if e["name"].startswith("list_")]
+    head = ld.heap.find(int(nodes[0]["object"], 16))
+    second = ld.heap.find(int(nodes[1]["object"], 16))
+    assert tree.idom[second] == head and tree.retained[second] >= 0.7 * tree.retained[head]
+    assert accumulation_point(tree, head, ld.names.typed.name_index(ld.heap)[0]) == head
 
 
 def test_suspects_text_and_threshold() -> None:

@@ -12,7 +12,7 @@ from ..render.jsonout import hexaddr
 from . import dominator_kernels as K
 from .anchors import nearest_anchor
 from .describe import describe_root
-from .dominators import VIRTUAL_ROOT, Dominators
+from .dominators import Dominators
 from .fieldpath import chain_fields, path_text
 
 DEFAULT_THRESHOLD = 0.10  # a suspect retains at least this share of the live heap
@@ -76,9 +76,11 @@ def top_answer(
             "parent": parent}  # fmt: skip
 
 
-def accumulation_point(tree: Dominators, obj: int) -> int:
+def accumulation_point(tree: Dominators, obj: int, label_of: np.ndarray) -> int:
     """Down from ``obj`` to its biggest child while that child keeps ≥ 70 % of what its
-    parent retains: the object where the memory piles up (a map's table, a slice's array)."""
+    parent retains: the object where the memory piles up (a map's table, a slice's array).
+    The walk also stops where the child is of the object's own type (``label_of``): a
+    linked list or a tree piles up from its head, not from its last nodes."""
     first, kids = tree.children_csr()
     while True:
         children = kids[first[obj + 1] : first[obj + 2]]
@@ -86,6 +88,8 @@ def accumulation_point(tree: Dominators, obj: int) -> int:
             return obj
         biggest = int(children[np.argmax(tree.retained[children])])
         if tree.retained[biggest] < BIG_CHILD * tree.retained[obj]:
+            return obj
+        if label_of[biggest] == label_of[obj]:
             return obj
         obj = biggest
 
@@ -148,7 +152,7 @@ def _suspect(
     """One suspect: an object, or a group of objects of one type (``members``, largest
     first); the accumulation point is found from the largest."""
     retained = int(tree.retained[members].sum())
-    point = accumulation_point(tree, int(members[0]))
+    point = accumulation_point(tree, int(members[0]), names.typed.name_index(heap)[0])
     return {
         "kind": kind,
         "type": names.type_name(int(members[0])),
@@ -161,10 +165,3 @@ def _suspect(
         "anchor": anchor_chain(heap, names, point),
         "accumulated": accumulated_types(heap, names, tree, point),
     }
-
-
-def first_level_of(tree: Dominators, obj: int) -> int:
-    """The first-level entry of the tree above ``obj`` (itself when it is one)."""
-    while int(tree.idom[obj]) != VIRTUAL_ROOT:
-        obj = int(tree.idom[obj])
-    return obj
