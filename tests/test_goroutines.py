@@ -8,6 +8,7 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from heapspurs import cli
@@ -165,3 +166,37 @@ def test_anchors_name_the_variable_and_the_leaked_goroutine(version):
     ans = json.loads(run(*base, "--json"))
     assert next(a for a in ans["anchors"] if a["kind"] == "defer")["leaked_goroutine"] is True
     assert "[leaked goroutine: parked forever" in run(*base)
+
+
+def test_damaged_wait_lists_are_answered(tmp_path):
+    """A sudog whose waitlink points at itself, a g.waiting pointing outside the heap: the
+    goroutines are still listed, with a verdict, and the command ends."""
+    from heapspurs.analysis.goroutines import _Reader, runtime_layout
+
+    src = GOLEAKS / "go1.27"
+    loaded = load_dump(src / "heap.dump", program=str(src / "goleaks"))
+    heap, layout = loaded.heap, runtime_layout(loaded.names)
+    assert layout is not None
+    cases = {c["case"]: c["id"] for c in truth("go1.27")["goroutines"]}
+    view = goroutine_view(heap, loaded.names, None)
+    reader = _Reader(heap)
+
+    def file_offset(address: int) -> int:
+        obj = heap.find(address)
+        return int(heap.cols.obj_data[obj]) + address - int(heap.addr[obj])
+
+    cyclic = view.gor.address[view.gor.index_of(cases["select_unreachable"])]
+    sudog = int(reader.words(np.array([int(cyclic) + layout.g_waiting]))[0])
+    wild = view.gor.address[view.gor.index_of(cases["own_chan_send"])]
+    data = bytearray((src / "heap.dump").read_bytes())
+    for at, value in ((file_offset(sudog + layout.sudog_waitlink), sudog),
+                      (file_offset(int(wild) + layout.g_waiting), 0xDEADBEEF)):  # fmt: skip
+        data[at : at + 8] = value.to_bytes(8, "little")
+    (tmp_path / "heap.dump").write_bytes(bytes(data))
+    ans = json.loads(run(str(tmp_path / "heap.dump"), "--program", str(src / "goleaks"),
+                         "--goroutines", "--json"))  # fmt: skip
+    goroutines = by_id(ans)
+    assert goroutines[cases["select_unreachable"]]["leaked"] is True
+    broken = goroutines[cases["own_chan_send"]]
+    assert broken["leaked"] is None and "names no channel" in broken["why"]
+    assert len(goroutines) == len(view.gor)

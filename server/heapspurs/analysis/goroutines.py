@@ -259,6 +259,9 @@ def _blocked_on(heap: Heap, names: Names, gor: Goroutines, layout: RuntimeLayout
         chan = np.array([k in CHANNEL_WAITS for k in kinds], dtype=np.bool_)
         sync = np.array([k not in CHANNEL_WAITS and k not in NEVER_WAKES for k in kinds], np.bool_)
         found.update(_channel_chains(reader, layout, cand[chan], waiting[chan], sudogs))
+        for i in cand[chan].tolist():
+            if not found[i] and gor.wait_reason[i] != "select":  # only a select can have none
+                gor.notes[i] = "its wait list names no channel (damaged?)"
         with_sudog = sync & (waiting != 0)
         elems = reader.words(waiting[with_sudog] + np.uint64(layout.sudog_elem))
         sudogs.extend(waiting[with_sudog].tolist())
