@@ -46,6 +46,13 @@ async def test_goroutines_request_and_command(client: LanguageClient, tmp_path: 
     one = await command(client, "heapspurs.goroutines", {"id": case["id"]})
     assert one["id"] == case["id"] and one["leaked"] is True
     assert any(f["function"] == "main.chainA" and f["line"] for f in one["frames"])
+    first = await request(client, "heapspurs/goroutines", {"limit": 3})
+    assert [g["leaked"] for g in first["goroutines"]] == [True] * 3
+    assert first["omitted"] == first["total"] - 3 == len(answer["goroutines"]) - 3
+    retained = [g["retained"]["bytes"] for g in first["goroutines"]]
+    assert retained == sorted(retained, reverse=True)
+    with pytest.raises(JsonRpcInvalidParams, match="'limit' must be"):
+        await request(client, "heapspurs/goroutines", {"limit": -1})
     with pytest.raises(JsonRpcInvalidParams, match="no goroutine 999999"):
         await request(client, "heapspurs/goroutines", {"id": 999999})
     with pytest.raises(JsonRpcInvalidParams, match="goroutine id"):

@@ -4,6 +4,8 @@
 
 export const COMMAND_SHOW_GOROUTINES = "heapspurs.showGoroutines";
 export const SERVER_COMMAND_GOROUTINES = "heapspurs.goroutines";
+/** Goroutines the command asks for: the leaked first; the groups still cover them all. */
+export const GOROUTINES_LIMIT = 1000;
 
 export interface GoroutineFrame {
   function: string;
@@ -28,7 +30,10 @@ export interface Goroutine {
 export interface GoroutinesAnswer {
   dump: string;
   goroutines: Goroutine[];
+  total?: number;
   leaked: number;
+  unknown?: number;
+  omitted?: number;
   markdown: string;
 }
 
@@ -56,9 +61,10 @@ export function groupedText(markdown: string): string {
 /** Header, one line per leaked goroutine (largest retained first), then the groups. */
 export function goroutinesText(answer: GoroutinesAnswer, dumpName: string): string {
   const leaked = answer.goroutines.filter((g) => g.leaked === true).sort((a, b) => b.retained.bytes - a.retained.bytes || a.id - b.id);
-  const unknown = answer.goroutines.filter((g) => g.leaked === null).length;
+  const unknown = answer.unknown ?? answer.goroutines.filter((g) => g.leaked === null).length;
+  const total = answer.total ?? answer.goroutines.length;
   const out = [
-    `Goroutines in ${dumpName}: ${number(answer.goroutines.length)}, ${number(leaked.length)} leaked` +
+    `Goroutines in ${dumpName}: ${number(total)}, ${number(answer.leaked ?? leaked.length)} leaked` +
       (unknown ? `, ${number(unknown)} not decided` : ""),
     "",
   ];
@@ -69,6 +75,10 @@ export function goroutinesText(answer: GoroutinesAnswer, dumpName: string): stri
       if (g.why) {
         out.push(`    ${g.why}`);
       }
+    }
+    const more = answer.leaked - leaked.length;
+    if (more > 0) {
+      out.push(`  … ${number(more)} more leaked goroutines (all of them are in the groups below)`);
     }
     out.push("");
   }

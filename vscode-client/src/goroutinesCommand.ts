@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { ServerConnection } from "./connection";
 import { baseName } from "./dumpStatus";
 import { EditorTracker } from "./editors";
-import { COMMAND_SHOW_GOROUTINES, GoroutinesAnswer, SERVER_COMMAND_GOROUTINES, goroutinesText } from "./goroutines";
+import { COMMAND_SHOW_GOROUTINES, GOROUTINES_LIMIT, GoroutinesAnswer, SERVER_COMMAND_GOROUTINES, goroutinesText } from "./goroutines";
 import { AddressArgs } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
 
@@ -27,8 +27,8 @@ export function registerGoroutines(connection: ServerConnection, results: Result
         dump = ready[0]?.uri;
       }
     }
-    // the server's command takes {"dump"?: uri}, not an address
-    const params = (dump ? { dump } : {}) as unknown as AddressArgs;
+    // the server's command takes {"dump"?, "limit"?}, not an address
+    const params = { ...(dump ? { dump } : {}), limit: GOROUTINES_LIMIT } as unknown as AddressArgs;
     const answer = (await connection.executeCommand(SERVER_COMMAND_GOROUTINES, params)) as unknown as GoroutinesAnswer;
     const name = baseName(answer.dump);
     await results.showTitled(`Goroutines of ${name}`, goroutinesText(answer, name), answer.dump, editors.current()?.viewColumn);

@@ -12,13 +12,16 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pygls.uris import from_fs_path
 
+from ..analysis import goroutines as GR
 from ..render.goroutines import (
     GoroutineView,
     goroutine_text,
     goroutine_view,
     goroutines_json,
+    goroutines_json_summary,
     group_lines,
 )
 from .hover import code_block, dump_heading
@@ -48,10 +51,15 @@ def view_of(entry: DumpEntry) -> GoroutineView:
     return view
 
 
-def goroutines_answer(entry: DumpEntry, goid: int | None = None) -> dict[str, Any]:
+def goroutines_answer(
+    entry: DumpEntry, goid: int | None = None, limit: int | None = None
+) -> dict[str, Any]:
     view = view_of(entry)
-    if goid is None:
-        answer: dict[str, Any] = goroutines_json(view)
+    if goid is None and limit is not None:
+        answer: dict[str, Any] = first_goroutines(view, limit)
+        text = "\n".join(goroutine_text(view))
+    elif goid is None:
+        answer = goroutines_json(view)
         text = "\n".join(goroutine_text(view))
     else:
         i = view.gor.index_of(goid)
@@ -63,6 +71,18 @@ def goroutines_answer(entry: DumpEntry, goid: int | None = None) -> dict[str, An
     answer["markdown"] = (
         f"{dump_heading(entry)}\n\n**Goroutines**\n\n{code_block(text.splitlines())}"
     )
+    return answer
+
+
+def first_goroutines(view: GoroutineView, limit: int) -> dict[str, Any]:
+    """At most ``limit`` goroutines, the leaked first (most retained first), then the
+    undecided, then the rest by id; ``omitted`` says how many more there are."""
+    gor = view.gor
+    rank = np.where(gor.verdict == GR.LEAKED, 0, np.where(gor.verdict == GR.UNKNOWN, 1, 2))
+    order = np.lexsort((gor.ids, -gor.retained_bytes, rank))[:limit]
+    answer = goroutines_json_summary(view)
+    answer["goroutines"] = [view.goroutine_json(int(i)) for i in order]
+    answer["omitted"] = len(gor) - len(order)
     return answer
 
 
@@ -163,14 +183,18 @@ def goroutine_markdown_lines(view: GoroutineView, i: int) -> Iterator[str]:
     yield from group_lines(view, [i])
 
 
-def goroutine_argument(params: Any) -> int | None:
+def goroutine_arguments(params: Any) -> tuple[int | None, int | None]:
+    """``id`` and ``limit`` of the request's object (either may be left out)."""
     args = plain(params)
     if isinstance(args, list):
         args = args[0] if args else {}
-    goid = args.get("id") if isinstance(args, dict) else None
+    args = args if isinstance(args, dict) else {}
+    goid, limit = args.get("id"), args.get("limit")
     if goid is not None and (not isinstance(goid, int) or isinstance(goid, bool) or goid < 0):
         raise ArgumentError(f"'id' must be a goroutine id (a number), not {goid!r}")
-    return goid
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
+        raise ArgumentError(f"'limit' must be a count of goroutines (>= 0), not {limit!r}")
+    return goid, limit
 
 
 def register(server: HeapspursServer, answers_errors) -> None:
@@ -178,7 +202,7 @@ def register(server: HeapspursServer, answers_errors) -> None:
 
     async def goroutines(ls: HeapspursServer, params: Any) -> dict[str, Any]:
         entry = dump_argument(ls, params, REQ_GOROUTINES)
-        return await ls.analyse(entry, goroutines_answer, goroutine_argument(params))
+        return await ls.analyse(entry, goroutines_answer, *goroutine_arguments(params))
 
     # the server arrives as Any: pygls reads annotations at run time (see types_features)
     @server.feature(REQ_GOROUTINES)

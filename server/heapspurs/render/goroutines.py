@@ -225,12 +225,16 @@ def _first_mismatch(view: GoroutineView) -> str | None:
 
 
 def goroutines_json(view: GoroutineView) -> dict[str, object]:
-    return {"goroutines": [view.goroutine_json(i) for i in range(len(view.gor))], **_summary(view)}
+    return {
+        "goroutines": [view.goroutine_json(i) for i in range(len(view.gor))],
+        **goroutines_json_summary(view),
+    }
 
 
-def _summary(view: GoroutineView) -> dict[str, object]:
+def goroutines_json_summary(view: GoroutineView) -> dict[str, object]:
     gor = view.gor
     return {
+        "total": len(gor),
         "leaked": int(np.count_nonzero(gor.verdict == GR.LEAKED)),
         "unknown": int(np.count_nonzero(gor.verdict == GR.UNKNOWN)),
         "lines": view.why_no_lines,
@@ -243,7 +247,7 @@ def goroutines_json_lines(view: GoroutineView) -> Iterator[str]:
     yield '{"goroutines": ['
     for i in range(n):
         yield json.dumps(view.goroutine_json(i), separators=(",", ":")) + ("," if i < n - 1 else "")
-    yield "], " + json.dumps(_summary(view))[1:]
+    yield "], " + json.dumps(goroutines_json_summary(view))[1:]
 
 
 def goroutine_text(view: GoroutineView) -> Iterator[str]:

@@ -36,6 +36,16 @@ it("lists the leaked goroutines first, largest retained first, then the server's
   assert.ok(!text.includes("goroutine 19 ["));
 });
 
+it("counts from the server's totals when it sent only the first goroutines", () => {
+  const text = goroutinesText(
+    { dump: "file:///d", total: 100000, leaked: 33334, unknown: 0, omitted: 99999, markdown: "", goroutines: [goroutine(7, true, 64, "main.f")] },
+    "d",
+  );
+  const lines = text.split("\n");
+  assert.equal(lines[0], "Goroutines in d: 100,000, 33,334 leaked");
+  assert.ok(lines.includes("  … 33,333 more leaked goroutines (all of them are in the groups below)"));
+});
+
 it("says how many have no verdict, and names a frame without a file by its pc", () => {
   const g = goroutine(5, null, 0, "main.f");
   g.frames = [{ function: "main.f", file: null, line: null, pc: "0xabc", reason: "no --program" }];
