@@ -254,7 +254,9 @@ def goroutine_text(view: GoroutineView) -> Iterator[str]:
     """pprof's ``goroutine?debug=1`` layout: ``count @ pcs``, then ``#`` lines."""
     gor = view.gor
     leaked = int(np.count_nonzero(gor.verdict == GR.LEAKED))
-    yield f"goroutine profile: total {len(gor)}, leaked {leaked}"
+    unknown = int(np.count_nonzero(gor.verdict == GR.UNKNOWN))
+    undecided = f", not decided {unknown}" if unknown else ""
+    yield f"goroutine profile: total {len(gor)}, leaked {leaked}{undecided}"
     if view.why_no_lines:
         yield f"# note: {view.why_no_lines}"
     for group in view.groups():
