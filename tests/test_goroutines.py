@@ -200,3 +200,23 @@ def test_damaged_wait_lists_are_answered(tmp_path):
     broken = goroutines[cases["own_chan_send"]]
     assert broken["leaked"] is None and "names no channel" in broken["why"]
     assert len(goroutines) == len(view.gor)
+
+
+def test_binary_without_dwarf_keeps_lines_and_decides_only_what_never_wakes(tmp_path):
+    from test_types import without_dwarf
+
+    src = GOLEAKS / "go1.27"
+    binary = without_dwarf(src / "goleaks", tmp_path / "goleaks")
+    ans = json.loads(run(str(src / "heap.dump"), "--program", str(binary), "--goroutines",
+                         "--json"))  # fmt: skip
+    goroutines = by_id(ans)
+    for case in truth("go1.27")["goroutines"]:
+        g = goroutines[case["id"]]
+        own = next(f for f in g["frames"] if f["function"] == case["function"])
+        assert own["file"].endswith("goleaks/main.go")  # the line table needs no DWARF
+        if case["case"] == "recv_nil":
+            assert g["leaked"] is True
+        elif case["leaked"]:
+            assert g["leaked"] is None and "DWARF" in g["why"]
+        else:
+            assert g["leaked"] is not True
