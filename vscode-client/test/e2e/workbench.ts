@@ -147,14 +147,28 @@ export async function clickTab(page: Page, name: string | RegExp): Promise<void>
   await page.getByRole("tab", { name }).first().click();
 }
 
-/** Runs a command from the palette (F1), by its title. */
+/**
+ * Runs a command from the palette (F1), by its title. The palette lists the commands known
+ * when it opens: on a loaded machine the extension's may come later, so it is opened again.
+ */
 export async function palette(page: Page, command: string): Promise<void> {
-  await page.locator(".monaco-workbench").focus(); // not the webview's frame: F1 goes to VS Code
-  await page.keyboard.press("F1");
-  const input = page.locator(".quick-input-widget input").first();
-  await input.waitFor();
-  await input.fill(`>${command}`);
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first().waitFor();
+  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(".monaco-workbench").focus(); // not the webview's frame: F1 goes to VS Code
+    await page.keyboard.press("F1");
+    const input = page.locator(".quick-input-widget input").first();
+    await input.waitFor();
+    await input.fill(`>${command}`);
+    try {
+      await row.waitFor({ timeout: 10_000 });
+      break;
+    } catch (err) {
+      if (attempt === 6) {
+        throw err;
+      }
+      await page.keyboard.press("Escape");
+    }
+  }
   await page.keyboard.press("Enter");
 }
 
