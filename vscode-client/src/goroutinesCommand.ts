@@ -13,7 +13,15 @@ export function registerGoroutines(connection: ServerConnection, results: Result
   return vscode.commands.registerCommand(COMMAND_SHOW_GOROUTINES, async (args?: { dump?: unknown }) => {
     let dump = typeof args?.dump === "string" ? args.dump : undefined;
     if (!dump) {
-      const ready = ((await connection.dumps())?.dumps ?? []).filter((d) => d.state === "ready");
+      const dumps = (await connection.dumps())?.dumps ?? [];
+      const ready = dumps.filter((d) => d.state === "ready");
+      if (!ready.length) {
+        const loading = dumps.filter((d) => d.state === "loading").length;
+        void vscode.window.showInformationMessage(
+          loading ? `heapspurs: ${loading} heap dump(s) still loading; try again when loaded.` : "heapspurs: no heap dump is loaded.",
+        );
+        return;
+      }
       if (ready.length > 1) {
         const picked = await vscode.window.showQuickPick(
           ready.map((d) => ({ label: baseName(d.uri), description: vscode.Uri.parse(d.uri).fsPath, uri: d.uri })),
