@@ -87,7 +87,9 @@ def _find_sorted(keys, key):
 #   lists pointer slots in it; both in one cache line: a target costs one miss, not five;
 # tables = GoTypes.tables(): kind, size, elem, length, has_ptr, direct, count_delta,
 #   count_width, count_how, aux, field_first, field_off, field_type;
-# lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type, obj_data, addr);
+# lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type, obj_data, addr,
+#   closure_pc, closure_type);
+# specials = [the type uint8] (a string's bytes);
 # state = (obj_type, obj_count, obj_why, stack): the answer so far, and the objects typed
 #   (stack[0] is how many).
 OBJ_START, OBJ_META = 0, 1
@@ -170,14 +172,23 @@ def _hit(o, off, t, n, objs, tables, state):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _pointer_to(tt, tgt, off, objs, tables, closure, state):
+def _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, state):
     """A word of a pointer-shaped kind (pointer, map, channel, func) points into ``tgt``."""
     k = tables[T_KIND][tt]
     if k == G.PTR or k == G.MAP or k == G.CHAN:
         if tables[T_ELEM][tt] >= 0:
             _hit(tgt, off, tables[T_ELEM][tt], -1, objs, tables, state)
-    elif k == G.FUNC and closure >= 0 and off == 0:
-        _hit(tgt, 0, closure, -1, objs, tables, state)
+    elif k == G.FUNC and off == 0:
+        # a closure's context: its code pointer says which closure
+        j = _find_sorted(lookups[7], read_word(mem, _value_pos(tgt, objs, lookups), ptr))
+        if j >= 0:
+            _hit(tgt, 0, lookups[8][j], -1, objs, tables, state)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _value_pos(o, objs, lookups):
+    """File offset of object ``o``'s value (after a malloc header)."""
+    return np.int64(lookups[5][o]) + objs[o, OBJ_START] - np.int64(lookups[6][o])
 
 
 @numba.njit(cache=True, nogil=True)  # called, not inlined: the hot loop stays small
@@ -207,7 +218,7 @@ def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, 
             inner, _ = descend(dyn, 0, tables[0], tables[1], tables[2], tables[3], tables[10],
                                tables[11], tables[12])  # fmt: skip
             if inner >= 0:
-                _pointer_to(inner, tgt, off, objs, tables, specials[1], state)
+                _pointer_to(inner, tgt, off, mem, ptr, objs, tables, lookups, state)
         else:
             _hit(tgt, off, dyn, -1, objs, tables, state)
         return
@@ -224,12 +235,11 @@ def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, 
         _counted(tt, k, pos, tgt, off, mem, objs, tables, state)
     elif k == G.TRIE_NODE:
         # the node's first byte (isEntry) says which of the two it starts
-        value_pos = np.int64(lookups[5][tgt]) + objs[tgt, OBJ_START] - np.int64(lookups[6][tgt])
-        is_entry = read_word(mem, value_pos + off, 1) != 0
+        is_entry = read_word(mem, _value_pos(tgt, objs, lookups) + off, 1) != 0
         _hit(tgt, off, tables[T_ELEM][tt] if is_entry else tables[T_AUX][tt], -1, objs, tables,
              state)  # fmt: skip
     else:
-        _pointer_to(tt, tgt, off, objs, tables, specials[1], state)
+        _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, state)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

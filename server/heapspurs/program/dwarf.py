@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import gotypes as G
-from .frames import frame_variables
+from .frames import closure_captures, frame_variables
 from .gotypes import GoTypes
 
 AT_GO_KIND, AT_GO_ELEM, AT_GO_RUNTIME_TYPE = 0x2900, 0x2902, 0x2904
@@ -61,10 +61,13 @@ def _plain(die) -> dict:
     return out
 
 
-def read_dies(path: str) -> tuple[dict[int, _Die], list[tuple[str, int, int]], list, int, int]:
+def read_dies(
+    path: str,
+) -> tuple[dict[int, _Die], list[tuple[str, int, int]], list, list, int, int]:
     """The type DIEs (by offset), the globals (name, address, type DIE), the functions'
-    stack variables (see :func:`frames.frame_variables`), the address of
-    ``runtime.types`` and the pointer size."""
+    stack variables (see :func:`frames.frame_variables`), the closures' contexts
+    (function name, entry pc, captures: see :func:`frames.closure_captures`), the address
+    of ``runtime.types`` and the pointer size."""
     from elftools.common.exceptions import DWARFError, ELFError
     from elftools.elf.elffile import ELFFile
 
@@ -79,20 +82,21 @@ def read_dies(path: str) -> tuple[dict[int, _Die], list[tuple[str, int, int]], l
             if not sym:
                 raise NoDwarf(f"{path}: no symbol runtime.types (not a Go program, or stripped)")
             types_base = int(sym[0]["st_value"])
-            dies, globals_, functions = _walk(elf.get_dwarf_info(), ptr_size)
+            dies, globals_, functions, closures = _walk(elf.get_dwarf_info(), ptr_size)
     except (ELFError, DWARFError, ValueError, KeyError, IndexError, AttributeError) as err:
         raise NoDwarf(f"{path}: cannot read its DWARF ({err})") from None
     except OSError as err:
         raise NoDwarf(f"{path}: cannot read: {err.strerror}") from None
-    return dies, globals_, functions, types_base, ptr_size
+    return dies, globals_, functions, closures, types_base, ptr_size
 
 
-def _walk(dwarf, ptr_size: int) -> tuple[dict[int, _Die], list[tuple[str, int, int]], list]:
+def _walk(dwarf, ptr_size: int) -> tuple[dict[int, _Die], list[tuple[str, int, int]], list, list]:
     from elftools.common.exceptions import DWARFError, ELFError
 
     dies: dict[int, _Die] = {}
     globals_: list[tuple[str, int, int]] = []
     functions: list = []
+    closures: list = []
     loclists = dwarf.location_lists()
     for cu in dwarf.iter_CUs():
         for die in cu.get_top_DIE().iter_children():
@@ -113,7 +117,10 @@ def _walk(dwarf, ptr_size: int) -> tuple[dict[int, _Die], list[tuple[str, int, i
                 # one function's damaged location list leaves only its frames untyped
                 with contextlib.suppress(ELFError, DWARFError, ValueError, KeyError, IndexError):
                     functions.extend(frame_variables(dwarf, loclists, die))
-    return dies, globals_, functions
+                    captures = closure_captures(dwarf, die)
+                    if captures:
+                        closures.append((name, *captures))
+    return dies, globals_, functions, closures
 
 
 def _split_args(inner: str) -> tuple[str, str]:
@@ -325,6 +332,18 @@ class _Builder:
                            count_how=how)  # fmt: skip
         self._replace_field(t, ptr_field, counted)
 
+    def closure_context(self, captures: list[tuple[str, int, int]]) -> int:
+        """A closure's context as a struct: the code pointer ``F``, then each captured
+        variable at its offset, named as reflect would print the struct."""
+        fields = [("F", 0, self.new(G.NOPTR, "uintptr", self.ptr))]
+        fields += sorted(((name, off, self.type_of(ref)) for name, ref, off in captures),
+                         key=lambda f: f[1])  # fmt: skip
+        end = max(off + int(self.rows[t]["size"]) for _, off, t in fields)
+        shown = "; ".join(f"{n} {self.rows[t]['name']}" for n, _, t in fields)
+        t = self.new(G.STRUCT, f"struct {{ {shown} }}", -(-end // self.ptr) * self.ptr)
+        self.fields[t] = fields
+        return t
+
     def trie_nodes(self) -> None:
         """sync.Map (Go >= 1.24: ``internal/sync.HashTrieMap``) points at ``*node[K,V]``,
         which is the first field of either an ``entry[K,V]`` or an ``indirect[K,V]``: such
@@ -361,12 +380,12 @@ TRIE_UNION = ("internal/sync.entry", "internal/sync.indirect")
 
 def read_go_types(path: str | os.PathLike[str]) -> GoTypes:
     """Every type and global of the Go program at ``path``; :class:`NoDwarf` if it has none."""
-    dies, globals_, functions, types_base, ptr = read_dies(os.fspath(path))
+    dies, globals_, functions, closures, types_base, ptr = read_dies(os.fspath(path))
     # types are built depth first: a big program's chains of not-yet-seen types run deep
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
-        return _read(_Builder(dies, ptr), dies, globals_, functions, types_base, ptr)
+        return _read(_Builder(dies, ptr), dies, globals_, functions, closures, types_base, ptr)
     except RecursionError:
         raise NoDwarf(f"{os.fspath(path)}: its DWARF types nest too deeply to read") from None
     finally:
@@ -374,7 +393,13 @@ def read_go_types(path: str | os.PathLike[str]) -> GoTypes:
 
 
 def _read(
-    b: _Builder, dies: dict, globals_: list, functions: list, types_base: int, ptr: int
+    b: _Builder,
+    dies: dict,
+    globals_: list,
+    functions: list,
+    closures: list,
+    types_base: int,
+    ptr: int,
 ) -> GoTypes:
     rtypes: dict[int, int] = {}
     for offset, d in dies.items():
@@ -385,11 +410,18 @@ def _read(
     b.trie_nodes()
     glob = sorted((addr, b.type_of(ref), name) for name, addr, ref in globals_)
     variables = sorted((lo, hi, off, b.type_of(ref), name) for name, ref, lo, hi, off in functions)
-    return _tables(b, rtypes, glob, variables, types_base, ptr)
+    contexts = sorted((pc, b.closure_context(captures)) for _, pc, captures in closures)
+    return _tables(b, rtypes, glob, variables, contexts, types_base, ptr)
 
 
 def _tables(
-    b: _Builder, rtypes: dict[int, int], glob: list, variables: list, types_base: int, ptr: int
+    b: _Builder,
+    rtypes: dict[int, int],
+    glob: list,
+    variables: list,
+    contexts: list,
+    types_base: int,
+    ptr: int,
 ) -> GoTypes:
     rows = b.rows
     n = len(rows)
@@ -426,6 +458,8 @@ def _tables(
         var_off=np.array([v[2] for v in variables], dtype=np.int64),
         var_type=np.array([v[3] for v in variables], dtype=np.int32),
         var_names=[v[4] for v in variables],
+        closure_pc=np.array([c[0] for c in contexts], dtype=np.uint64),
+        closure_type=np.array([c[1] for c in contexts], dtype=np.int32),
     )  # fmt: skip
 
 

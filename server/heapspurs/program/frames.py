@@ -85,3 +85,24 @@ def frame_variables(dwarf, loclists, func) -> list[tuple[str, int, int, int, int
             shift = 0 if getattr(entry, "is_absolute", False) else entry_base
             out.append((label, type_ref, shift + entry.begin_offset, shift + entry.end_offset, off))
     return out
+
+
+AT_GO_CLOSURE_OFFSET = 0x2907  # Go >= 1.23: a captured variable's offset in the context
+
+
+def closure_captures(dwarf, func) -> tuple[int, list[tuple[str, int, int]]] | None:
+    """A closure function's entry pc and what its context holds after the code pointer:
+    (name, type DIE offset, offset in the context) per captured variable (``&n`` for one
+    captured by reference). None for other functions and before Go 1.23."""
+    low = _pc(dwarf, func, "DW_AT_low_pc")
+    captured = []
+    for die in func.iter_children():
+        if die.tag != "DW_TAG_variable":
+            continue
+        at, typ, name = (die.attributes.get(k) for k in
+                         (AT_GO_CLOSURE_OFFSET, "DW_AT_type", "DW_AT_name"))  # fmt: skip
+        if at is None or typ is None or name is None:
+            continue
+        type_ref = typ.value + die.cu.cu_offset if typ.form != "DW_FORM_ref_addr" else typ.value
+        captured.append((name.value.decode("utf-8", "replace"), type_ref, int(at.value)))
+    return (low, captured) if captured and low is not None else None

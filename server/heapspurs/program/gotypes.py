@@ -62,12 +62,15 @@ class GoTypes:
     var_off: np.ndarray  # int64
     var_type: np.ndarray  # int32
     var_names: list[str]
+    # closures: a context whose code pointer is closure_pc (sorted) is a closure_type
+    closure_pc: np.ndarray  # uint64
+    closure_type: np.ndarray  # int32
 
     ARRAYS = (
         "kind", "size", "elem", "length", "has_ptr", "direct", "count_delta", "count_width",
         "count_how", "aux", "field_first", "field_off", "field_type", "rtype_off",
         "rtype_type", "global_addr", "global_type", "map_slot_key", "var_lo", "var_hi",
-        "var_off", "var_type",
+        "var_off", "var_type", "closure_pc", "closure_type",
     )  # fmt: skip
 
     def problem(self) -> str | None:
@@ -85,13 +88,15 @@ class GoTypes:
         if len(self.field_type) != n_fields or len(self.field_names) < n_fields:
             return "the field tables' lengths differ"
         refs = (self.elem, self.aux, self.map_slot_key, self.field_type, self.rtype_type,
-                self.global_type, self.var_type)  # fmt: skip
+                self.global_type, self.var_type, self.closure_type)  # fmt: skip
         if any(len(r) and (r.min() < -1 or r.max() >= n) for r in refs):
             return "a type reference is outside the type table"
         if (self.size < 0).any() or (self.length < 0).any() or (self.field_off < 0).any():
             return "a size, length or field offset is negative"
         if (self.rtype_off[1:] < self.rtype_off[:-1]).any():
             return "runtime type offsets are not sorted"
+        if len(self.closure_pc) != len(self.closure_type):
+            return "the closure tables' lengths differ"
         return None
 
     @property
