@@ -26,6 +26,36 @@ PRIMITIVE_KIND = {**{r: "channel" for r in GR.CHANNEL_WAITS}, **GR.SYNC_WAITS,
 
 
 @dataclass
+class _FrameTable:
+    """The goroutines' frame records as Python lists (JSON of 100k goroutines reads them
+    half a million times), with each frame's pointer slots: ``first[k]:first[k+1]``."""
+
+    row: list[int]
+    pc: list[int]
+    sp: list[int]
+    length: list[int]
+    first: list[int]
+    slot: list[int]
+    target: list[int]
+    address: list[int]  # the target object's address
+
+    @classmethod
+    def of(cls, heap: Heap, rows: np.ndarray) -> _FrameTable:
+        recs, roots = heap.cols.recs, heap.roots
+        frames = np.flatnonzero(roots.kind == R.FRAME)
+        order = frames[np.argsort(roots.rec[frames], kind="stable")]
+        order = order[np.isin(roots.rec[order], rows)]  # frames of goroutines only
+        first = np.searchsorted(roots.rec[order], rows, side="left")
+        first = np.append(first, len(order))
+        targets = roots.target[order]
+        return cls(
+            rows.tolist(), recs[rows, R.COL_FRAME_PC].tolist(), recs[rows, R.COL_ADDR].tolist(),
+            recs[rows, R.COL_FRAME_LENGTH].tolist(), first.tolist(), roots.slot[order].tolist(),
+            targets.tolist(), heap.addr[targets].tolist(),
+        )  # fmt: skip
+
+
+@dataclass
 class GoroutineView:
     """One dump's goroutines with what names them."""
 
@@ -35,7 +65,8 @@ class GoroutineView:
     lines: LineTable | None
     why_no_lines: str | None
     _frame_names: dict[int, str] = field(default_factory=dict)
-    _frame_roots: tuple[np.ndarray, np.ndarray] | None = None
+    _frames: _FrameTable | None = None
+    _type_names: dict[int, str] = field(default_factory=dict)
     _positions: dict[int, tuple[Position, ...]] = field(default_factory=dict)
     # (pc, slot - sp, frame length) -> (variable name, its type): one DWARF search per kind
     _variables: dict[tuple[int, int, int], tuple[str | None, str | None]] = field(
@@ -59,16 +90,16 @@ class GoroutineView:
             where = self._positions[pc] = self.lines.frame(pc)
         return where
 
-    def frame_roots(self, row: int) -> np.ndarray:
-        """The roots (pointer slots) of one frame record."""
-        if self._frame_roots is None:
-            roots = self.heap.roots
-            frames = np.flatnonzero(roots.kind == R.FRAME)
-            order = frames[np.argsort(roots.rec[frames], kind="stable")]
-            self._frame_roots = (roots.rec[order], order)
-        recs, order = self._frame_roots
-        lo, hi = np.searchsorted(recs, [row, row + 1])
-        return order[lo:hi]
+    def frame_table(self) -> _FrameTable:
+        if self._frames is None:
+            self._frames = _FrameTable.of(self.heap, self.gor.frame_rows)
+        return self._frames
+
+    def type_name(self, obj: int) -> str:
+        name = self._type_names.get(obj)
+        if name is None:
+            name = self._type_names[obj] = self.names.type_name(obj)
+        return name
 
     # --- JSON -----------------------------------------------------------------------
     def goroutine_json(self, i: int, *, variables: bool = True) -> dict[str, object]:
@@ -78,7 +109,8 @@ class GoroutineView:
             "id": int(gor.ids[i]), "status": gor.status_name(i),
             "wait_reason": gor.wait_reason[i], "wait_minutes": gor.wait_minutes(i),
             "created_by": self.created_by(i),
-            "frames": [self.frame_json(int(f), variables) for f in gor.frames(i)],
+            "frames": [self._frame_json(k, variables)
+                       for k in range(int(gor.frame_first[i]), int(gor.frame_first[i + 1]))],
             "retained": {"bytes": int(gor.retained_bytes[i]),
                          "objects": int(gor.retained_objects[i])},
             "leaked": None if verdict == GR.UNKNOWN else verdict == GR.LEAKED,
@@ -102,8 +134,14 @@ class GoroutineView:
         }
 
     def frame_json(self, row: int, variables: bool = True) -> dict[str, object]:
-        recs = self.heap.cols.recs
-        pc = int(recs[row, R.COL_FRAME_PC])
+        """One frame record's JSON."""
+        k = int(np.searchsorted(self.gor.frame_rows, row))
+        return self._frame_json(k, variables)
+
+    def _frame_json(self, k: int, variables: bool = True) -> dict[str, object]:
+        """The JSON of frame ``k`` (an index into the goroutines' frame rows)."""
+        table = self.frame_table()
+        row, pc = table.row[k], table.pc[k]
         out: dict[str, object] = {"function": self.frame_name(row), "file": None, "line": None,
                                   "pc": hexaddr(pc)}  # fmt: skip
         where = self.position(pc)
@@ -115,25 +153,23 @@ class GoroutineView:
         else:
             out["reason"] = self.why_no_lines or f"pc {pc:#x} is outside the binary's line table"
         if variables:
-            out["variables"] = self.variables(row)
+            out["variables"] = self._variables_at(k)
         return out
 
-    def variables(self, row: int) -> list[dict[str, object]]:
-        """Each pointer slot of the frame that holds a heap object, named by DWARF."""
-        heap = self.heap
-        sp, length, pc = (int(heap.cols.recs[row, c]) for c in (R.COL_ADDR, R.COL_FRAME_LENGTH,
-                                                                R.COL_FRAME_PC))  # fmt: skip
+    def _variables_at(self, k: int) -> list[dict[str, object]]:
+        """Each pointer slot of frame ``k`` that holds a heap object, named by DWARF."""
+        t = self.frame_table()
+        row, pc, sp, length = t.row[k], t.pc[k], t.sp[k], t.length[k]
         out: list[dict[str, object]] = []
-        for r in self.frame_roots(row).tolist():
-            slot, obj = int(heap.roots.slot[r]), int(heap.roots.target[r])
+        for j in range(t.first[k], t.first[k + 1]):
+            slot, obj = t.slot[j], t.target[j]
             key = (pc, slot - sp, length)
             known = self._variables.get(key)
             if known is None:
                 known = self._variables[key] = self._variable(row, slot)
-            name, vtype = known
-            out.append({"name": name, "type": vtype, "slot": hexaddr(slot),
-                        "object": hexaddr(int(heap.addr[obj])),
-                        "object_type": self.names.type_name(obj)})  # fmt: skip
+            out.append({"name": known[0], "type": known[1], "slot": hexaddr(slot),
+                        "object": hexaddr(t.address[j]),
+                        "object_type": self.type_name(obj)})  # fmt: skip
         return out
 
     def _variable(self, row: int, slot: int) -> tuple[str | None, str | None]:
