@@ -11,7 +11,15 @@ import { ServerConnection } from "./connection";
 import { EditorTracker } from "./editors";
 import { GraphPanel, messageOf } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
-import { AddressArgs, CLIENT_COMMANDS, METHOD_NOT_FOUND, REQUEST_HISTOGRAM, ResultKind, SERVER_COMMANDS } from "./protocol";
+import {
+  AddressArgs,
+  CLIENT_COMMANDS,
+  METHOD_NOT_FOUND,
+  REQUEST_DIRECT_OWNERS,
+  REQUEST_HISTOGRAM,
+  ResultKind,
+  SERVER_COMMANDS,
+} from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
 import { ResultsView } from "./resultsView";
 import { DirectOwnersAnswer, anchorsResult, notAnObjectResult, ownerRows, ownersResult } from "./resultTree";
@@ -96,10 +104,15 @@ async function showResult(parts: Parts, kind: ResultKind, args: AddressArgs): Pr
     }
   } catch (err) {
     const found = notAnObject(err);
-    if (!found) {
+    if (found) {
+      await parts.view.show(notAnObjectResult(kind, found));
+    } else if ((err as { code?: unknown } | null)?.code === METHOD_NOT_FOUND) {
+      void vscode.window.showInformationMessage(
+        `This heapspurs language server cannot list owners a level at a time (it does not answer ${REQUEST_DIRECT_OWNERS}): update the heapspurs package.`,
+      );
+    } else {
       throw err;
     }
-    await parts.view.show(notAnObjectResult(kind, found));
   }
 }
 
