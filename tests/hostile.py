@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "server"))
 from heapspurs import cli, commands  # noqa: E402
 from heapspurs.analysis.anchors import nearest_anchor  # noqa: E402
 from heapspurs.analysis.ownergraph import owner_graph  # noqa: E402
-from heapspurs.dumpfile.columns import DumpFile  # noqa: E402
+from heapspurs.dumpfile.columns import DumpFile, read_columns  # noqa: E402
 from heapspurs.dumpfile.errors import DumpFormatError  # noqa: E402
 from heapspurs.dumpfile.layout import HEADER  # noqa: E402
 from heapspurs.dumpfile.records import iter_records  # noqa: E402
@@ -188,14 +188,15 @@ def _uvarint(value: int) -> bytes:
     return bytes(out)
 
 
-def try_mutant(path: Path, addresses: int = 2, graph: bool = False) -> str:
-    """Load a mutant and, if it loads, ask everything: 'refused' or 'answered'."""
+def try_mutant(path: Path, addresses: int = 2, graph: bool = False, light: bool = False) -> str:
+    """Load a mutant and, if it loads, ask everything (``light``: what reads the heap's
+    arrays): 'refused' or 'answered'."""
     try:
         loaded = load_dump(path, cache=False)
     except DumpFormatError as err:
         assert 0 <= err.offset <= path.stat().st_size, err
         return "refused"
-    exercise(loaded, addresses_of(loaded, addresses), graph)
+    exercise(loaded, addresses_of(loaded, addresses), graph, index_only=light)
     return "answered"
 
 
@@ -256,19 +257,47 @@ def tamper_campaign(dump: Path, names: list[str] | None = None, every: bool = Tr
     return report
 
 
+def truncations(dump: Path) -> dict[str, int]:
+    """The dump cut at every record start (and, every 10th, one byte after it): the loader
+    refuses every cut with an offset inside it, and so does the streaming decoder every
+    25th record (it decodes in Python: every cut would take minutes)."""
+    size, cuts = dump.stat().st_size, 0
+    for i, start in enumerate(record_starts(dump)):
+        for length in (start, start + 1) if i % 10 == 0 else (start,):
+            if length >= size:
+                continue
+            readers = [read_columns] + ([lambda d: list(iter_records(d))] if i % 25 == 0 else [])
+            for read in readers:
+                try:
+                    read(DumpFile(dump, length))
+                except DumpFormatError as err:
+                    assert 0 <= err.offset <= length, (length, err)
+                else:
+                    raise AssertionError(f"{dump} cut at {length} of {size} bytes was accepted")
+            cuts += 1
+    return {"cuts": cuts}
+
+
 if __name__ == "__main__":
-    # python tests/hostile.py tamper DUMP [ARRAY...] | mutants DUMP SEED COUNT [graph]
+    # python tests/hostile.py tamper DUMP [every] [ARRAY...] | truncations DUMP
+    #                         | mutants DUMP SEED COUNT OUT [graph]
     what, target = sys.argv[1], Path(sys.argv[2])
-    if what == "tamper":
-        print(json.dumps(tamper_campaign(target, every=sys.argv[3:] == ["every"])))
+    if what == "tamper":  # tamper DUMP [every] [ARRAY...]
+        rest = sys.argv[3:]
+        every = rest[:1] == ["every"]
+        names = rest[1:] if every else rest
+        print(json.dumps(tamper_campaign(target, names or None, every=every)))
+    elif what == "truncations":
+        print(json.dumps(truncations(target)))
     else:
         seed, count = int(sys.argv[3]), int(sys.argv[4])
         rng, data = random.Random(seed), target.read_bytes()
         starts, out = record_starts(target), Path(sys.argv[5])
         tally: dict[str, int] = {}
-        for _ in range(count):
+        light = bool(os.environ.get("HEAPSPURS_FUZZ_LIGHT"))  # bench/fuzz_campaign.py
+        for i in range(count):
             kind, mutant = mutate(data, starts, rng)
             out.write_bytes(mutant)
-            result = try_mutant(out, graph=len(sys.argv) > 6)
+            result = try_mutant(out, graph=len(sys.argv) > 6, light=light and i % 10 != 0)
             tally[f"{kind} {result}"] = tally.get(f"{kind} {result}", 0) + 1
         print(json.dumps(tally))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 from functools import cache
@@ -21,7 +23,7 @@ from heapspurs.loaded import load_dump
 from heapspurs.program.dwarf import read_go_types
 from heapspurs.program.gotypes import GoTypes
 
-from conftest import fixture
+from conftest import ROOT, VERSIONS, fixture
 
 DUMP = fixture("go1.27").dump
 
@@ -136,3 +138,64 @@ def test_cli_reports_a_truncated_dump_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in run.stderr
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "byte offset" in lines[0] and str(cut) in lines[0]
+
+
+# --- seeded fuzzing of every fixture, each batch in a child process ----------------------
+HOSTILE = ROOT / "tests" / "hostile.py"
+MUTANTS_PER_FIXTURE = 40
+BOUNDSCHECK_MUTANTS = 25
+BOUNDSCHECK_CACHE = ROOT / ".cache" / "numba-boundscheck"  # its compiled code, kept
+# saved-index arrays compiled kernels index other arrays with
+KERNEL_ARRAYS = ("col_obj_first", "order", "field_target", "in_first", "in_src",
+                 "root_target", "page_table", "page_shift")  # fmt: skip
+
+
+def _child(*args: str | Path, env: dict[str, str] | None = None, timeout: int = 600) -> str:
+    """Run tests/hostile.py: any exception but the one-line errors fails it (exit status
+    1 with the traceback), a signal (SIGSEGV in compiled code) or a hang fails the test."""
+    try:
+        run = subprocess.run([sys.executable, str(HOSTILE), *map(str, args)],
+                             capture_output=True, text=True, timeout=timeout,
+                             env={**os.environ, **(env or {})})  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"hostile.py {args} hung (over {timeout} s)")
+    if run.returncode < 0:
+        pytest.fail(f"killed by {signal.Signals(-run.returncode).name}:\n{run.stderr[-3000:]}")
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_seeded_mutants_go_through_every_query(tmp_path: Path, version: str) -> None:
+    """Bit flips, byte runs, 10-byte varints, values near 2^64, duplicated/deleted/moved
+    records, splices, unknown tags, truncations, bytes after the end: each mutant is
+    refused with a DumpFormatError naming a byte inside it, or loads and answers every
+    query (print, find, histogram, anchors, owners, hexdump, hover, nearest anchor, the
+    graph, drawn by dot for this test's mutants)."""
+    seed = VERSIONS.index(version)
+    out = _child("mutants", fixture(version).dump, seed, MUTANTS_PER_FIXTURE,
+                 tmp_path / "m.dump", "graph")  # fmt: skip
+    tally = json.loads(out)
+    assert sum(tally.values()) == MUTANTS_PER_FIXTURE, tally
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_cut_at_every_record_start(version: str) -> None:
+    cuts = json.loads(_child("truncations", fixture(version).dump))["cuts"]
+    assert cuts > 100
+
+
+def test_mutants_under_numba_bounds_checking(tmp_path: Path) -> None:
+    """The same in a build with numba's bounds checks on: a compiled kernel reading out of
+    bounds raises IndexError there (which fails this test) instead of reading past an array."""
+    env = {"NUMBA_BOUNDSCHECK": "1", "NUMBA_CACHE_DIR": str(BOUNDSCHECK_CACHE)}
+    for version in ("go1.27", "go1.27-386"):
+        if version in VERSIONS:
+            seed = 100 + VERSIONS.index(version)
+            out = _child("mutants", fixture(version).dump, seed, BOUNDSCHECK_MUTANTS,
+                         tmp_path / "m.dump", env=env, timeout=900)  # fmt: skip
+            assert sum(json.loads(out).values()) == BOUNDSCHECK_MUTANTS
+    dump = tmp_path / "heap.dump"
+    dump.write_bytes(DUMP.read_bytes())
+    report = json.loads(_child("tamper", dump, *KERNEL_ARRAYS, env=env, timeout=900))
+    assert not report["wrong"], report
