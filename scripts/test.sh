@@ -23,6 +23,7 @@ echo "== vscode-client: tsc, eslint, unit tests, .vsix, end-to-end in code-serve
 echo "== benchmark (small size, keeps the script working; times not asserted)"
 .venv/bin/python bench/bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-bench-quick.md"
 .venv/bin/python bench/types_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-types-quick.md"
+.venv/bin/python bench/goroutines_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-goroutines-quick.md"
 .venv/bin/python bench/dominators_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-dominators-quick.md"
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

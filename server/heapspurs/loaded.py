@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +69,10 @@ def load_dump(
     dump = DumpFile(path)
     warnings: list[str] = []
     heap = load_index(dump, index_beside, warnings, mapped=not many_lookups) if cache else None
+    types = None
     if heap is None:
+        # no saved types either: the binary's DWARF is read while the dump is
+        types = _Background(read_go_types, program) if program else None
         heap = Heap(dump, read_columns(dump, progress, cancel))
         if cache:
             save_index(heap, index_beside)
@@ -74,7 +80,7 @@ def load_dump(
         progress(1.0)
     symbols = load_program(heap, program) if program else None
     oids = read_oid_file(oid_path) if oid_path else None
-    typed = load_types(heap, program, cache, warnings) if program else untyped(heap)
+    typed = load_types(heap, program, cache, warnings, types) if program else untyped(heap)
     return LoadedDump(dump.path, heap, Names(heap, oids, symbols, typed), warnings)
 
 
@@ -83,14 +89,17 @@ def add_types(loaded: LoadedDump, program: str, cache: bool = True) -> None:
     loaded.names.set_types(load_types(loaded.heap, program, cache, loaded.warnings))
 
 
-def load_types(heap: Heap, program: str, cache: bool, warnings: list[str]) -> ObjectTypes:
-    """The Go type of every object, from the saved index or from the binary's DWARF. A
-    binary without usable DWARF gives untyped answers and a warning, never an error."""
+def load_types(
+    heap: Heap, program: str, cache: bool, warnings: list[str], reading: _Background | None = None
+) -> ObjectTypes:
+    """The Go type of every object, from the saved index or from the binary's DWARF (read
+    by ``reading`` when given). A binary without usable DWARF gives untyped answers and a
+    warning, never an error."""
     typed = load_typed(heap.index_place, program, heap.n_objects) if cache else None
     if typed is not None:
         return typed
     try:
-        types = read_go_types(program)
+        types = reading.result() if reading else read_go_types(program)
     except NoDwarf as err:
         warnings.append(f"{err}; answers are untyped")
         return untyped(heap)
@@ -98,6 +107,30 @@ def load_types(heap: Heap, program: str, cache: bool, warnings: list[str]) -> Ob
     if cache:
         save_typed(heap.index_place, program, typed)
     return typed
+
+
+class _Background:
+    """``work(*args)`` on a daemon thread (pure Python: it runs while compiled code that
+    has let go of the GIL reads the dump); ``result()`` waits, and raises what it raised.
+    A daemon, so a process that ends early never waits for it."""
+
+    def __init__(self, work: Callable[..., Any], *args: Any):
+        self._out: list[Any] = []
+        self._thread = threading.Thread(target=self._run, args=(work, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[..., Any], args: tuple) -> None:
+        try:
+            self._out.append((work(*args), None))
+        except BaseException as err:  # handed to result()'s caller
+            self._out.append((None, err))
+
+    def result(self) -> Any:
+        self._thread.join()
+        value, err = self._out[0]
+        if err is not None:
+            raise err
+        return value
 
 
 def load_program(heap: Heap, program: str) -> Symbols:
