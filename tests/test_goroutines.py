@@ -87,6 +87,16 @@ def test_blocked_on_names_the_primitive(version):
 
 
 @pytest.mark.parametrize("version", LEAK_VERSIONS)
+def test_channels_waited_on_have_their_type(version):
+    """A channel of pointer-free elements is one pointer-free allocation, and Go >= 1.26
+    keeps a sudog's channel behind an unsafe.Pointer: both are typed hchans still."""
+    channels = [b for g in answer(version)["goroutines"] for b in g["blocked_on"]
+                if b["kind"] == "channel" and "object" in b]  # fmt: skip
+    assert len(channels) >= 4
+    assert all(b["type"].startswith("runtime.hchan") for b in channels), channels
+
+
+@pytest.mark.parametrize("version", LEAK_VERSIONS)
 def test_retained_is_what_only_its_stack_holds(version):
     goroutines = by_id(answer(version))
     cases = {c["case"]: c for c in truth(version)["goroutines"]}

@@ -98,7 +98,8 @@ def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
     tables = types.tables()
     lookups = (types.rtype_off, types.rtype_type, np.uint64(types.types_base), *_itabs(heap),
                cols.obj_data, heap.addr, types.closure_pc, types.closure_type)  # fmt: skip
-    specials = np.array([_type_named(types, "uint8")], dtype=np.int32)
+    specials = np.array([_type_named(types, name) for name in ("uint8", "runtime.hchan")],
+                        dtype=np.int32)  # fmt: skip
     objs = K.object_table(heap.addr, heap.size, heap.has_header, cols.obj_first, TINY_BLOCK)
     mem = np.fromfile(heap.dump.path, dtype=np.uint8, count=heap.dump.size)
     state = (out.type, out.count, out.why, np.zeros(n + 1, dtype=np.int32))

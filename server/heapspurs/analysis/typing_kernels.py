@@ -89,7 +89,7 @@ def _find_sorted(keys, key):
 #   count_width, count_how, aux, field_first, field_off, field_type;
 # lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type, obj_data, addr,
 #   closure_pc, closure_type);
-# specials = [the type uint8] (a string's bytes);
+# specials = [uint8 (a string's bytes), runtime.hchan (a sudog's channel)]: type indexes;
 # state = (obj_type, obj_count, obj_why, stack): the answer so far, and the objects typed
 #   (stack[0] is how many).
 OBJ_START, OBJ_META = 0, 1
@@ -172,10 +172,14 @@ def _hit(o, off, t, n, objs, tables, state):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, state):
+def _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, specials, state):
     """A word of a pointer-shaped kind (pointer, map, channel, func) points into ``tgt``."""
     k = tables[T_KIND][tt]
-    if k == G.PTR or k == G.MAP or k == G.CHAN:
+    e = tables[T_ELEM][tt]
+    to_hchan = k == G.CHAN or (k == G.PTR and e >= 0 and e == specials[1])
+    if to_hchan and off == 0 and e >= 0 and (objs[tgt, OBJ_META] & 1) == 0:
+        _noscan_channel(tgt, e, objs, tables, state)
+    elif k == G.PTR or k == G.MAP or k == G.CHAN:
         if tables[T_ELEM][tt] >= 0:
             _hit(tgt, off, tables[T_ELEM][tt], -1, objs, tables, state)
     elif k == G.FUNC and off == 0:
@@ -183,6 +187,16 @@ def _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, state):
         j = _find_sorted(lookups[7], read_word(mem, _value_pos(tgt, objs, lookups), ptr))
         if j >= 0:
             _hit(tgt, 0, lookups[8][j], -1, objs, tables, state)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _noscan_channel(o, hchan, objs, tables, state):
+    """A channel whose elements hold no pointers is one pointer-free allocation (its
+    hchan, then the buffer), though hchan's type has pointers: it is the hchan still."""
+    if state[S_TYPE][o] < 0 and tables[T_SIZE][hchan] <= objs[o, OBJ_META] >> 2:
+        state[S_TYPE][o] = hchan
+        state[S_COUNT][o] = -1
+        state[S_WHY][o] = WHY_POINTER
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -218,7 +232,7 @@ def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, 
             inner, _ = descend(dyn, 0, tables[0], tables[1], tables[2], tables[3], tables[10],
                                tables[11], tables[12])  # fmt: skip
             if inner >= 0:
-                _pointer_to(inner, tgt, off, mem, ptr, objs, tables, lookups, state)
+                _pointer_to(inner, tgt, off, mem, ptr, objs, tables, lookups, specials, state)
         else:
             _hit(tgt, off, dyn, -1, objs, tables, state)
         return
@@ -239,7 +253,7 @@ def typed_slot(tt, w, pos, val, tgt, mem, ptr, objs, tables, lookups, specials, 
         _hit(tgt, off, tables[T_ELEM][tt] if is_entry else tables[T_AUX][tt], -1, objs, tables,
              state)  # fmt: skip
     else:
-        _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, state)
+        _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, specials, state)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

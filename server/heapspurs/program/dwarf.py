@@ -344,6 +344,18 @@ class _Builder:
         self.fields[t] = fields
         return t
 
+    def traceable_channels(self) -> None:
+        """Go >= 1.26 keeps a sudog's channel as ``maybeTraceableChan`` (an unsafe.Pointer
+        and a uintptr): it is a ``*hchan``, which types what a parked goroutine waits on."""
+        by_name = {r["name"]: t for t, r in enumerate(self.rows)}
+        wrapper, hchan_p = by_name.get(TRACEABLE_CHAN, -1), by_name.get("*runtime.hchan", -1)
+        if wrapper < 0 or hchan_p < 0:
+            return
+        for t, fields in enumerate(self.fields):
+            for name, _, ft in fields:
+                if ft == wrapper:
+                    self._replace_field(t, name, hchan_p)
+
     def trie_nodes(self) -> None:
         """sync.Map (Go >= 1.24: ``internal/sync.HashTrieMap``) points at ``*node[K,V]``,
         which is the first field of either an ``entry[K,V]`` or an ``indirect[K,V]``: such
@@ -374,6 +386,7 @@ class _Builder:
         self.fields[t] = [(n, off, new_type if n == name else ft) for n, off, ft in self.fields[t]]
 
 
+TRACEABLE_CHAN = "runtime.maybeTraceableChan"
 TRIE_NODE_PREFIX = "internal/sync.node"
 TRIE_UNION = ("internal/sync.entry", "internal/sync.indirect")
 
@@ -408,6 +421,7 @@ def _read(
         if rt and rt not in rtypes:
             rtypes[rt] = t
     b.trie_nodes()
+    b.traceable_channels()
     glob = sorted((addr, b.type_of(ref), name) for name, addr, ref in globals_)
     variables = sorted((lo, hi, off, b.type_of(ref), name) for name, ref, lo, hi, off in functions)
     contexts = sorted((pc, b.closure_context(captures)) for _, pc, captures in closures)
