@@ -167,6 +167,9 @@ def _hit(o, off, t, n, objs, tables, state):
         _assign_in(o, t, -1, WHY_POINTER, tables, state)
     elif off % es == 0 and (meta & 2) == 0 and value_size // es >= 2:
         _assign_in(o, t, value_size // es, WHY_INTERIOR, tables, state)
+    elif (meta & 2) != 0 and off + es <= value_size:
+        # a tiny block holds several small pointer-free values: named by the one found
+        _assign_in(o, t, -1, WHY_POINTER, tables, state)
     else:
         state[S_WHY][o] = WHY_FIELD
 
