@@ -28,6 +28,7 @@ from heapspurs.heap.index import index_places
 from heapspurs.loaded import load_dump
 from heapspurs.render.safe import visible
 from hostile import record_starts
+from test_hostile_dumps import write_sparse_dump
 
 from conftest import ROOT, fixture
 
@@ -155,6 +156,7 @@ def hostile_workspace(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     damaged = bytearray(F.dump.read_bytes())
     damaged[record_starts(F.dump)[1]] = 99  # an unknown tag after DumpParams
     (ws / "bad.heapdump").write_bytes(bytes(damaged))
+    write_sparse_dump(ws / "huge.heapdump")  # one 10 GB object record, sparse
     os.mkfifo(ws / "stuck-fifo")  # the binary search opens every file of the workspace
     os.mkfifo(ws / "fifo.heapdump")
     lines = F.oid.read_text().splitlines()
@@ -184,6 +186,8 @@ def test_hostile_workspace_and_requests_leave_the_server_answering(hostile_works
         bad = dumps["bad.heapdump"]
         assert bad["state"] == "error" and "unknown record tag 99" in bad["error"], bad
         assert "fifo.heapdump" not in dumps
+        assert dumps["huge.heapdump"]["state"] == "ready" and dumps["huge.heapdump"]["objects"] == 1
+        assert _rss_mb(client.proc.pid) < 1000
         log = client.open(ws / "log.txt", "\n".join(f"held={a}" for a in named))
         for i, name in enumerate(named.values()):
             answer = client.hover(log, i, len("held=") + 3)

@@ -20,6 +20,8 @@ from . import walk
 from .layout import TAG_PARAMS
 from .window import FileWindow
 
+BIG_RECORD_BYTES = 256 << 20  # (columns.py) a larger record is never held in a window
+
 if TYPE_CHECKING:
     from .columns import DumpFile
 
@@ -85,6 +87,8 @@ class ObjectsAhead:
                 return
             if not err and w.last:
                 return  # no End Of File record: the main walk says so
+            if pos == w.base and len(w.window) * 2 > BIG_RECORD_BYTES:
+                return  # a huge record: the main walk reads it in pieces
             w.keep_from(pos)  # the window is used up, or ends inside the record at pos
             self.walked = pos
 

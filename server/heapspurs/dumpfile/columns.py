@@ -11,12 +11,13 @@ from typing import BinaryIO
 import numpy as np
 
 from . import walk
-from .ahead import ObjectsAhead, with_room
+from .ahead import BIG_RECORD_BYTES, ObjectsAhead, with_room
 from .errors import DumpFormatError
-from .layout import HEADER, TAG_PARAMS, layout_table
+from .layout import HEADER, TAG_OBJECT, TAG_PARAMS, layout_table
 from .window import WINDOW_BYTES, FileWindow
 
 SPLIT_MIN_BYTES = 64 << 20  # smaller dumps are walked by one thread
+RECORD_MAX_BYTES = 1 << 30  # a larger record that is not an object is refused
 SAMPLE_BYTES = 8 << 20  # walked before splitting: how many objects and fields a byte holds
 LEND_MARGIN = 1.03  # on the counts expected from that
 Progress = Callable[[float], None]
@@ -218,8 +219,45 @@ class _Walk:
             if error:  # a record cut by the window's end: read it again with more bytes
                 self.pos = w.base + int(state[walk.S_RECORD_START])
                 state[walk.S_ERROR] = 0
+                growing = self.pos == w.base
+                if growing and len(w.window) * 2 > BIG_RECORD_BYTES and self._is_object(w):
+                    self.pos = self._big_object(self.pos)  # never held whole
+                    w.move_to(self.pos)
+                    self._report()
+                    continue
+                if growing and len(w.window) * 2 > RECORD_MAX_BYTES:
+                    what = f"a record of over {RECORD_MAX_BYTES >> 20} MB (not an object)"
+                    raise DumpFormatError(self.pos, what, dump.path)
             w.keep_from(self.pos)
             self._report()
+
+    @staticmethod
+    def _is_object(w: FileWindow) -> bool:
+        return bool(w.filled) and int(w.buf[0]) == TAG_OBJECT
+
+    def _big_object(self, pos: int) -> int:
+        """An object record larger than BIG_RECORD_BYTES at ``pos``, read a piece at a time
+        (its field list, then the pointers it names) rather than into a window that holds it
+        (a crafted 10 GB record in a sparse file would take 10 GB); the position after it."""
+        from .records import read_big_object  # the Python decoder; only for these
+
+        ptr_size, big = int(self.state[walk.S_PTR_SIZE]), bool(self.state[walk.S_BIG_ENDIAN])
+        addr, size, data_pos, offsets, end = read_big_object(self.dump, pos, ptr_size)
+        values = self.dump.words_at(np.sort(data_pos + offsets), big)
+        values = values[np.argsort(np.argsort(data_pos + offsets, kind="stable"))]
+        if ptr_size == 4:
+            values = values >> np.uint64(32) if big else values & np.uint64(0xFFFFFFFF)
+        n, k = int(self.state[walk.S_OBJECTS]), int(self.state[walk.S_FIELDS])
+        cols = list(self.cols)
+        for i, value in enumerate((addr, size, data_pos, k)):
+            cols[i] = with_room(cols[i], n + 2, n)  # obj_first keeps one more entry
+            cols[i][n] = value
+        for i, part in ((4, offsets.astype(np.uint32)), (5, values)):
+            cols[i] = with_room(cols[i], k + len(part), k)
+            cols[i][k : k + len(part)] = part
+        self.cols = tuple(cols)
+        self.state[walk.S_OBJECTS], self.state[walk.S_FIELDS] = n + 1, k + len(offsets)
+        return end
 
     def _report(self) -> None:
         if self.progress:

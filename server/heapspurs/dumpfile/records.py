@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .columns import DumpFile
 from .errors import DumpFormatError
-from .layout import HEADER, LAYOUT, MEMSTATS_NAMES, TAG_EOF, TAG_PARAMS
+from .layout import HEADER, LAYOUT, MEMSTATS_NAMES, TAG_EOF, TAG_OBJECT, TAG_PARAMS
 from .walk import (
     E_ADDRESS_SPACE,
     E_BEFORE_PARAMS,
@@ -172,6 +174,24 @@ def _decode(r: _Reader) -> Record:
             raise r.fail(offset, E_POINTER_SIZE, size & 0xFFFF)
         r.ptr_size = size
     return rec
+
+
+def read_big_object(
+    dump: DumpFile, offset: int, ptr_size: int
+) -> tuple[int, int, int, np.ndarray, int]:
+    """The object record at ``offset`` read without its bytes, with the loader's checks:
+    (address, size, file offset of its bytes, pointer offsets, offset of the next record).
+    Any other record is refused: only an object is read this way (one too large to hold)."""
+    r = _Reader(dump, offset, ptr_size)
+    if r.uvarint() != TAG_OBJECT:
+        what = "a record too large to read at once that is not an object"
+        raise DumpFormatError(offset, what, dump.path)
+    rec = Record(TAG_OBJECT, offset, "Object")
+    rec.values["address"] = r.uvarint()
+    rec.contents_pos, rec.contents_len = r.span()
+    _check_address(r, rec)
+    offsets = np.array(r.field_list(rec.contents_len), dtype=np.int64)
+    return rec["address"], rec.contents_len, rec.contents_pos, offsets, r.pos
 
 
 def _check_address(r: _Reader, rec: Record) -> None:

@@ -71,7 +71,12 @@ def read_symbols(path: str | os.PathLike[str]) -> Symbols:
 
 def check_matches(symbols: Symbols, segments: dict[str, tuple[int, int]]) -> None:
     """Refuse a binary whose data/bss segments are not the dump's: ``segments`` maps
-    ``"data"``/``"bss"`` to the dump's ``(start, end)``."""
+    ``"data"``/``"bss"`` to the dump's ``(start, end)``. A dump without them cannot be
+    matched, so no binary is taken for it."""
+    if not segments:
+        raise ProgramError(
+            f"{symbols.path}: the dump has no data or bss segment record to match it against"
+        )
     for seg, (start, end) in segments.items():
         want = (symbols.address_of(f"runtime.{seg}"), symbols.address_of(f"runtime.e{seg}"))
         if want != (start, end):
