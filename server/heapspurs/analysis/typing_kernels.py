@@ -164,7 +164,10 @@ def _hit(o, off, t, n, objs, tables, state):
         if es > value_size:
             state[S_WHY][o] = WHY_MISFIT
             return
-        _assign_in(o, t, -1, WHY_POINTER, tables, state)
+        # a *T at the start of a pointer-free block of many T: the backing array of a slice
+        # whose variable the compiler split into ptr, len and cap (buf.ptr *uint8)
+        many = not tables[T_HAS_PTR][t] and (meta & 2) == 0 and value_size >= 2 * es
+        _assign_in(o, t, value_size // es if many else -1, WHY_POINTER, tables, state)
     elif off % es == 0 and (meta & 2) == 0 and value_size // es >= 2:
         _assign_in(o, t, value_size // es, WHY_INTERIOR, tables, state)
     elif (meta & 2) != 0 and off + es <= value_size:
