@@ -8,13 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .analysis.typing import ObjectTypes, type_objects, untyped
-from .dumpfile import layout as L
 from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
 from .heap.index import load_index, save_index
 from .heap.model import Heap
+from .heap.roots import segments_of
 from .names.elf import Symbols, check_matches, read_symbols
 from .names.naming import Names
 from .names.oid import read_oid_file
@@ -36,16 +34,6 @@ class LoadedDump:
 def segments(heap: Heap) -> dict[str, tuple[int, int]]:
     """The dump's data and bss segments: name -> (start, end)."""
     return segments_of(heap.cols.recs)
-
-
-def segments_of(recs: np.ndarray) -> dict[str, tuple[int, int]]:
-    """The data and bss segments of a dump's record rows (:class:`DumpColumns` ``recs``)."""
-    out = {}
-    for tag, name in ((L.TAG_DATA, "data"), (L.TAG_BSS, "bss")):
-        for row in np.flatnonzero(recs[:, 0] == tag):
-            start, length = int(recs[row, 2]), int(recs[row, 4])
-            out[name] = (start, start + length)
-    return out
 
 
 def load_dump(

@@ -11,6 +11,7 @@ import numpy as np
 from ..dumpfile import layout as L
 from ..heap import roots as R
 from ..heap.model import TINY_BLOCK, Heap
+from ..program import gotypes as G
 from ..program.gotypes import GoTypes
 from . import typing_kernels as K
 
@@ -143,6 +144,8 @@ def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     gtype = np.where(ok, types.global_type[np.maximum(g, 0)], -1)
     rel = (slot - types.global_addr[np.maximum(g, 0)]).astype(np.int64)
     ok &= rel < np.where(gtype >= 0, types.size[np.maximum(gtype, 0)], 0)
+    gtype, rel = _static_values(heap, types, slot, val, ok, gtype, rel)
+    ok = gtype >= 0
     seed_type = [gtype[ok].astype(np.int32)]
     seed_rel = [rel[ok]]
     seed_pos = [(recs[rows, R.COL_CONTENTS] + off)[ok].astype(np.int64)]
@@ -162,6 +165,32 @@ def _seeds(heap: Heap, types: GoTypes) -> tuple[np.ndarray, ...]:
     vals = np.concatenate(seed_val).astype(np.uint64)
     return (np.concatenate(seed_type), np.concatenate(seed_rel), np.concatenate(seed_pos), vals,
             heap.resolve(vals))  # fmt: skip
+
+
+def _static_values(
+    heap: Heap,
+    types: GoTypes,
+    slot: np.ndarray,
+    val: np.ndarray,
+    named: np.ndarray,
+    gtype: np.ndarray,
+    rel: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``var x = &T{...}``: the linker puts that T in the data segment under no name of
+    its own. Segment slots no global covers get T's type where a pointer global points at
+    them. Returns the slots' (type, offset inside it), -1 where still unknown."""
+    gtype = np.where(named, gtype, -1)
+    starts = [(int(v), int(types.elem[t])) for v, t, r in zip(val[named].tolist(),
+              gtype[named].tolist(), rel[named].tolist(), strict=True)
+              if r == 0 and types.kind[t] == G.PTR and types.elem[t] >= 0]  # fmt: skip
+    spans = R.segments_of(heap.cols.recs).values()
+    for base, elem in starts:
+        if not any(lo <= base < hi for lo, hi in spans) or heap.find(base) >= 0:
+            continue
+        inside = ~named & (slot >= base) & (slot < base + int(types.size[elem]))
+        gtype = np.where(inside, elem, gtype)
+        rel = np.where(inside, (slot - np.uint64(base)).astype(np.int64), rel)
+    return gtype, rel
 
 
 def frame_slot_variable(heap: Heap, types: GoTypes, row: int, slot: int) -> tuple[int, int]:

@@ -102,3 +102,14 @@ def _finalized_children(cols, resolve, field_target):
     if not rec:
         return FINALIZER, np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int32)
     return FINALIZER, np.concatenate(rec), np.concatenate(slot), np.concatenate(target)
+
+
+def segments_of(recs: np.ndarray) -> dict[str, tuple[int, int]]:
+    """The data and bss segments of a dump's record rows (:class:`DumpColumns` ``recs``):
+    name -> (start, end)."""
+    out = {}
+    for tag, name in ((L.TAG_DATA, "data"), (L.TAG_BSS, "bss")):
+        for row in np.flatnonzero(recs[:, 0] == tag):
+            start, length = int(recs[row, COL_ADDR]), int(recs[row, 4])
+            out[name] = (start, start + length)
+    return out
