@@ -24,7 +24,8 @@ from ..render.goroutines import (
     goroutines_json_summary,
     group_lines,
 )
-from .hover import code_block, dump_heading
+from ..render.safe import markdown_text
+from .hover import code_block, dump_heading, inline_code
 from .protocol import CMD_GOROUTINES, REQ_GOROUTINES, ArgumentError, plain
 from .store import DumpEntry
 from .types_features import dump_argument
@@ -113,23 +114,23 @@ def goroutine_hover(view: GoroutineView, i: int, folders: list[str]) -> str:
     answer: dict[str, Any] = view.goroutine_json(i, variables=False)
     verdict = {True: "**leaked**", False: "not leaked", None: "leak unknown"}[answer["leaked"]]
     minutes = answer["wait_minutes"]
-    wait = gor.wait_reason[i] or gor.status_name(i)
+    wait = markdown_text(gor.wait_reason[i] or gor.status_name(i))  # names come from dumps
     head = f"**goroutine {answer['id']}** [{wait}" + (f", {minutes} minutes" if minutes else "")
     retained = answer["retained"]
     out = [
         f"{head}] · {verdict} · retains {retained['bytes']} bytes ({retained['objects']} objects)"
     ]
     if answer["why"]:
-        out += ["", str(answer["why"])]
+        out += ["", markdown_text(str(answer["why"]))]
     out.append("")
     frames = answer["frames"]
     for f in frames[:MAX_HOVER_FRAMES]:
-        out.append(f"- `{f['function']}` {_where(f, folders)}")
+        out.append(f"- {inline_code(f['function'])} {_where(f, folders)}")
     if len(frames) > MAX_HOVER_FRAMES:
         out.append(f"- … {len(frames) - MAX_HOVER_FRAMES} more frames")
     created = answer["created_by"]
     if created.get("function"):
-        out.append(f"- created by `{created['function']}` {_where(created, folders)}")
+        out.append(f"- created by {inline_code(created['function'])} {_where(created, folders)}")
     return "\n".join(out)
 
 
@@ -137,10 +138,12 @@ def _where(frame: dict, folders: list[str]) -> str:
     """``file:line``, a link when a workspace folder has the file."""
     file, line = frame.get("file"), frame.get("line")
     if not file:
-        return f"`{frame.get('pc')}`"
+        return inline_code(str(frame.get("pc")))
     path = source_file(file, folders)
     text = f"{file}:{line}"
-    return f"[{text}]({from_fs_path(path)}#L{line})" if path else f"`{text}`"
+    if not path:
+        return inline_code(text)
+    return f"[{markdown_text(text)}]({from_fs_path(path)}#L{line})"  # the URI is quoted
 
 
 def source_file(file: str, folders: list[str]) -> str | None:

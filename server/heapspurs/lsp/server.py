@@ -662,9 +662,9 @@ def create_server() -> HeapspursServer:
         entry = ls.store.entries[path]
         info = entry.info()
         info["markdown"] = (
-            f"heapspurs: `{entry.name}`: {entry.state}"
+            f"heapspurs: {hover.inline_code(entry.name)}: {entry.state}"
             + (f", {info['objects']} objects" if entry.state != STATE_ERROR else "")
-            + (f" — {entry.error}" if entry.error else "")
+            + (f" — {hover.inline_code(entry.error)}" if entry.error else "")
         )
         return info
 
