@@ -10,6 +10,7 @@ suffered.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -35,6 +36,8 @@ from heapspurs.loaded import LoadedDump, load_dump  # noqa: E402
 from heapspurs.lsp.hover import hover_markdown  # noqa: E402
 from heapspurs.lsp.protocol import STATE_READY  # noqa: E402
 from heapspurs.lsp.store import DumpEntry  # noqa: E402
+from heapspurs.names.elf import ProgramError, Symbols, check_matches, read_symbols  # noqa: E402
+from heapspurs.names.oid import read_oid_file  # noqa: E402
 from heapspurs.render.graph import render_svg, to_dot  # noqa: E402
 
 # Per address: what the CLI answers (the graph separately: it needs dot).
@@ -188,16 +191,37 @@ def _uvarint(value: int) -> bytes:
     return bytes(out)
 
 
-def try_mutant(path: Path, addresses: int = 2, graph: bool = False, light: bool = False) -> str:
+def try_mutant(
+    path: Path,
+    addresses: int = 2,
+    graph: bool = False,
+    light: bool = False,
+    source: Path | None = None,
+) -> str:
     """Load a mutant and, if it loads, ask everything (``light``: what reads the heap's
-    arrays): 'refused' or 'answered'."""
+    arrays): 'refused' or 'answered'. The objects are named by the OID file of the dump it
+    was made from (``source``), and globals by its binary when the segments still match."""
     try:
         loaded = load_dump(path, cache=False)
     except DumpFormatError as err:
         assert 0 <= err.offset <= path.stat().st_size, err
         return "refused"
+    if source is not None:
+        symbols, oids = names_of(source)
+        loaded.names.set_oids(oids)
+        with contextlib.suppress(ProgramError):
+            check_matches(symbols, loaded.segments())
+            loaded.names.symbols = symbols
     exercise(loaded, addresses_of(loaded, addresses), graph, index_only=light)
     return "answered"
+
+
+@cache
+def names_of(dump: Path) -> tuple[Symbols, dict[int, str]]:
+    """The binary's symbols and the OID names of a fixture dump (from its truth.json)."""
+    truth = json.loads((dump.parent / "truth.json").read_text())
+    binary, oid = dump.parent / truth["binary"], dump.parent / truth["oid_file"]
+    return read_symbols(binary), read_oid_file(oid)
 
 
 # --- tampered saved indexes -------------------------------------------------------------
@@ -298,6 +322,7 @@ if __name__ == "__main__":
         for i in range(count):
             kind, mutant = mutate(data, starts, rng)
             out.write_bytes(mutant)
-            result = try_mutant(out, graph=len(sys.argv) > 6, light=light and i % 10 != 0)
+            full = not light or i % 10 == 0
+            result = try_mutant(out, graph=len(sys.argv) > 6, light=not full, source=target)
             tally[f"{kind} {result}"] = tally.get(f"{kind} {result}", 0) + 1
         print(json.dumps(tally))

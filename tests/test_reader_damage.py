@@ -171,7 +171,8 @@ def test_seeded_mutants_go_through_every_query(tmp_path: Path, version: str) -> 
     records, splices, unknown tags, truncations, bytes after the end: each mutant is
     refused with a DumpFormatError naming a byte inside it, or loads and answers every
     query (print, find, histogram, anchors, owners, hexdump, hover, nearest anchor, the
-    graph, drawn by dot for this test's mutants)."""
+    graph, drawn by dot for this test's mutants), its objects named by the fixture's OID
+    file and its globals by the fixture's binary where the segments still match."""
     seed = VERSIONS.index(version)
     out = _child("mutants", fixture(version).dump, seed, MUTANTS_PER_FIXTURE,
                  tmp_path / "m.dump", "graph")  # fmt: skip
