@@ -148,7 +148,8 @@ def owned_by(objs, in_first, in_src, owners):
     for i in range(objs.shape[0]):
         o = objs[i]
         for j in range(in_first[o], in_first[o + 1]):
-            if owners[in_src[j]]:
+            s = in_src[j]
+            if 0 <= s < owners.shape[0] and owners[s]:
                 out[i] = True
                 break
     return out
