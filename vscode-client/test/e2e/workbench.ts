@@ -41,16 +41,32 @@ export async function editorText(page: Page): Promise<string> {
 export async function textPoint(page: Page, text: string): Promise<{ x: number; y: number }> {
   const lines = activeEditor(page).locator(".view-lines");
   const point = await lines.evaluate((root, wanted) => {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const at = node.textContent?.indexOf(wanted) ?? -1;
-      if (at >= 0) {
-        const range = document.createRange();
-        range.setStart(node, at);
-        range.setEnd(node, at + wanted.length);
-        const box = range.getBoundingClientRect();
-        return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
+    // per drawn line, its text nodes joined: a syntax colouring may split the text in tokens
+    for (const line of Array.from(root.querySelectorAll(".view-line"))) {
+      const nodes: Node[] = [];
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        nodes.push(node);
       }
+      const joined = nodes.map((n) => n.textContent ?? "").join("");
+      const at = joined.indexOf(wanted);
+      if (at < 0) {
+        continue;
+      }
+      const range = document.createRange();
+      let start = 0;
+      for (const node of nodes) {
+        const end = start + (node.textContent ?? "").length;
+        if (start <= at && at < end) {
+          range.setStart(node, at - start);
+        }
+        if (start < at + wanted.length && at + wanted.length <= end) {
+          range.setEnd(node, at + wanted.length - start);
+        }
+        start = end;
+      }
+      const box = range.getBoundingClientRect();
+      return { x: box.left + box.width / 2, y: box.top + box.height / 2 };
     }
     return undefined;
   }, text);
@@ -69,7 +85,13 @@ export async function hoverUntil(page: Page, text: string, expected: string | Re
   const deadline = Date.now() + timeoutMs;
   const hover = page.locator(".monaco-hover:not(.hidden)").filter({ hasText: expected });
   for (;;) {
-    const { x, y } = await textPoint(page, text);
+    // the editor may still be drawing the document: wait for the text as for the hover
+    const { x, y } = await textPoint(page, text).catch((err: unknown) => {
+      if (Date.now() > deadline) {
+        throw err;
+      }
+      return { x: 5, y: 5 };
+    });
     await page.mouse.move(x, y);
     try {
       await hover.first().waitFor({ state: "visible", timeout: 4000 });
