@@ -12,6 +12,12 @@ echo "== ruff"
 .venv/bin/ruff format --check server tests bench
 echo "== mypy"
 .venv/bin/mypy
+# before the editor's tests: it also compiles the numba kernels their server then finds cached
+echo "== benchmark (small size, keeps the script working; times not asserted)"
+.venv/bin/python bench/bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-bench-quick.md"
+.venv/bin/python bench/types_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-types-quick.md"
+.venv/bin/python bench/goroutines_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-goroutines-quick.md"
+.venv/bin/python bench/dominators_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-dominators-quick.md"
 echo "== vscode-client: tsc, eslint, unit tests, .vsix, end-to-end in code-server"
 (
   cd vscode-client
@@ -20,10 +26,5 @@ echo "== vscode-client: tsc, eslint, unit tests, .vsix, end-to-end in code-serve
   npm run -s test:unit
   HEAPSPURS_E2E_REQUIRED=1 npm run -s test:e2e  # installs what it needs, builds the .vsix
 )
-echo "== benchmark (small size, keeps the script working; times not asserted)"
-.venv/bin/python bench/bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-bench-quick.md"
-.venv/bin/python bench/types_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-types-quick.md"
-.venv/bin/python bench/goroutines_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-goroutines-quick.md"
-.venv/bin/python bench/dominators_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-dominators-quick.md"
 echo "== pytest"
 .venv/bin/python -m pytest "$@"

@@ -41,7 +41,8 @@ describeInVsCode(
 
     step("a hover on the cache's address says what it retains (once the dump is loaded)", async () => {
       const { page } = session;
-      const hover = await hoverUntil(page, cache.address, /retains: \d+ bytes/);
+      // the first answer waits for the load, the types and the tree (slow on a cold machine)
+      const hover = await hoverUntil(page, cache.address, /retains: \d+ bytes/, 240_000);
       assert.match(await hover.innerText(), new RegExp(`retains: ${cache.retained} bytes`));
       await page.keyboard.press("Escape");
     });
