@@ -428,6 +428,8 @@ def stack_variable(heap: Heap, names: Names, root: int) -> str | None:
 def goroutine_leaked(heap: Heap, names: Names, goid: int) -> bool:
     """Whether goroutine ``goid`` leaked. Only a goroutine parked on a channel or a sync
     primitive can be, so the leak search runs (once per dump and types) only for one."""
+    if not 0 <= goid < 1 << 64:  # -1: a frame of no goroutine (a damaged dump's)
+        return False
     g = np.flatnonzero(heap.cols.recs[heap.rows(L.TAG_GOROUTINE), 4] == np.uint64(goid))
     if not len(g):
         return False
