@@ -304,3 +304,27 @@ def test_a_10_gb_sparse_record_is_read_in_bounded_memory(tmp_path: Path) -> None
     objects, pointers, rss_mb = map(int, run.stdout.split())
     assert (objects, pointers) == (1, 2)
     assert rss_mb < 700, rss_mb  # 415 MB measured: the window grows to 128 MB first
+
+
+def test_a_frame_before_any_goroutine_answers(tmp_path: Path) -> None:
+    """A stack frame record moved before every goroutine belongs to none (goroutine -1):
+    the objects it holds answer every query (--anchors --json asked whether goroutine -1
+    leaked: an OverflowError, found by bench/fuzz_campaign.py)."""
+    from heapspurs.dumpfile.layout import TAG_GOROUTINE
+    from heapspurs.heap import roots as R
+
+    data = F.dump.read_bytes()
+    frames = [r for r in iter_records(DumpFile(F.dump)) if r.tag == TAG_STACK_FRAME]
+    goroutine = first_record(TAG_GOROUTINE)
+    frame = next(f for f in frames if f.values["fields"])
+    end = first_record_after(frame.offset)
+    moved = data[: goroutine.offset] + data[frame.offset : end]
+    moved += data[goroutine.offset : frame.offset] + data[end:]
+    crafted = tmp_path / "frame-first.dump"
+    crafted.write_bytes(moved)
+    loaded = load_dump(crafted, program=str(F.binary), oid_path=str(F.oid), cache=False)
+    heap = loaded.heap
+    held = [int(heap.addr[t]) for k, t in zip(heap.roots.kind, heap.roots.target, strict=True)
+            if k == R.FRAME and t >= 0]  # fmt: skip
+    assert held
+    exercise(loaded, held[:5])
