@@ -155,17 +155,21 @@ function objectItem(row: ObjectRow, top: boolean): vscode.TreeItem {
   item.description = objectDescription(row);
   item.iconPath = new vscode.ThemeIcon(top ? "target" : "symbol-object");
   item.contextValue = "heapspurs.object";
-  item.tooltip = new vscode.MarkdownString(
-    [
-      `**${objectLabel(row.object)}** at \`${row.address}\`, ${row.object.size} bytes`,
-      row.field ? `field \`${row.field}\`` : "",
-      "Click: anchors, owners, hexdump or graph of this address",
-    ]
-      .filter(Boolean)
-      .join("\n\n"),
-  );
+  item.tooltip = objectTooltip(row);
   item.command = { title: "Show…", command: RESULTS_COMMANDS.pick, arguments: [row] };
   return item;
+}
+
+/** Names and fields come from the dump, its OID file and its binary: written as text
+ * (escaped), never read as markdown (no links, no images). */
+function objectTooltip(row: ObjectRow): vscode.MarkdownString {
+  const tip = new vscode.MarkdownString();
+  tip.appendMarkdown("**").appendText(objectLabel(row.object)).appendMarkdown("** at ");
+  tip.appendText(`${row.address}, ${row.object.size} bytes`);
+  if (row.field) {
+    tip.appendMarkdown("\n\nfield ").appendText(row.field);
+  }
+  return tip.appendMarkdown("\n\nClick: anchors, owners, hexdump or graph of this address");
 }
 
 const ACTIONS: { label: string; command: string }[] = [
