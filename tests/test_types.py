@@ -209,7 +209,7 @@ def test_binary_without_dwarf_warns_and_answers_untyped(tmp_path: Path, capsys) 
 @pytest.mark.parametrize(
     ("array", "value"),
     [("objects_type", 1 << 30), ("types_elem", 1 << 30), ("types_field_type", -7),
-     ("types_field_first", 0), ("objects_count", -5)],
+     ("types_field_first", 0), ("objects_count", -5), ("objects_name", 1 << 30)],
 )  # fmt: skip
 def test_damaged_saved_types_are_worked_out_again(tmp_path: Path, array: str, value: int) -> None:
     """Saved types index compiled code: a changed one is never used (no crash, no wrong
@@ -225,5 +225,8 @@ def test_damaged_saved_types_are_worked_out_again(tmp_path: Path, array: str, va
     np.save(place / "types" / f"{array}.npy", saved)
     again = load_dump(dump, program=str(f.binary))
     assert np.array_equal(again.names.typed.type, first.names.typed.type)
+    index, labels = again.names.typed.name_index(again.heap)
+    first_index, first_labels = first.names.typed.name_index(first.heap)
+    assert labels == first_labels and np.array_equal(index, first_index)
     assert again.names.typed.types is not None
     assert again.names.typed.types.problem() is None

@@ -93,6 +93,7 @@ def load_types(
         return untyped(heap)
     typed = type_objects(heap, types)
     if cache:
+        typed.name_index(heap)  # saved too: every answer names objects by it
         save_typed(heap.index_place, program, typed)
     return typed
 

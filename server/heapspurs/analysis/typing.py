@@ -35,7 +35,8 @@ class ObjectTypes:
     why: np.ndarray  # int8
 
     ARRAYS = ("type", "count", "why")
-    _names: tuple[np.ndarray, list[str]] | None = field(default=None, repr=False)
+    # name_index's answer once worked out (or read back with saved types)
+    names_at_hand: tuple[np.ndarray, list[str]] | None = field(default=None, repr=False)
 
     def name(self, heap: Heap, obj: int) -> str:
         t = int(self.type[obj])
@@ -46,7 +47,7 @@ class ObjectTypes:
     def name_index(self, heap: Heap) -> tuple[np.ndarray, list[str]]:
         """Per object, an index into a list of the distinct type names (unknown objects
         named by size and pointer count, as :meth:`name` does); computed once."""
-        if self._names is None:
+        if self.names_at_hand is None:
             known = self.type >= 0
             first = heap.cols.obj_first
             pointers = (first[1:] - first[:-1]).astype(np.int64)
@@ -57,8 +58,8 @@ class ObjectTypes:
             for key in uniq.tolist():
                 ka, kb = key >> 32, (key & 0xFFFFFFFF) - 1
                 labels.append(self.name_of(ka, kb) if ka >= 0 else unknown_name(-1 - ka, kb))
-            self._names = (inverse.reshape(-1).astype(np.int32), labels)
-        return self._names
+            self.names_at_hand = (inverse.reshape(-1).astype(np.int32), labels)
+        return self.names_at_hand
 
     def name_of(self, t: int, count: int) -> str:
         assert self.types is not None

@@ -40,7 +40,23 @@ def load_typed(place: Path | None, program: str, n_objects: int) -> ObjectTypes 
     except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
     typed = ObjectTypes(types, **arrays)
-    return typed if _sound(typed, n_objects) else None
+    if not _sound(typed, n_objects):
+        return None
+    _saved_names(folder, meta.get("names"), typed)
+    return typed
+
+
+def _saved_names(folder: Path, labels: object, typed: ObjectTypes) -> None:
+    """The per-object name index saved with the types, when it is there and sound."""
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        return
+    try:
+        index = np.load(folder / "objects_name.npy")
+    except (OSError, ValueError, EOFError):
+        return
+    sound = index.dtype == np.int32 and index.shape == typed.type.shape
+    if sound and (not len(index) or (index.min() >= 0 and index.max() < len(labels))):
+        typed.names_at_hand = (index, labels)
 
 
 def _sound(typed: ObjectTypes, n_objects: int) -> bool:
@@ -74,7 +90,11 @@ def save_typed(place: Path | None, program: str, typed: ObjectTypes) -> None:
         typed.types.save(tmp)
         for name in ObjectTypes.ARRAYS:
             np.save(tmp / f"objects_{name}.npy", getattr(typed, name))
-        (tmp / "meta.json").write_text(json.dumps({"key": program_key(program)}))
+        meta: dict[str, object] = {"key": program_key(program)}
+        if typed.names_at_hand is not None:  # a reopen's histogram then skips its np.unique
+            np.save(tmp / "objects_name.npy", typed.names_at_hand[0])
+            meta["names"] = typed.names_at_hand[1]
+        (tmp / "meta.json").write_text(json.dumps(meta))
         shutil.rmtree(place / FOLDER, ignore_errors=True)
         os.replace(tmp, place / FOLDER)
     except OSError:
