@@ -362,6 +362,8 @@ def _plain_pointer(tt, w, tg, val, kind, elem, size, has_ptr, value_start, meta,
     if e < 0 or np.int64(val) != value_start[tg] or size[e] <= 0:
         return PLAIN_NOT
     fits = has_ptr[e] == ((meta[tg] & 1) != 0) and size[e] <= (meta[tg] >> 2)
+    if fits and not has_ptr[e] and (meta[tg] & 2) == 0 and (meta[tg] >> 2) >= 2 * size[e]:
+        return PLAIN_NOT  # maybe a block of many T: _hit decides
     return PLAIN_ASSIGN if fits else PLAIN_NOT
 
 
