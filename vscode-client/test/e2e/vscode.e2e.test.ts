@@ -54,10 +54,12 @@ describeInVsCode(
       await statusItem(page).filter({ hasText: "1 dump" }).waitFor({ timeout: 90_000 });
       for (let i = 1; i <= RESTARTS; i++) {
         await palette(page, "heapspurs: Restart Server");
+        // done when the restart is over, or at once when 'no dumps' shows (the bug itself)
         await page.waitForFunction(
           (n) => {
             const seen = (window as unknown as { heapspursSamples: string[] }).heapspursSamples;
-            return seen.filter((t) => t.includes("starting")).length >= n && /1 dump$/.test(seen[seen.length - 1]);
+            const restarted = seen.filter((t) => t.includes("starting")).length >= n && /1 dump$/.test(seen[seen.length - 1]);
+            return restarted || seen.some((t) => /no dumps/.test(t));
           },
           i,
           { timeout: 60_000, polling: 50 },
@@ -70,6 +72,10 @@ describeInVsCode(
           assert.doesNotMatch(seen[i - 1], /starting/);
         }
       }
+    });
+
+    step("after the restarts no 'Notify file events failed' pop-up, and a normal exit is not logged as an error", async () => {
+      const { page } = session;
       assert.equal(await page.locator(".notification-toast", { hasText: "Notify file events failed" }).count(), 0);
       const log = session.extensionLog();
       assert.doesNotMatch(log, /\[Error[^\]]*\] Server process exited with code 0/);
@@ -158,7 +164,9 @@ describeInVsCode(
       const { page } = session;
       await clickTab(page, "leak.log");
       await contextMenu(page, globalAddress, "Show Anchors");
-      await waitForResult(page, `Anchors of ${globalAddress}`);
+      const popup = page.locator(".notification-toast", { hasText: new RegExp(`${globalAddress}|bss|not in this dump`) });
+      await Promise.race([waitForResult(page, `Anchors of ${globalAddress}`), popup.first().waitFor({ timeout: 60_000 })]);
+      assert.equal(await popup.count(), 0, `a pop-up said: ${(await popup.allInnerTexts()).join(" | ")}`);
       await resultRows(page).filter({ hasText: "is not a heap object" }).first().waitFor();
       const text = (await resultRows(page).allInnerTexts()).join("\n");
       assert.match(text, new RegExp(`bss segment: global ${leak.anchor.name}`));
@@ -205,7 +213,7 @@ describeInVsCode(
       await shot("histogram");
     });
 
-    step("Show Owner Graph draws the graph beside the editor; clicking an owner refocuses it", async () => {
+    step("Show Owner Graph draws the graph beside the editor, also when its webview starts late", async () => {
       const { page } = session;
       // a busy machine: the webview's script starts late, after the answer is in; the
       // graph must wait for the webview's ready message (the renderer is slowed down 8x)
@@ -218,31 +226,56 @@ describeInVsCode(
       await target.waitFor({ timeout: 60_000 });
       await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
       await cdp.detach();
-      await graph.locator("#legend", { hasText: "has a finalizer" }).waitFor();
-      const cut = await graph.locator("#title").evaluate((e) => e.scrollWidth > e.clientWidth);
-      assert.ok(!cut, "the title is shown whole");
       assert.equal(await target.locator("polygon").first().getAttribute("fill"), "yellow");
       await shot("graph");
+    });
 
+    /** The leak's graph is shown (asked again if the first request left the tab blank: the step before checks that). */
+    async function leakGraphShown(page: Page): Promise<void> {
+      const target = webview(page).locator(`svg g.node#obj_${leak.address}`);
+      if (!(await target.isVisible())) {
+        await clickTab(page, "leak.log");
+        await contextMenu(page, leak.address, "Show Owner Graph");
+        await target.waitFor({ timeout: 60_000 });
+      }
+    }
+
+    step("the graph's title is not cut and a legend explains its colours", async () => {
+      await leakGraphShown(session.page);
+      const graph = webview(session.page);
+      const cut = await graph.locator("#title").evaluate((e) => e.scrollWidth > e.clientWidth);
+      assert.ok(!cut, "the title is shown whole");
+      await graph.locator("#legend", { hasText: "has a finalizer" }).waitFor({ timeout: 10_000 });
+    });
+
+    let refocused = "";
+    step("clicking an owner in the graph refocuses it, without a DataCloneError", async () => {
+      const { page } = session;
+      await leakGraphShown(page);
+      const graph = webview(page);
       const owners = graph.locator(`svg g.node[id^="obj_0x"]:not(#obj_${leak.address})`);
-      const owner = (await owners.first().getAttribute("id"))?.slice("obj_".length);
-      assert.ok(owner, "the graph shows at least one owning object");
+      refocused = (await owners.first().getAttribute("id"))?.slice("obj_".length) ?? "";
+      assert.ok(refocused, "the graph shows at least one owning object");
       await owners.first().click();
-      await graph.locator(`svg g.node#obj_${owner} polygon[fill="yellow"]`).waitFor();
+      await graph.locator(`svg g.node#obj_${refocused} polygon[fill="yellow"]`).waitFor();
       const cloneErrors = session.consoleErrors.filter((e) => /DataCloneError|could not be cloned/.test(e));
       assert.deepEqual(cloneErrors, [], "a click on a node posts nothing that cannot be cloned");
-      assert.match(await graph.locator("#title").innerText(), new RegExp(owner));
+      assert.match(await graph.locator("#title").innerText(), new RegExp(refocused));
       assert.equal(await page.locator("iframe.webview").count(), 1, "one graph panel, reused");
       await shot("graph-refocused");
 
-      await graph.getByRole("button", { name: `Anchors of ${owner}` }).click();
-      await waitForResult(page, `Anchors of ${owner}`);
+      await graph.getByRole("button", { name: `Anchors of ${refocused}` }).click();
+      await waitForResult(page, `Anchors of ${refocused}`);
       await resultRows(page).filter({ hasText: `global ${leak.anchor.name}` }).first().waitFor();
+    });
 
-      // the keyboard: Tab reaches an object node, Enter refocuses the graph on it
-      const next = graph.locator(`svg g.node[id^="obj_0x"]:not(#obj_${owner})`).first();
+    step("an object node of the graph is reached with the keyboard, and Enter refocuses the graph on it", async () => {
+      const { page } = session;
+      const graph = webview(page);
+      const next = graph.locator('svg g.node[id^="obj_0x"]').filter({ hasNot: graph.locator('polygon[fill="yellow"]') }).first();
       const nextAddress = (await next.getAttribute("id"))?.slice("obj_".length);
       await next.focus();
+      assert.equal(await next.evaluate((e) => e.ownerDocument.activeElement === e), true, "the node takes the focus");
       await page.keyboard.press("Enter");
       await graph.locator(`svg g.node#obj_${nextAddress} polygon[fill="yellow"]`).waitFor();
     });
