@@ -78,6 +78,14 @@ describeInVsCode(
       const { page } = session;
       assert.equal(await page.locator(".notification-toast", { hasText: "Notify file events failed" }).count(), 0);
       const log = session.extensionLog();
+      // the file watchers are registered once per start: twice, and the editor delivers each
+      // event twice (the trace, at heapspurs.trace.server = messages, lists the requests)
+      const starts = log.slice(log.indexOf("(trace).log")).split("Sending request 'initialize").slice(1);
+      assert.ok(starts.length > 0, "the trace shows a server start");
+      for (const start of starts) {
+        const requests = (method: string) => start.split(`Received request 'client/${method}`).length - 1;
+        assert.ok(requests("registerCapability") - requests("unregisterCapability") <= 1, `registered twice:\n${start.slice(0, 4000)}`);
+      }
       assert.doesNotMatch(log, /\[Error[^\]]*\] Server process exited with code 0/);
       assert.match(log, /exited normally \(code 0\)/);
     });
