@@ -45,7 +45,10 @@ ADDRESS_QUERIES = (
     ["--anchors"], ["--anchors", "--json"], ["--owners", "3"], ["--owners", "-1", "--json"],
     ["--hexdump"], ["--hexdump", "--json"],
 )  # fmt: skip
-WHOLE_QUERIES = (["--find", "."], ["--find", ".", "--json"], ["--print"], ["--histogram"])
+WHOLE_QUERIES = (
+    ["--find", "."], ["--find", ".", "--json"], ["--print"], ["--histogram"], ["--top", "3"],
+    ["--top", "3", "--json"], ["--suspects"], ["--goroutines"], ["--goroutines", "--json"],
+)  # fmt: skip
 # what reads a saved index's arrays (the rest reads the dump's bytes)
 INDEX_QUERIES = (["--anchors", "--json"], ["--owners", "3"])
 EDGES = (0, 1, 2**63, 2**64 - 8, 2**64 - 1)  # addresses no object has, near the ends
