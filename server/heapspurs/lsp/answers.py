@@ -94,8 +94,9 @@ def _holding_roots(heap: Heap, names: Names, obj: int) -> list[dict[str, Any]]:
 
 def owners_answer(entry: DumpEntry, address: int, obj: int, depth: int) -> dict[str, Any]:
     heap, names = _heap(entry)
-    owners = jsonout.owner_entry_list(heap, names, owner_pieces(heap, names, obj, depth))
-    tree_text = "\n".join(text.owner_text(heap, names, owner_pieces(heap, names, obj, depth)))
+    pieces = list(owner_pieces(heap, names, obj, depth))  # one search for both renderings
+    owners = jsonout.owner_entry_list(heap, names, pieces)
+    tree_text = "\n".join(text.owner_text(heap, names, pieces))
     lines = tree_text.split("\n")
     return {
         "address": jsonout.hexaddr(address),
