@@ -21,7 +21,7 @@ from .dumpfile.errors import DumpFormatError
 from .heap import roots as R
 from .heap.model import Heap
 from .loaded import LoadedDump, load_dump, segments_of
-from .names.elf import ProgramError, check_matches, read_symbols
+from .names.elf import ProgramError, UnusableProgram, check_matches, read_symbols
 from .names.oid import OidFileError
 from .render import jsonout, text
 from .render.goroutines import goroutine_text, goroutine_view, goroutines_json_lines
@@ -131,9 +131,14 @@ def print_without_index(args: argparse.Namespace) -> Iterator[str]:
     """``--print`` streams records without building the heap index (a 1 GB dump stays cheap);
     ``--program`` still names data/bss slots and values pointing at globals."""
     dump = DumpFile(args.dump)
-    symbols = read_symbols(args.program) if args.program else None
-    if symbols:  # refused before a line is printed: the segments come after the objects
-        check_matches(symbols, segments_of(read_columns(dump).recs))
+    symbols = None
+    if args.program:  # checked before a line is printed: the segments come after the objects
+        try:
+            symbols = read_symbols(args.program)
+            check_matches(symbols, segments_of(read_columns(dump).recs))
+        except UnusableProgram as err:
+            print(f"heapspurs: warning: {err}; printed without global names", file=sys.stderr)
+            symbols = None
     lookup = symbols.lookup if symbols else (lambda a: None)
     yield from text.print_records(dump, lookup, lookup, lambda a: None)
 

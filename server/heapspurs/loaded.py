@@ -13,7 +13,7 @@ from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
 from .heap.index import load_index, save_index
 from .heap.model import Heap
 from .heap.roots import segments_of
-from .names.elf import Symbols, check_matches, read_symbols
+from .names.elf import Symbols, UnusableProgram, check_matches, read_symbols
 from .names.naming import Names
 from .names.oid import read_oid_file
 from .program.dwarf import NoDwarf, read_go_types
@@ -48,12 +48,12 @@ def load_dump(
     index_beside: bool = False,
 ) -> LoadedDump:
     """Read ``path`` into a :class:`Heap`, name it from an OID file and the program's
-    symbols (refusing a program that did not write this dump). With ``cache``, reuse the
-    index saved by an earlier load of the same dump (a damaged one is rebuilt, with a
-    warning), or save one: in the cache folder, or beside the dump with ``index_beside``
-    (see :mod:`.heap.index`). ``many_lookups`` (a long-lived process: a server) reads the
-    index whole into memory, where rewriting its files cannot harm it; else (one query)
-    they are memory-mapped, which costs less."""
+    symbols (a program that did not write this dump is left out, with a warning). With
+    ``cache``, reuse the index saved by an earlier load of the same dump (a damaged one is
+    rebuilt, with a warning), or save one: in the cache folder, or beside the dump with
+    ``index_beside`` (see :mod:`.heap.index`). ``many_lookups`` (a long-lived process: a
+    server) reads the index whole into memory, where rewriting its files cannot harm it;
+    else (one query) they are memory-mapped, which costs less."""
     dump = DumpFile(path)
     warnings: list[str] = []
     heap = load_index(dump, index_beside, warnings, mapped=not many_lookups) if cache else None
@@ -66,7 +66,9 @@ def load_dump(
             save_index(heap, index_beside)
     elif progress:
         progress(1.0)
-    symbols = load_program(heap, program) if program else None
+    symbols = usable_program(heap, program, warnings) if program else None
+    if symbols is None:
+        program = None
     oids = read_oid_file(oid_path) if oid_path else None
     typed = load_types(heap, program, cache, warnings, types) if program else untyped(heap)
     return LoadedDump(dump.path, heap, Names(heap, oids, symbols, typed), warnings)
@@ -126,3 +128,14 @@ def load_program(heap: Heap, program: str) -> Symbols:
     symbols = read_symbols(program)
     check_matches(symbols, segments(heap))
     return symbols
+
+
+def usable_program(heap: Heap, program: str, warnings: list[str]) -> Symbols | None:
+    """The binary's symbols, or None and a warning when it cannot name this dump (another
+    program's, not ELF, truncated): its names would be wrong, the answers are still
+    right without them. A binary that cannot be read at all (a typo) stays an error."""
+    try:
+        return load_program(heap, program)
+    except UnusableProgram as err:
+        warnings.append(f"{err}; answers have no global names and no types")
+        return None

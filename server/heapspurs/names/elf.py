@@ -13,6 +13,11 @@ class ProgramError(Exception):
     """The binary cannot be used: unreadable, not ELF, no symbols, or not the dump's."""
 
 
+class UnusableProgram(ProgramError):
+    """A binary that was read but cannot name this dump (not ELF, truncated, no symbol
+    table, another program's): answers go on without its names and types, with a warning."""
+
+
 @dataclass
 class Symbols:
     addr: np.ndarray  # uint64, sorted
@@ -50,7 +55,7 @@ def read_symbols(path: str | os.PathLike[str]) -> Symbols:
             elf = ELFFile(f)
             table = elf.get_section_by_name(".symtab")
             if not isinstance(table, SymbolTableSection):
-                raise ProgramError(f"{path}: has no symbol table (built with -ldflags=-s?)")
+                raise UnusableProgram(f"{path}: has no symbol table (built with -ldflags=-s?)")
             rows = [
                 (s["st_value"], s["st_size"], s.name)
                 for s in table.iter_symbols()
@@ -61,7 +66,7 @@ def read_symbols(path: str | os.PathLike[str]) -> Symbols:
     except OSError as err:
         raise ProgramError(f"{path}: cannot read: {err.strerror}") from None
     except ELFError as err:
-        raise ProgramError(f"{path}: not an ELF executable ({err})") from None
+        raise UnusableProgram(f"{path}: not an ELF executable ({err})") from None
     markers = {name: value for value, _, name in rows}
     rows = sorted((r for r in rows if r[1] > 0), key=lambda r: r[0])
     addr = np.array([r[0] for r in rows], dtype=np.uint64)
@@ -70,18 +75,18 @@ def read_symbols(path: str | os.PathLike[str]) -> Symbols:
 
 
 def check_matches(symbols: Symbols, segments: dict[str, tuple[int, int]]) -> None:
-    """Refuse a binary whose data/bss segments are not the dump's: ``segments`` maps
+    """Reject a binary whose data/bss segments are not the dump's: ``segments`` maps
     ``"data"``/``"bss"`` to the dump's ``(start, end)``. A dump without them cannot be
     matched, so no binary is taken for it."""
     if not segments:
-        raise ProgramError(
+        raise UnusableProgram(
             f"{symbols.path}: the dump has no data or bss segment record to match it against"
         )
     for seg, (start, end) in segments.items():
         want = (symbols.address_of(f"runtime.{seg}"), symbols.address_of(f"runtime.e{seg}"))
         if want != (start, end):
             have = "-".join("?" if a is None else f"{a:#x}" for a in want)
-            raise ProgramError(
+            raise UnusableProgram(
                 f"{symbols.path} does not match the dump: its {seg} segment is {have}, "
                 f"the dump's is {start:#x}-{end:#x} (pass the binary that wrote the dump)"
             )
