@@ -65,6 +65,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leak suspects: what retains a large share of the heap, and where it piles up",
     )
+    act.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the dump's tables as Parquet files into DIR (for DuckDB, Spark, Trino)",
+    )
+    p.add_argument(
+        "--export-bytes",
+        choices=("none", "all"),
+        help="--export: none (default: the graph only) or all (also every object's bytes, "
+        "which may hold secrets)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="--export: replace the export in an existing DIR"
+    )
     p.add_argument(
         "--suspect-threshold",
         type=float,
@@ -165,11 +179,14 @@ def check_args(args: argparse.Namespace) -> None:
     if (args.owners is not None and args.owners < -1) or args.owners == 0:
         raise UsageError("--owners takes N > 0 levels, or -1 for all")
     if not (args.print or args.find or args.histogram or args.goroutines or args.suspects
-            or args.top is not None or args.address is not None):  # fmt: skip
+            or args.top is not None or args.address is not None
+            or args.export is not None):  # fmt: skip
         raise UsageError(
-            "nothing to do: give --print, --find REGEX, --histogram, --goroutines or --address A"
+            "nothing to do: give --print, --find REGEX, --histogram, --goroutines, --export DIR"
+            " or --address A"
         )
     check_retained_args(args)
+    check_export_args(args)
     if args.find:
         try:
             args.find_re = re.compile(args.find)
@@ -190,6 +207,13 @@ def check_retained_args(args: argparse.Namespace) -> None:
         raise UsageError("--suspect-threshold goes with --suspects")
     elif not 0 < args.suspect_threshold <= 100:
         raise UsageError("--suspect-threshold takes a share of the heap in %, 0 < P <= 100")
+
+
+def check_export_args(args: argparse.Namespace) -> None:
+    if args.export is None and (args.export_bytes is not None or args.force):
+        raise UsageError("--export-bytes and --force go with --export DIR")
+    if args.export is not None and args.address is not None:
+        raise UsageError("--export writes the whole dump: leave out --address")
 
 
 def write_lines(out: TextIO, lines: Iterable[str]) -> None:

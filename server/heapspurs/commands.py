@@ -18,6 +18,7 @@ from .analysis.typing import type_histogram
 from .cli import UsageError
 from .dumpfile.columns import DumpFile, read_columns
 from .dumpfile.errors import DumpFormatError
+from .export.errors import ExportError
 from .heap import roots as R
 from .heap.model import Heap
 from .loaded import LoadedDump, load_dump, segments_of
@@ -29,7 +30,7 @@ from .render.graph import GraphvizMissing, render_svg, to_dot
 
 # reported in one line on stderr (exit status 1), not as a traceback
 USER_ERRORS = (DumpFormatError, OidFileError, ProgramError, GraphvizMissing, UsageError,
-               NoRoots)  # fmt: skip
+               NoRoots, ExportError)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> Iterator[str]:
@@ -61,6 +62,8 @@ def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
         yield from top(loaded, args)
     elif getattr(args, "suspects", False):
         yield from suspects(loaded, args)
+    elif getattr(args, "export", None) is not None:
+        yield from export_tables(loaded, args)
     else:
         obj = locate(loaded, args.address)
         if args.anchors:
@@ -116,6 +119,15 @@ def suspects(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
         yield json.dumps(answer, indent=2)
     else:
         yield from text.suspect_lines(answer)
+
+
+def export_tables(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
+    """``--export DIR``: the dump's Parquet tables, one line per file written."""
+    from .export.parquet import export  # pyarrow: only for an export
+
+    written = export(loaded, args.export, args.export_bytes or "none", args.force)
+    for w in written:
+        yield f"Wrote {w.path} ({w.rows} rows, {w.bytes} bytes)"
 
 
 def goroutines(loaded: LoadedDump, as_json: bool) -> Iterator[str]:

@@ -298,3 +298,37 @@ def value_type_at(heap: Heap, names: Names, obj: int, address: int) -> str:
     if t < 0 or typed.types is None or count < 0:
         return names.type_name(obj)
     return typed.types.names[t]
+
+
+def slot_selectors(
+    heap: Heap, names: Names, owners: np.ndarray, fields: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """The selector of pointer field ``fields[i]`` inside ``owners[i]``, from the owner's
+    type and the slot's offset alone (``.Next``, ``[3].Body``; no map keys and no type
+    assertions, which need each object's bytes), as an index into a list of distinct
+    selectors (-1: untyped, a map's internals, or no field). Each (type, offset) is worked
+    out once, so millions of pointers cost a sort."""
+    ids = np.full(len(owners), -1, dtype=np.int32)
+    typed = names.typed
+    if typed.types is None or not len(owners):
+        return ids, []
+    label, labels = typed.name_index(heap)
+    has = np.flatnonzero(typed.type[owners] >= 0)
+    own = owners[has]
+    rel = heap.cols.field_off[fields[has]].astype(np.int64)
+    rel -= np.where(heap.has_header[own], MALLOC_HEADER_BYTES, 0)
+    keys = (label[own].astype(np.int64) << 32) | rel
+    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    paths, texts, seen = _Paths(heap, names), list[str](), dict[str, int]()
+    blank = bytes(paths.ptr)
+    key_ids = np.empty(len(uniq), dtype=np.int32)
+    for j, i in enumerate(first.tolist()):
+        o = int(own[i])
+        if MAP_INTERNAL.match(labels[int(label[o])]):
+            key_ids[j] = -1
+            continue
+        text, _ = paths.selector(int(typed.type[o]), int(typed.count[o]), int(rel[i]),
+                                 lambda off: blank)  # fmt: skip
+        key_ids[j] = _text_id(text, seen, texts)
+    ids[has] = key_ids[inverse.reshape(-1)]
+    return ids, texts

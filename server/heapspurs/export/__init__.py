@@ -1,0 +1,1 @@
+"""Parquet tables of a dump, for DuckDB, Spark and Trino (``--export DIR``)."""

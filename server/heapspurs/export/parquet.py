@@ -1,0 +1,148 @@
+"""``--export DIR``: a dump's tables as Parquet files (zstd), one file per table, for DuckDB
+in process and Spark or Trino on a cluster (DESIGN §10).
+
+Every table is written under a temporary name in DIR (``.NAME.parquet.tmp``) and renamed
+to ``NAME.parquet`` only once all of them are written, so an export that fails or is killed
+leaves no table under its final name: a glob over many exports never reads half of one.
+An existing DIR is refused unless ``force``; then the tables in it are replaced.
+
+Object contents are left out by default (``bytes="none"``): a heap dump holds whatever the
+program held (tokens, keys, passwords, personal data), and Parquet files are made to be
+copied to shared storage and queried by many. ``bytes="all"`` adds ``contents.parquet``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..loaded import LoadedDump
+from . import tables as T
+from .errors import ExportError
+
+BYTES_CHOICES = ("none", "all")
+COMPRESSION = "zstd"
+# sorted or slowly changing integers: deltas pack to a few bits each
+DELTA_COLUMNS = {"objects": ["address", "size"], "references": ["owner", "offset"],
+                 "contents": ["address"]}  # fmt: skip
+TMP_PREFIX = "."
+TMP_SUFFIX = ".parquet.tmp"
+
+
+@dataclass(frozen=True)
+class Written:
+    table: str
+    path: str
+    rows: int
+    bytes: int
+
+    def as_json(self) -> dict[str, object]:
+        return {"table": self.table, "path": self.path, "rows": self.rows, "bytes": self.bytes}
+
+
+def export(
+    loaded: LoadedDump, directory: str | os.PathLike[str], contents: str = "none",
+    force: bool = False,
+) -> list[Written]:  # fmt: skip
+    """Write ``loaded``'s tables into ``directory``; the files written, in table order."""
+    if contents not in BYTES_CHOICES:
+        raise ExportError(f"--export-bytes takes none or all, not {contents!r}")
+    folder = Path(directory)
+    made = _claim(folder, force)
+    who = T.identity(loaded.heap)
+    names = [*T.TABLES, "dumps"] + (["contents"] if contents == "all" else [])
+    temps = {name: folder / f"{TMP_PREFIX}{name}{TMP_SUFFIX}" for name in names}
+    try:
+        rows = {name: _write(temps[name], name, _table(loaded, who, name, contents))
+                for name in names if name != "contents"}  # fmt: skip
+        if contents == "all":
+            rows["contents"] = _write_batches(temps["contents"], T.contents_batches(loaded, who))
+        else:
+            _remove(folder / "contents.parquet")  # an earlier export's: not this one's
+        for name in names:
+            os.replace(temps[name], folder / f"{name}.parquet")
+    except OSError as err:
+        _clean(temps.values(), folder if made else None)
+        raise ExportError(f"cannot write the export to {folder}: {err.strerror or err}") from None
+    except BaseException:
+        _clean(temps.values(), folder if made else None)
+        raise
+    return [Written(name, str(folder / f"{name}.parquet"), rows[name],
+                    (folder / f"{name}.parquet").stat().st_size) for name in names]  # fmt: skip
+
+
+def _claim(folder: Path, force: bool) -> bool:
+    """Make ``folder`` (True), or take an existing one when ``force`` (False)."""
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"{folder} exists and is not a directory")
+    if folder.exists():
+        if not force:
+            raise ExportError(f"{folder} exists: give --force to replace the export in it")
+        for stale in folder.glob(f"{TMP_PREFIX}*{TMP_SUFFIX}"):  # of an export killed there
+            _remove(stale)
+        return False
+    try:
+        folder.mkdir(parents=True)
+    except OSError as err:
+        raise ExportError(f"cannot make {folder}: {err.strerror or err}") from None
+    return True
+
+
+def _table(loaded: LoadedDump, who: T.DumpIdentity, name: str, contents: str) -> pa.Table:
+    if name == "dumps":
+        return T.dumps_table(loaded, who, contents == "all")
+    return T.TABLES[name](loaded, who)
+
+
+def _options(name: str, schema: pa.Schema) -> dict[str, object]:
+    delta = DELTA_COLUMNS.get(name, [])
+    dictionary = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+    options: dict[str, object] = {"compression": COMPRESSION, "use_dictionary": dictionary}
+    if delta:
+        options["column_encoding"] = dict.fromkeys(delta, "DELTA_BINARY_PACKED")
+    return options
+
+
+def _write(path: Path, name: str, table: pa.Table) -> int:
+    pq.write_table(table, path, **_options(name, table.schema))
+    return table.num_rows
+
+
+def _write_batches(path: Path, batches) -> int:
+    rows = 0
+    writer = None
+    try:
+        for batch in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(path, batch.schema,
+                                          **_options("contents", batch.schema))  # fmt: skip
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # no objects: an empty table all the same
+        pq.write_table(pa.table({"dump": pa.array([], pa.string()),
+                                 "address": pa.array([], pa.int64()),
+                                 "bytes": pa.array([], pa.large_binary())}), path)  # fmt: skip
+    return rows
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _clean(temps, made: Path | None) -> None:
+    """Remove this export's temporary files, and the folder when it made it."""
+    for path in temps:
+        with contextlib.suppress(OSError):
+            _remove(path)
+    if made is not None:
+        with contextlib.suppress(OSError):
+            made.rmdir()

@@ -1,0 +1,310 @@
+"""One dump as Arrow tables (DESIGN §10): objects, references, roots, goroutines, types,
+and a one-row ``dumps`` table that says which dump and process the rows come from.
+
+Every table starts with a ``dump`` column, ``<file name>:<pid>``, so the tables of many
+dumps read through one glob are one table. A Go heap dump has no pid record, but it lists
+the runtime's OS threads (tag 9) with their kernel thread ids, and the first thread
+(``m0``, id 0) is the process's main thread, whose thread id on Linux is the pid. A dump
+without that record falls back to its heap arena's start (random per process from Go 1.26).
+
+Addresses are signed 64-bit integers (``int64``): user-space addresses are below 2^63, and
+Spark and Trino read unsigned 64-bit Parquet columns badly or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+from ..analysis import goroutines as GR
+from ..analysis.describe import describe_root
+from ..analysis.dominators import UNREACHED, dominators, retained_per_type
+from ..analysis.fieldpath import slot_selectors
+from ..analysis.typing import type_histogram
+from ..dumpfile import layout as L
+from ..dumpfile.records import decode_at
+from ..heap import graph
+from ..heap import roots as R
+from ..heap.model import Heap
+from ..loaded import LoadedDump
+from ..render.goroutines import GoroutineView, goroutine_view
+
+CONTENTS_CHUNK = 1 << 16  # objects whose bytes are read and written at a time
+
+
+@dataclass(frozen=True)
+class DumpIdentity:
+    """What tells one dump (and its process) from another in a table."""
+
+    dump: str  # "<file name>:<pid>", the ``dump`` column of every table
+    file: str
+    pid: int | None
+
+
+def identity(heap: Heap) -> DumpIdentity:
+    name = os.path.basename(heap.dump.path)
+    pid = main_thread_id(heap)
+    tail = str(pid) if pid is not None else f"{heap.params.heap_start:#x}"
+    return DumpIdentity(f"{name}:{tail}", name, pid)
+
+
+def main_thread_id(heap: Heap) -> int | None:
+    """The kernel thread id of ``m0`` (the process's main thread: its pid on Linux)."""
+    recs = heap.cols.recs[heap.rows(L.TAG_OS_THREAD)]
+    m0 = recs[recs[:, 3] == 0] if len(recs) else recs
+    return int(m0[0, 4]) if len(m0) else None
+
+
+def _same(value: str, n: int) -> pa.DictionaryArray:
+    """A column of ``n`` copies of one string, dictionary-encoded (costs nothing stored)."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
+
+
+def _labels(index: np.ndarray, labels: list[str]) -> pa.DictionaryArray:
+    """Strings by index into ``labels`` (-1: null), dictionary-encoded."""
+    index = np.asarray(index, dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(index, mask=index < 0), pa.array(labels, type=pa.string())
+    )
+
+
+def _address(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values).view(np.int64)
+
+
+def objects_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
+    """Per object record (file order): its address, size, type, OID name, what it retains,
+    its immediate dominator's address, its distance from the roots, and whether it is a
+    phantom (span metadata the dumper walks as if it were an object)."""
+    heap, names = loaded.heap, loaded.names
+    n = heap.n_objects
+    tree = dominators(heap)
+    type_index, type_labels = names.typed.name_index(heap)
+    oid = np.asarray(names.name_index, dtype=np.int32)
+    unreached = tree.idom == UNREACHED
+    has_idom = tree.idom >= 0
+    idom_addr = heap.addr[np.where(has_idom, tree.idom, 0)] if n else heap.addr
+    distance = root_distance(heap)
+    return pa.table({
+        "dump": _same(who.dump, n),
+        "address": _address(heap.addr),
+        "size": heap.size.astype(np.int64, copy=False),
+        "type": _labels(type_index, type_labels),
+        "name": _labels(oid, names.oid_names),
+        "retained": pa.array(tree.retained, mask=unreached),
+        "idom": pa.array(_address(idom_addr), mask=~has_idom),
+        "root_distance": pa.array(distance, mask=distance < 0),
+        "phantom": pa.array(heap.phantom),
+    })  # fmt: skip
+
+
+def root_distance(heap: Heap) -> np.ndarray:
+    """Per object, the fewest pointers from a root to it (0: a root points at it; -1: no
+    root reaches it), from the one breadth-first search the anchors use."""
+    out = np.full(heap.n_objects, -1, dtype=np.int32)
+    _depths(heap.nearest_roots(), out, np.empty(heap.n_objects, dtype=np.int32))
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _depths(parent, out, stack):
+    """Depth of every object in the BFS forest ``parent`` (-1: a root's own object,
+    graph.UNREACHED: none) into ``out`` (-1 where unknown): each object's chain is walked
+    up to the first object of known depth, then filled in on the way down."""
+    n = parent.shape[0]
+    for i in range(n):
+        if out[i] >= 0 or parent[i] == graph.UNREACHED:
+            continue
+        top = 0
+        o = i
+        depth = -1
+        while True:
+            if out[o] >= 0:
+                depth = out[o]
+                break
+            stack[top] = o
+            top += 1
+            p = parent[o]
+            if p < 0 or p >= n:  # a root's own object (or a damaged link: taken as one)
+                break
+            o = p
+        while top > 0:
+            top -= 1
+            depth += 1
+            out[stack[top]] = depth
+
+
+def references_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
+    """Every pointer field that points into an object: the owner's and the owned object's
+    record addresses, the field's offset in the owner's record and its Go selector (from
+    the owner's type and that offset). Phantom records own nothing (their "pointers" are
+    span metadata)."""
+    heap, names = loaded.heap, loaded.names
+    first = heap.cols.obj_first
+    owner = np.repeat(np.arange(heap.n_objects, dtype=np.int32), np.diff(first))
+    target = heap.field_target
+    keep = np.flatnonzero((target >= 0) & ~heap.phantom[owner])
+    owner, owned = owner[keep], target[keep]
+    offset = heap.cols.field_off[keep]
+    field_ids, field_texts = slot_selectors(heap, names, owner, keep)
+    return pa.table({
+        "dump": _same(who.dump, len(keep)),
+        "owner": _address(heap.addr[owner]),
+        "owned": _address(heap.addr[owned]),
+        "offset": offset.astype(np.int64, copy=False),
+        "field": _labels(field_ids, field_texts),
+    })  # fmt: skip
+
+
+def roots_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
+    """Every root slot: its kind and name as ``--anchors --json`` says them, the label,
+    the record address of the object it points into, the slot's address (0: none), and
+    for stack roots the goroutine and frame."""
+    heap, names = loaded.heap, loaded.names
+    roots = heap.roots
+    described: dict[tuple[int, int], object] = {}
+    columns: dict[str, list] = {k: [] for k in ("kind", "name", "label", "goroutine", "frame")}
+    for r in range(len(roots)):
+        kind = int(roots.kind[r])
+        key = (kind, int(roots.rec[r]))
+        info = described.get(key) if kind not in (R.DATA, R.BSS) else None
+        if info is None:
+            info = described[key] = describe_root(heap, names, r)
+        for k in columns:
+            columns[k].append(getattr(info, k))
+    n = len(roots)
+    return pa.table({
+        "dump": _same(who.dump, n),
+        "kind": pa.array(columns["kind"], pa.string()).dictionary_encode(),
+        "name": pa.array(columns["name"], pa.string()),
+        "label": pa.array(columns["label"], pa.string()),
+        "target": _address(heap.addr[roots.target]),
+        "slot": _address(roots.slot),
+        "goroutine": pa.array(columns["goroutine"], pa.int64()),
+        "frame": pa.array(columns["frame"], pa.int64()),
+    })  # fmt: skip
+
+
+GOROUTINE_COLUMNS = (
+    ("id", pa.int64()), ("status", pa.string()), ("wait_reason", pa.string()),
+    ("wait_minutes", pa.int64()), ("leaked", pa.bool_()), ("retained", pa.int64()),
+    ("retained_objects", pa.int64()), ("function", pa.string()), ("created_by", pa.string()),
+    ("created_file", pa.string()), ("created_line", pa.int64()), ("address", pa.int64()),
+)  # fmt: skip
+
+
+def goroutines_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
+    """Every goroutine as ``--goroutines --json`` sees it: id, status, wait reason and
+    minutes, the leak verdict (null: unknown), what only its stack retains, the function
+    it runs now (innermost frame), and where it was created."""
+    names = loaded.names
+    program = names.symbols.path if names.symbols else None
+    view = goroutine_view(loaded.heap, names, program)
+    rows = [_goroutine_row(view, i) for i in range(len(view.gor))]
+    table: dict[str, pa.Array] = {"dump": _same(who.dump, len(rows))}
+    for j, (key, kind) in enumerate(GOROUTINE_COLUMNS):
+        table[key] = pa.array([row[j] for row in rows], kind)
+    return pa.table(table)
+
+
+def _goroutine_row(view: GoroutineView, i: int) -> tuple:
+    gor = view.gor
+    frames = gor.frames(i)
+    created = view.created_by(i)
+    verdict = int(gor.verdict[i])
+    address = int(np.array([gor.address[i]], np.uint64).view(np.int64)[0])
+    return (int(gor.ids[i]), gor.status_name(i), gor.wait_reason[i], gor.wait_minutes(i),
+            None if verdict == GR.UNKNOWN else verdict == GR.LEAKED,
+            int(gor.retained_bytes[i]), int(gor.retained_objects[i]),
+            view.frame_name(int(frames[0])) if len(frames) else None,
+            created["function"], created["file"], created["line"], address)  # fmt: skip
+
+
+def types_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
+    """The ``--histogram`` rows: live objects, bytes and retained bytes per Go type."""
+    heap, typed = loaded.heap, loaded.names.typed
+    rows = type_histogram(heap, typed, retained_per_type(heap, typed))["types"]
+    assert isinstance(rows, list)
+    return pa.table({
+        "dump": _same(who.dump, len(rows)),
+        "type": pa.array([r["type"] for r in rows], pa.string()),
+        "count": pa.array([r["count"] for r in rows], pa.int64()),
+        "bytes": pa.array([r["bytes"] for r in rows], pa.int64()),
+        "retained": pa.array([r["retained"] for r in rows], pa.int64()),
+    })  # fmt: skip
+
+
+def dumps_table(loaded: LoadedDump, who: DumpIdentity, with_bytes: bool) -> pa.Table:
+    """One row: the dump, its process and its moment. ``total_alloc`` (bytes allocated
+    since the process started) and ``num_gc`` only grow within a process: they order its
+    dumps; ``last_gc`` is the wall time of the last collection before the dump."""
+    heap = loaded.heap
+    stats = memstats(heap)
+    live = ~heap.phantom
+    p = heap.params
+    last_gc = stats["LastGC"] // 1000 if stats.get("LastGC") else None  # ns -> us
+    return pa.table({
+        "dump": _same(who.dump, 1),
+        "file": [who.file],
+        "pid": pa.array([who.pid], pa.int64()),
+        "go_version": [p.go_version],
+        "arch": [p.arch],
+        "pointer_size": [p.ptr_size],
+        "heap_start": pa.array([p.heap_start], pa.int64()),
+        "objects": [int(live.sum())],
+        "bytes": [int(heap.size[live].sum())],
+        "total_alloc": pa.array([stats.get("TotalAlloc")], pa.int64()),
+        "num_gc": pa.array([stats.get("NumGC")], pa.int64()),
+        "last_gc": pa.array([last_gc], pa.timestamp("us", tz="UTC")),
+        "contents": [with_bytes],
+    })  # fmt: skip
+
+
+def memstats(heap: Heap) -> dict[str, int]:
+    """The dump's MemStats record by name ({} when it has none)."""
+    rows = heap.rows(L.TAG_MEMSTATS)
+    if not len(rows):
+        return {}
+    rec, _ = decode_at(heap.dump, int(heap.cols.recs[rows[0], 1]), heap.params.ptr_size)
+    out = {k: int(v) for k, v in rec.values.items() if isinstance(v, int)}
+    if rec.numbers:
+        out["NumGC"] = int(rec.numbers[-1])
+    return out
+
+
+def contents_batches(
+    loaded: LoadedDump, who: DumpIdentity, chunk: int = CONTENTS_CHUNK
+) -> Iterator[pa.RecordBatch]:
+    """Each object's bytes as the dump holds them (record order), a chunk of objects at a
+    time: the objects of a chunk lie back to back in the file, so one read serves it."""
+    heap = loaded.heap
+    data, size = heap.cols.obj_data, heap.size
+    for a in range(0, heap.n_objects, chunk):
+        b = min(a + chunk, heap.n_objects)
+        start = int(data[a:b].min())
+        end = int((data[a:b] + size[a:b]).max())
+        raw = np.frombuffer(heap.dump.bytes_at(start, end - start), dtype=np.uint8)
+        offsets = np.zeros(b - a + 1, dtype=np.int64)
+        np.cumsum(size[a:b], out=offsets[1:])
+        starts = data[a:b] - start
+        gather = np.repeat(starts - offsets[:-1], size[a:b]) + np.arange(offsets[-1])
+        values = pa.py_buffer(raw[gather].tobytes())
+        blob = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), b - a, [None, pa.py_buffer(offsets), values]
+        )
+        yield pa.record_batch({"dump": _same(who.dump, b - a),
+                               "address": _address(heap.addr[a:b]), "bytes": blob})  # fmt: skip
+
+
+TABLES: dict[str, Callable[[LoadedDump, DumpIdentity], pa.Table]] = {
+    "objects": objects_table,
+    "references": references_table,
+    "roots": roots_table,
+    "goroutines": goroutines_table,
+    "types": types_table,
+}
