@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="--export: replace the export in an existing DIR"
     )
     p.add_argument(
+        "--baseline",
+        action="append",
+        metavar="OLD.dump",
+        help="with --histogram or --top N: compare with an older dump (repeatable, oldest "
+        "first); of the same process: new and freed objects too",
+    )
+    p.add_argument(
         "--suspect-threshold",
         type=float,
         metavar="P",
@@ -187,6 +194,7 @@ def check_args(args: argparse.Namespace) -> None:
         )
     check_retained_args(args)
     check_export_args(args)
+    check_baseline_args(args)
     if args.find:
         try:
             args.find_re = re.compile(args.find)
@@ -207,6 +215,13 @@ def check_retained_args(args: argparse.Namespace) -> None:
         raise UsageError("--suspect-threshold goes with --suspects")
     elif not 0 < args.suspect_threshold <= 100:
         raise UsageError("--suspect-threshold takes a share of the heap in %, 0 < P <= 100")
+
+
+def check_baseline_args(args: argparse.Namespace) -> None:
+    if getattr(args, "baseline", None) and not (
+        args.histogram or (args.top is not None and args.address is None)
+    ):
+        raise UsageError("--baseline goes with --histogram or --top N (of the whole heap)")
 
 
 def check_export_args(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 
+from .analysis import compare as C
 from .analysis.anchors import find_anchors
 from .analysis.describe import place_of
 from .analysis.dominators import dominators, retained_of, retained_per_type
@@ -30,7 +31,7 @@ from .render.graph import GraphvizMissing, render_svg, to_dot
 
 # reported in one line on stderr (exit status 1), not as a traceback
 USER_ERRORS = (DumpFormatError, OidFileError, ProgramError, GraphvizMissing, UsageError,
-               NoRoots, ExportError)  # fmt: skip
+               NoRoots, ExportError, C.NotComparable)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> Iterator[str]:
@@ -48,7 +49,9 @@ def run(args: argparse.Namespace) -> Iterator[str]:
 def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
     """The answer to ``args`` from a loaded dump."""
     heap, names = loaded.heap, loaded.names
-    if args.histogram:
+    if getattr(args, "baseline", None):
+        yield from compared(loaded, args)
+    elif args.histogram:
         yield from histogram(loaded, args.json)
     elif args.goroutines:
         yield from goroutines(loaded, args.json)
@@ -96,6 +99,42 @@ def histogram(loaded: LoadedDump, as_json: bool) -> Iterator[str]:
         yield json.dumps(answer, indent=2)
     else:
         yield from text.histogram_lines(answer)
+
+
+def compared(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
+    """``--histogram`` or ``--top N`` with ``--baseline``: what grew since the older dumps."""
+    from .render.compare import comparison_lines, growth_lines
+
+    comparison = C.compare(loaded, [load_baseline(loaded, path, args) for path in args.baseline])
+    if args.histogram:
+        answer = C.histogram_answer(comparison)
+        lines = comparison_lines
+    else:
+        tree = dominators(loaded.heap)
+        top = top_answer(loaded.heap, loaded.names, tree, args.top)
+        answer = C.growth_answer(comparison, top, args.top)
+        lines = growth_lines
+    if args.json:
+        yield json.dumps(answer, indent=2)
+    else:
+        yield from lines(answer)
+
+
+def load_baseline(loaded: LoadedDump, path: str, args: argparse.Namespace) -> LoadedDump:
+    """An older dump, typed with the dump's program; one that program did not write is
+    refused (its types would be another program's)."""
+    symbols = loaded.names.symbols
+    baseline = load_dump(path, program=symbols.path if symbols else None,
+                         cache=not args.no_cache, many_lookups=False,
+                         index_beside=args.index_beside_dump)  # fmt: skip
+    if symbols is not None and baseline.names.symbols is None:
+        raise C.NotComparable(
+            f"baseline {path} was not written by {symbols.path}, the dump's program: "
+            "compare dumps of one program"
+        )
+    for warning in baseline.warnings:
+        print(f"heapspurs: warning: baseline {path}: {warning}", file=sys.stderr)
+    return baseline
 
 
 def top(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
