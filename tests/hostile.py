@@ -48,6 +48,9 @@ ADDRESS_QUERIES = (
 WHOLE_QUERIES = (
     ["--find", "."], ["--find", ".", "--json"], ["--print"], ["--histogram"], ["--top", "3"],
     ["--top", "3", "--json"], ["--suspects"], ["--goroutines"], ["--goroutines", "--json"],
+    # the dump as its own baseline: a mutant read in both places of a comparison
+    ["--histogram", "--baseline", "{dump}", "--no-cache"],
+    ["--top", "3", "--json", "--baseline", "{dump}", "--no-cache"],
 )  # fmt: skip
 # what reads a saved index's arrays (the rest reads the dump's bytes)
 INDEX_QUERIES = (["--anchors", "--json"], ["--owners", "3"])
@@ -57,6 +60,7 @@ EDGES = (0, 1, 2**63, 2**64 - 8, 2**64 - 1)  # addresses no object has, near the
 # --- queries ---------------------------------------------------------------------------
 def ask(loaded: LoadedDump, argv: list[str]) -> None:
     """Run one CLI query on a loaded dump; its one-line errors are answers too."""
+    argv = [str(loaded.path) if a == "{dump}" else a for a in argv]
     args = _parser().parse_args([str(loaded.path), *argv])
     args.output = os.devnull
     try:

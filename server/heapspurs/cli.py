@@ -256,4 +256,8 @@ def _write_batch(out: TextIO, batch: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m heapspurs.cli``: run the package's copy of this module, whose UsageError
+    # is the one commands.USER_ERRORS catches (this copy's would end in a traceback)
+    from heapspurs.cli import main as package_main
+
+    sys.exit(package_main())

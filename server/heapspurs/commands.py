@@ -124,12 +124,12 @@ def load_baseline(loaded: LoadedDump, path: str, args: argparse.Namespace) -> Lo
     """An older dump, typed with the dump's program; one that program did not write is
     refused (its types would be another program's)."""
     symbols = loaded.names.symbols
-    baseline = load_dump(path, program=symbols.path if symbols else None,
-                         cache=not args.no_cache, many_lookups=False,
+    program = symbols.path if symbols and loaded.names.typed.types is not None else None
+    baseline = load_dump(path, program=program, cache=not args.no_cache, many_lookups=False,
                          index_beside=args.index_beside_dump)  # fmt: skip
-    if symbols is not None and baseline.names.symbols is None:
+    if program and baseline.names.symbols is None:
         raise C.NotComparable(
-            f"baseline {path} was not written by {symbols.path}, the dump's program: "
+            f"baseline {path} was not written by {program}, the dump's program: "
             "compare dumps of one program"
         )
     for warning in baseline.warnings:
