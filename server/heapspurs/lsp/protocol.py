@@ -192,3 +192,9 @@ def dump_info(
         "program": program,
         "error": error,
     }
+
+
+# what grew between dumps (answered by compare_features.py): {"dump"?: uri,
+# "baselineUris": [uri, ...] (oldest first), "top"?: N}
+CMD_COMPARE = "heapspurs.compare"
+REQ_COMPARE = "heapspurs/compare"

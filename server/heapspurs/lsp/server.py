@@ -24,7 +24,14 @@ from pygls.protocol import JsonRPCNotification, LanguageServerProtocol
 from .. import __version__
 from ..dumpfile.columns import LoadCancelled
 from ..dumpfile.errors import DumpFormatError
-from . import answers, goroutine_features, hover, retained_features, types_features
+from . import (
+    answers,
+    compare_features,
+    goroutine_features,
+    hover,
+    retained_features,
+    types_features,
+)
 from .protocol import (
     CMD_ANCHORS,
     CMD_GRAPH,
@@ -676,6 +683,7 @@ def create_server() -> HeapspursServer:
     types_features.register(server, answers_errors)
     retained_features.register(server, answers_errors)
     goroutine_features.register(server, answers_errors)
+    compare_features.register(server, answers_errors)
     return server
 
 

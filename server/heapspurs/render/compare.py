@@ -54,11 +54,17 @@ def series_lines(series: dict) -> Iterator[str]:
 
 
 def growth_lines(answer: dict) -> Iterator[str]:
-    """``--top N --baseline``: the largest retainers, then the new objects grouped by their
-    nearest anchor and type, each with the anchor's chain (as Go, when typed)."""
+    """``--top N --baseline``: the largest retainers, the comparison's line, then the new
+    objects' groups (:func:`group_lines`)."""
     yield from top_lines(answer)
     yield ""
     yield answer["comparison"]
+    yield from group_lines(answer)
+
+
+def group_lines(answer: dict) -> Iterator[str]:
+    """The new objects grouped by their nearest anchor and type, each with the anchor's
+    chain (as Go, when typed) and a few addresses."""
     if not answer["same_process"]:
         yield "  (no new objects can be told apart: see the types with --histogram --baseline)"
         return
