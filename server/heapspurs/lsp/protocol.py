@@ -198,3 +198,8 @@ def dump_info(
 # "baselineUris": [uri, ...] (oldest first), "top"?: N}
 CMD_COMPARE = "heapspurs.compare"
 REQ_COMPARE = "heapspurs/compare"
+
+# Parquet export (answered by export_features.py): {"uri"?: dump, "directory": path or
+# file URI, "bytes"?: "none"|"all", "force"?: bool}
+CMD_EXPORT = "heapspurs.export"
+REQ_EXPORT = "heapspurs/export"

@@ -27,6 +27,7 @@ from ..dumpfile.errors import DumpFormatError
 from . import (
     answers,
     compare_features,
+    export_features,
     goroutine_features,
     hover,
     retained_features,
@@ -684,6 +685,7 @@ def create_server() -> HeapspursServer:
     retained_features.register(server, answers_errors)
     goroutine_features.register(server, answers_errors)
     compare_features.register(server, answers_errors)
+    export_features.register(server, answers_errors)
     return server
 
 
