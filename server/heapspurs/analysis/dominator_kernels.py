@@ -11,7 +11,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..heap.graph import _first_visit, prefetch
+from ..heap.graph import _first_visit, clamped, csr_span, inside, prefetch
 
 UNREACHED = -1  # number of an object no root reaches (and of phantom records)
 
@@ -30,15 +30,19 @@ def depth_first(root_targets, obj_first, field_target, target_first, seen, verte
     (``target_first[k]``, see :func:`gather`) is read beside the pointer to it, where they
     end is asked for at the same time and kept on the stack with the path's numbers and
     each one's next pointer (``stack``/``cursor``/``ends``, as long as ``vertex``).
-    Returns how many numbers were given, the root's included."""
+    Returns how many numbers were given, the root's included. (Objects out of range are
+    skipped and pointer lists clamped, see graph.inside.)"""
+    n = min(obj_first.shape[0] - 1, seen.shape[0] * 64, vertex.shape[0] - 1)
+    total = field_target.shape[0]
     vertex[0], parent[0] = -1, 0
     count = 1
     for r in range(root_targets.shape[0]):
         t = root_targets[r]
-        if t < 0 or not _first_visit(seen, t):
+        if not inside(t, n) or not _first_visit(seen, t):
             continue
         vertex[count], parent[count] = t, 0
-        stack[0], cursor[0], ends[0] = count, obj_first[t], obj_first[t + 1]
+        stack[0] = count
+        cursor[0], ends[0] = csr_span(obj_first, t, total)
         count += 1
         top = 1
         while top > 0:
@@ -46,14 +50,11 @@ def depth_first(root_targets, obj_first, field_target, target_first, seen, verte
             while k < end:
                 c = field_target[k]
                 k += 1
-                if c >= 0 and _first_visit(seen, c):
+                if inside(c, n) and _first_visit(seen, c):
                     cursor[top - 1] = k
                     vertex[count], parent[count] = c, stack[top - 1]
-                    stack[top], cursor[top], ends[top] = (
-                        count,
-                        target_first[k - 1],
-                        obj_first[c + 1],
-                    )
+                    stack[top] = count
+                    cursor[top], ends[top] = clamped(target_first[k - 1], obj_first[c + 1], total)
                     count += 1
                     top += 1
                     break
@@ -68,7 +69,7 @@ def gather(values, index, out):
     random reads, which overlap (the walks that need them one at a time wait on each)."""
     for i in range(index.shape[0]):
         j = index[i]
-        out[i] = values[j] if j >= 0 else -1
+        out[i] = values[j] if inside(j, values.shape[0]) else -1
     return out
 
 
@@ -110,6 +111,7 @@ def semi_nca(count, vertex, parent, pred_first, pred, link, stack, idom):
     semidominator, which is all SEMI-NCA needs), then each vertex's immediate dominator is
     the nearest ancestor of its parent not above its semidominator.
     """
+    total = pred.shape[0]
     for w in range(count):
         link[w, 0], link[w, 1] = parent[w], w
     flat = link.reshape(link.size)
@@ -118,12 +120,14 @@ def semi_nca(count, vertex, parent, pred_first, pred, link, stack, idom):
         prefetch(pred_first, vertex[max(w - 16, 0)])
         prefetch(pred, pred_first[vertex[max(w - 6, 0)]])
         soon = vertex[max(w - 3, 0)]  # the first link each of its evaluations reads
-        for j in range(pred_first[soon], pred_first[soon + 1]):
+        lo, hi = csr_span(pred_first, soon, total)
+        for j in range(lo, hi):
             if pred[j] > 0:
                 prefetch(flat, 2 * pred[j])
         s = parent[w]
         if s > 0:
-            for j in range(pred_first[o], pred_first[o + 1]):
+            lo, hi = csr_span(pred_first, o, total)
+            for j in range(lo, hi):
                 v = pred[j]
                 if v == UNREACHED:
                     continue
@@ -182,7 +186,7 @@ def children_csr(idom, parent_of_root):
         d = idom[o]
         if d == parent_of_root:
             first[1] += 1
-        elif d >= 0:
+        elif inside(d, n):
             first[d + 2] += 1
     for p in range(1, n + 2):
         first[p] += first[p - 1]
@@ -191,7 +195,7 @@ def children_csr(idom, parent_of_root):
     for o in range(n):
         d = idom[o]
         slot = 0 if d == parent_of_root else d + 1
-        if d == parent_of_root or d >= 0:
+        if d == parent_of_root or inside(d, n):
             kids[fill[slot]] = o
             fill[slot] += 1
     return first, kids
@@ -199,29 +203,37 @@ def children_csr(idom, parent_of_root):
 
 @numba.njit(cache=True, nogil=True)
 def subtree(top, first, kids):
-    """``top`` and every object it dominates (preorder)."""
+    """``top`` and every object it dominates (preorder). At most every object once: a
+    damaged tree with a cycle through ``top`` ends there instead of looping."""
+    n = first.shape[0] - 2
+    if not inside(top, n):
+        return np.empty(0, dtype=np.int32)
     out = [top]
     i = 0
-    while i < len(out):
+    while i < len(out) and len(out) <= n:
         o = out[i]
         i += 1
-        for j in range(first[o + 1], first[o + 2]):
-            out.append(kids[j])
-    return np.array(out, dtype=np.int32)
+        lo, hi = clamped(first[o + 1], first[o + 2], kids.shape[0])
+        for j in range(lo, hi):
+            if inside(kids[j], n):
+                out.append(kids[j])
+    return np.array(out[:n], dtype=np.int32)
 
 
 @numba.njit(cache=True, nogil=True)
 def outermost_of_type(label_of, first, kids, n_labels):
     """Per object, whether no object above it in the tree has its label (type): the
     objects whose retained sizes add up without counting nested ones twice."""
-    n = label_of.shape[0]
-    out = np.zeros(n, dtype=np.bool_)
+    out = np.zeros(label_of.shape[0], dtype=np.bool_)
+    n = min(label_of.shape[0], first.shape[0] - 2)
     open_ = np.zeros(n_labels, dtype=np.int32)  # objects of each label on the current path
     stack = np.empty(n + 1, dtype=np.int64)  # object, or ~object when leaving it
     top = 0
-    for j in range(first[0], first[1]):
-        stack[top] = kids[j]
-        top += 1
+    lo, hi = clamped(first[0], first[1], kids.shape[0])
+    for j in range(lo, hi):
+        if top < stack.shape[0] and inside(kids[j], n):
+            stack[top] = kids[j]
+            top += 1
     while top > 0:
         top -= 1
         o = stack[top]
@@ -229,31 +241,39 @@ def outermost_of_type(label_of, first, kids, n_labels):
             open_[label_of[~o]] -= 1
             continue
         t = label_of[o]
+        if not inside(t, n_labels):  # a label out of range: the object is skipped
+            continue
         out[o] = open_[t] == 0
         open_[t] += 1
         stack[top] = ~o
         top += 1
-        for j in range(first[o + 1], first[o + 2]):
-            stack[top] = kids[j]
-            top += 1
+        lo, hi = clamped(first[o + 1], first[o + 2], kids.shape[0])
+        for j in range(lo, hi):
+            if top < stack.shape[0] and inside(kids[j], n):  # once each, in a sound tree
+                stack[top] = kids[j]
+                top += 1
     return out
 
 
 @numba.njit(cache=True, nogil=True)
 def nearest_root_above(obj, in_first, in_src, allowed, is_root_target):
     """Breadth-first up the owners from ``obj`` to the nearest root target (-1: none)."""
+    n = min(in_first.shape[0] - 1, allowed.shape[0], is_root_target.shape[0])
+    if not inside(obj, n):
+        return -1
     if is_root_target[obj]:
         return obj
-    seen = np.zeros(in_first.shape[0] - 1, dtype=np.bool_)
+    seen = np.zeros(n, dtype=np.bool_)
     queue = [obj]
     seen[obj] = True
     head = 0
     while head < len(queue):
         o = queue[head]
         head += 1
-        for j in range(in_first[o], in_first[o + 1]):
+        lo, hi = csr_span(in_first, o, in_src.shape[0])
+        for j in range(lo, hi):
             s = in_src[j]
-            if seen[s] or not allowed[s]:
+            if not inside(s, n) or seen[s] or not allowed[s]:
                 continue
             if is_root_target[s]:
                 return s
@@ -270,13 +290,17 @@ def retained_by_removal(obj, root_targets, obj_first, field_target, seen, size, 
     from the roots with ``obj`` blocked (``seen``: graph._seen_bits of the allowed
     objects), then one from ``obj`` over what that search did not find. ``queue``: as long
     as the heap has objects."""
+    n = min(obj_first.shape[0] - 1, size.shape[0], queue.shape[0], seen.shape[0] * 64)
+    total = field_target.shape[0]
+    if not inside(obj, n):
+        return -1, -1, 0
     _first_visit(seen, obj)
     reached = False
     tail = 0
     for r in range(root_targets.shape[0]):
         t = root_targets[r]
         reached |= t == obj
-        if t >= 0 and _first_visit(seen, t):
+        if inside(t, n) and _first_visit(seen, t):
             queue[tail] = t
             tail += 1
     head = 0
@@ -285,10 +309,11 @@ def retained_by_removal(obj, root_targets, obj_first, field_target, seen, size, 
         prefetch(obj_first, queue[min(head + 16, tail - 1)])
         prefetch(field_target, obj_first[queue[min(head + 4, tail - 1)]])
         head += 1
-        for k in range(obj_first[o], obj_first[o + 1]):
+        lo, hi = csr_span(obj_first, o, total)
+        for k in range(lo, hi):
             t = field_target[k]
             reached |= t == obj
-            if t >= 0 and _first_visit(seen, t):
+            if inside(t, n) and _first_visit(seen, t):
                 queue[tail] = t
                 tail += 1
     if not reached:
@@ -302,9 +327,10 @@ def retained_by_removal(obj, root_targets, obj_first, field_target, seen, size, 
         o = queue[head]
         head += 1
         nbytes += size[o]
-        for k in range(obj_first[o], obj_first[o + 1]):
+        lo, hi = csr_span(obj_first, o, total)
+        for k in range(lo, hi):
             t = field_target[k]
-            if t >= 0 and _first_visit(seen, t):
+            if inside(t, n) and _first_visit(seen, t):
                 queue[tail] = t
                 tail += 1
     return nbytes, tail, others + nbytes

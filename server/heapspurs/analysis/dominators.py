@@ -184,13 +184,21 @@ def _load(heap: Heap) -> Dominators | None:
 
 
 def _fits(heap: Heap, tree: Dominators) -> bool:
-    """Shapes and types as computed, and every dominator an object of the heap (compiled
-    code indexes with them)."""
+    """Shapes and types as computed, every dominator an object of the heap (compiled code
+    indexes with them) and no size or count negative or past the live heap's."""
     n = heap.n_objects
     kinds = ((tree.idom, np.int32), (tree.retained, np.int64), (tree.retained_objects, np.int32))
     if any(a.shape != (n,) or a.dtype != k for a, k in kinds):
         return False
-    return not n or (int(tree.idom.min()) >= UNREACHED and int(tree.idom.max()) < n)
+    if tree.live_bytes < 0 or tree.live_objects < 0:
+        return False
+    return not n or (
+        int(tree.idom.min()) >= UNREACHED
+        and int(tree.idom.max()) < n
+        and 0 <= int(tree.retained.min()) <= int(tree.retained.max()) <= tree.live_bytes
+        and 0 <= int(tree.retained_objects.min()) <= int(tree.retained_objects.max())
+        and int(tree.retained_objects.max()) <= tree.live_objects
+    )
 
 
 def _save(heap: Heap, tree: Dominators) -> None:

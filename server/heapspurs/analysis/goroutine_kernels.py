@@ -3,6 +3,8 @@
 import numba
 import numpy as np
 
+from ..heap.graph import csr_span, inside
+
 SHARED = -2  # reached from two goroutines' stacks
 FREE = -1
 
@@ -10,10 +12,13 @@ FREE = -1
 @numba.njit(cache=True, nogil=True)
 def mark_from(starts, obj_first, field_target, stop, seen, stack):
     """Mark in ``seen`` what ``starts`` reach; objects in ``stop`` are marked, not entered.
-    Objects already seen are not entered again, so calls add to one search."""
+    Objects already seen are not entered again, so calls add to one search. (Objects out
+    of range are skipped, see graph.inside.)"""
+    n = min(obj_first.shape[0] - 1, seen.shape[0], stop.shape[0], stack.shape[0])
+    total = field_target.shape[0]
     top = 0
     for s in starts:
-        if s >= 0 and not seen[s]:
+        if inside(s, n) and not seen[s]:
             seen[s] = True
             if not stop[s]:
                 stack[top] = s
@@ -21,9 +26,10 @@ def mark_from(starts, obj_first, field_target, stop, seen, stack):
     while top > 0:
         top -= 1
         o = stack[top]
-        for k in range(obj_first[o], obj_first[o + 1]):
+        lo, hi = csr_span(obj_first, o, total)
+        for k in range(lo, hi):
             t = field_target[k]
-            if t >= 0 and not seen[t]:
+            if inside(t, n) and not seen[t]:
                 seen[t] = True
                 if not stop[t]:
                     stack[top] = t
@@ -47,19 +53,24 @@ def _claim(t, g, label, skip, stack, top):
 def label_owners(first, targets, obj_first, field_target, skip, stack):
     """Per object, the one goroutine whose stack roots (``targets[first[g]:first[g+1]]``)
     reach it, SHARED when two do, FREE when none; ``skip``: objects other roots reach (or
-    that are not entered)."""
+    that are not entered). (Objects out of range are skipped, see graph.inside.)"""
     n = obj_first.shape[0] - 1
     label = np.full(n, FREE, dtype=np.int32)
+    n = min(n, skip.shape[0], stack.shape[0])
+    total = field_target.shape[0]
     for g in range(first.shape[0] - 1):
         top = 0
-        for j in range(first[g], first[g + 1]):
-            top = _claim(targets[j], g, label, skip, stack, top)
+        lo, hi = csr_span(first, g, targets.shape[0])
+        for j in range(lo, hi):
+            if inside(targets[j], n):
+                top = _claim(targets[j], g, label, skip, stack, top)
         while top > 0:
             top -= 1
             o = stack[top]
-            for k in range(obj_first[o], obj_first[o + 1]):
+            lo, hi = csr_span(obj_first, o, total)
+            for k in range(lo, hi):
                 t = field_target[k]
-                if t >= 0:
+                if inside(t, n):
                     top = _claim(t, g, label, skip, stack, top)
     top = 0
     for o in range(n):
@@ -69,9 +80,10 @@ def label_owners(first, targets, obj_first, field_target, skip, stack):
     while top > 0:
         top -= 1
         o = stack[top]
-        for k in range(obj_first[o], obj_first[o + 1]):
+        lo, hi = csr_span(obj_first, o, total)
+        for k in range(lo, hi):
             t = field_target[k]
-            if t >= 0 and not skip[t] and label[t] != SHARED:
+            if inside(t, n) and not skip[t] and label[t] != SHARED:
                 label[t] = SHARED
                 stack[top] = t
                 top += 1

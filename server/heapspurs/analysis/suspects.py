@@ -138,7 +138,8 @@ def suspects_answer(
     index, _ = names.typed.name_index(heap)
     kinds = index[rest]
     sums = np.bincount(kinds, weights=tree.retained[rest].astype(np.float64))
-    for kind in np.flatnonzero(sums >= least).tolist():
+    present = np.bincount(kinds, minlength=len(sums)) > 0  # (a live heap of 0 bytes: all)
+    for kind in np.flatnonzero((sums >= least) & present).tolist():
         members = tree.largest(rest[kinds == kind], len(rest))
         found.append(_suspect(heap, names, tree, "group", members))
     found.sort(key=lambda s: -int(str(s["retained"])))

@@ -47,6 +47,29 @@ def _prefetch(typingctx, array, index):
 prefetch: Any = intrinsic(_prefetch)  # Any: mypy cannot see numba's call signature
 
 
+# Guards for values read from a file. A saved index is validated before use, but the
+# kernels do not rely on that alone: an object number, a CSR bound or a table entry out of
+# range is skipped (a wrong answer at worst), never used as an index.
+@numba.njit(cache=True, nogil=True, inline="always")
+def inside(v, n):
+    """``0 <= v < n`` in one unsigned compare (a negative ``v`` wraps past any ``n``)."""
+    return np.uint64(v) < np.uint64(n)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def clamped(start, end, total):
+    """(start, end) within ``[0, total]``, ``start <= end``: a damaged range gives fewer
+    entries, never an index outside (nor a ``range`` whose length overflows)."""
+    start = min(max(start, 0), total)
+    return start, min(max(end, start), total)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def csr_span(first, o, total):
+    """``first[o]:first[o + 1]`` clamped (``o + 1 < len(first)`` is the caller's)."""
+    return clamped(first[o], first[o + 1], total)
+
+
 @numba.njit(cache=True, nogil=True)
 def page_table(sorted_addr, sorted_end, n_objects):
     """An index of the address span by page: for page ``p``, ``table[p]`` holds the first
@@ -59,7 +82,7 @@ def page_table(sorted_addr, sorted_end, n_objects):
     lo = sorted_addr[0]
     span = sorted_end[n_objects - 1] - lo
     shift = PAGE_SHIFT
-    while (span >> np.uint64(shift)) > np.uint64(4 * n_objects + 1024):
+    while shift < 63 and (span >> np.uint64(shift)) > np.uint64(4 * n_objects + 1024):
         shift += 1
     n_pages = np.int64(span >> np.uint64(shift)) + 2
     table = np.zeros((n_pages + 1, 4), dtype=np.uint64)
@@ -99,8 +122,8 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift, out):
     positions in address order are found first and mapped to object indexes in a second
     pass that prefetches ahead (2.5x faster than one pass on millions of pointers).
     """
-    n = sorted_addr.shape[0]
-    if n == 0:
+    n = min(sorted_addr.shape[0], sorted_end.shape[0])
+    if n == 0 or not 0 <= shift < 64 or table.shape[0] < 2:
         out[:] = -1
         return out
     lo_addr = sorted_addr[0]
@@ -110,16 +133,18 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift, out):
         if v < lo_addr or v >= hi_addr:
             out[i] = -1
             continue
-        p = np.int64((v - lo_addr) >> np.uint64(shift))
-        if p + 1 >= table.shape[0]:  # only a damaged table (a saved index is checked first)
+        page = (v - lo_addr) >> np.uint64(shift)
+        if page >= np.uint64(table.shape[0] - 1):  # only a damaged table (see inside)
             out[i] = -1
             continue
-        lo = min(np.int64(table[p, 0]), n)
-        hi = min(np.int64(table[p + 1, 0]) + 1, n)  # the last object starting <= v is in [lo, hi)
+        p = np.int64(page)
+        # the last object starting <= v is in [lo, hi); min on unsigned: a huge entry is n
+        lo = np.int64(min(table[p, 0], np.uint64(n)))
+        hi = np.int64(min(table[p + 1, 0], np.uint64(n - 1))) + 1
         size = table[p, 2]
         if size != 0 and v >= table[p, 1]:
             j = lo + np.int64((v - table[p, 1]) // size)
-            if j <= np.int64(table[p, 3]) and j < n:  # in the run of equal slots: no search
+            if lo <= j <= np.int64(table[p, 3]) and j < n:  # in the run of equal slots
                 out[i] = j
                 continue
         while lo < hi:
@@ -136,7 +161,7 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift, out):
         if ahead >= 0:
             prefetch(order, ahead)
         if out[i] >= 0:
-            o = order[out[i]]
+            o = order[out[i]] if out[i] < order.shape[0] else -1
             out[i] = o if 0 <= o < n else -1
     return out
 
@@ -147,7 +172,10 @@ def owned_by(objs, in_first, in_src, owners):
     out = np.zeros(objs.shape[0], dtype=np.bool_)
     for i in range(objs.shape[0]):
         o = objs[i]
-        for j in range(in_first[o], in_first[o + 1]):
+        if not inside(o, in_first.shape[0] - 1):
+            continue
+        lo, hi = csr_span(in_first, o, in_src.shape[0])
+        for j in range(lo, hi):
             s = in_src[j]
             if 0 <= s < owners.shape[0] and owners[s]:
                 out[i] = True
@@ -184,9 +212,10 @@ def reverse_csr(obj_first, targets, n_objects, parts=None):
 
 @numba.njit(cache=True, nogil=True)
 def _count_owners(obj_first, targets, first_obj, end_obj, counts):
-    for k in range(obj_first[first_obj], obj_first[end_obj]):
+    lo, hi = clamped(obj_first[first_obj], obj_first[end_obj], targets.shape[0])
+    for k in range(lo, hi):
         t = targets[k]
-        if t >= 0:
+        if inside(t, counts.shape[0]):
             counts[t] += 1
 
 
@@ -207,10 +236,12 @@ def _first_slots(counts, in_first):
 
 @numba.njit(cache=True, nogil=True)
 def _place_owners(obj_first, targets, first_obj, end_obj, cursor, in_src):
+    """(The guards must skip what _count_owners skipped: each kept pointer has its slot.)"""
     for i in range(first_obj, end_obj):
-        for k in range(obj_first[i], obj_first[i + 1]):
+        lo, hi = csr_span(obj_first, i, targets.shape[0])
+        for k in range(lo, hi):
             t = targets[k]
-            if t >= 0:
+            if inside(t, cursor.shape[0]):
                 c = cursor[t]
                 in_src[c] = i
                 cursor[t] = c + 1
@@ -231,9 +262,10 @@ def reach_forward(starts, obj_first, field_target, blocked):
     while top > 0:
         top -= 1
         o = stack[top]
-        for k in range(obj_first[o], obj_first[o + 1]):
+        lo, hi = csr_span(obj_first, o, field_target.shape[0])
+        for k in range(lo, hi):
             t = field_target[k]
-            if 0 <= t < n and t != blocked and not seen[t]:
+            if inside(t, n) and t != blocked and not seen[t]:
                 seen[t] = True
                 stack[top] = t
                 top += 1
@@ -283,7 +315,10 @@ def owners_bfs(target, in_first, in_src, allowed, max_depth):
 @numba.njit(cache=True, nogil=True)
 def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child, level_first):
     """Returns (objects found, levels); see _seen_bits."""
-    n = allowed.shape[0]
+    n = min(allowed.shape[0], in_first.shape[0] - 1)
+    if not inside(target, n):
+        first_child[0], level_first[0] = 0, 0
+        return 0, 0
     seen = _seen_bits(allowed)
     _first_visit(seen, target)
     order[0] = target
@@ -301,9 +336,10 @@ def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child
         head += 1
         if max_depth >= 0 and level >= max_depth:
             continue
-        for j in range(in_first[o], in_first[o + 1]):
+        lo, hi = csr_span(in_first, o, in_src.shape[0])
+        for j in range(lo, hi):
             s = in_src[j]
-            if 0 <= s < n and _first_visit(seen, s):
+            if inside(s, n) and _first_visit(seen, s):
                 order[tail] = s
                 tail += 1
     first_child[tail] = tail
@@ -318,16 +354,20 @@ def positions_in(order, objs, n_objects):
 
 @numba.njit(cache=True, nogil=True)
 def _positions_in(order, objs, slot):
+    """(Objects out of range, a root's -1 among them, are absent.)"""
+    n = slot.shape[0]
     for j in range(objs.shape[0]):
-        slot[objs[j]] = j  # the last of equal objects answers for all of them
+        if inside(objs[j], n):
+            slot[objs[j]] = j  # the last of equal objects answers for all of them
     found = np.full(objs.shape[0], -1, dtype=np.int32)
     for i in range(order.shape[0]):
-        j = slot[order[i]]
+        j = slot[order[i]] if inside(order[i], n) else -1
         if j >= 0:
             found[j] = i
-    out = np.empty(objs.shape[0], dtype=np.int32)
+    out = np.full(objs.shape[0], -1, dtype=np.int32)
     for j in range(objs.shape[0]):
-        out[j] = found[slot[objs[j]]]
+        if inside(objs[j], n):
+            out[j] = found[slot[objs[j]]]
     return out
 
 
@@ -340,7 +380,7 @@ def chain_down(position, order, first_child):
     found_at = first_child[:-1]
     n = 1
     p = position
-    while p > 0:
+    while p > 0 and n <= order.shape[0]:  # bounded: a chain visits each object once
         p = np.searchsorted(found_at, p, side="right") - 1
         n += 1
     out = np.empty(n, dtype=np.int32)
@@ -377,9 +417,10 @@ def pointing_fields(objs, targets, obj_first, field_target):
     fields = np.full(objs.shape[0], -1, dtype=np.int64)
     for i in range(objs.shape[0]):
         o = objs[i]
-        if targets[i] < 0:
+        if targets[i] < 0 or not inside(o, obj_first.shape[0] - 1):
             continue
-        for k in range(obj_first[o], obj_first[o + 1]):
+        lo, hi = csr_span(obj_first, o, field_target.shape[0])
+        for k in range(lo, hi):
             if field_target[k] == targets[i]:
                 fields[i] = k
                 break
@@ -405,11 +446,11 @@ def roots_bfs(root_target, obj_first, field_target, allowed):
 def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
     """Seen objects are bits, see _seen_bits."""
     seen = _seen_bits(allowed)
-    n = allowed.shape[0]
+    n = min(allowed.shape[0], obj_first.shape[0] - 1, parent.shape[0])
     tail = 0
     for r in range(root_target.shape[0]):
         t = root_target[r]
-        if 0 <= t < n and _first_visit(seen, t):
+        if inside(t, n) and _first_visit(seen, t):
             parent[t] = -1
             queue[tail] = t
             tail += 1
@@ -419,9 +460,10 @@ def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
         prefetch(obj_first, queue[min(head + 16, tail - 1)])
         prefetch(field_target, obj_first[queue[min(head + 4, tail - 1)]])
         head += 1
-        for k in range(obj_first[o], obj_first[o + 1]):
+        lo, hi = csr_span(obj_first, o, field_target.shape[0])
+        for k in range(lo, hi):
             t = field_target[k]
-            if 0 <= t < n and _first_visit(seen, t):
+            if inside(t, n) and _first_visit(seen, t):
                 parent[t] = o
                 queue[tail] = t
                 tail += 1
@@ -431,11 +473,12 @@ def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
 def path_down(obj, parent):
     """The chain from the nearest root's object down to ``obj`` along roots_bfs's links
     (empty when no root reaches it)."""
-    if parent[obj] == UNREACHED:
+    m = parent.shape[0]
+    if not inside(obj, m) or parent[obj] == UNREACHED:
         return np.empty(0, dtype=np.int32)
     n = 1
     o = obj
-    while parent[o] >= 0:
+    while inside(parent[o], m) and n <= m:  # at most every object: no loop on a cycle
         o = parent[o]
         n += 1
     out = np.empty(n, dtype=np.int32)

@@ -4,6 +4,8 @@ with numpy, each term made a temporary array: seconds of page faults on a cold s
 import numba
 import numpy as np
 
+from .graph import inside
+
 
 @numba.njit(cache=True, nogil=True)
 def with_malloc_header(obj_first, field_off, size, small_max, header_max, header_bytes, out):
@@ -14,6 +16,7 @@ def with_malloc_header(obj_first, field_off, size, small_max, header_max, header
         out[i] = (
             obj_first[i + 1] > first
             and small_max < size[i] <= header_max
+            and inside(first, field_off.shape[0])
             and field_off[first] >= header_bytes
         )
     return out
