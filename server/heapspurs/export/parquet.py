@@ -98,15 +98,22 @@ def _claim(folder: Path, force: bool) -> bool:
 def _write_tables(
     loaded: LoadedDump, who: T.DumpIdentity, contents: str, temps: dict[str, Path]
 ) -> dict[str, int]:
-    """Every table but the contents, written; the goroutines' leak search (two marks of the
-    whole heap, compiled code that lets go of the GIL) runs on a thread beside the rest."""
-    rows = {}
-    with ThreadPoolExecutor(1) as pool:
-        goroutines = pool.submit(T.goroutines_table, loaded, who)
+    """Every table but the contents, written. Three at once: the goroutines' leak search
+    (two marks of the whole heap) on one thread, each other table built here and written
+    on another thread while the next is built; compiled code, numpy and Parquet's encoders
+    let go of the GIL."""
+    with ThreadPoolExecutor(2) as pool:
+        goroutines = pool.submit(
+            lambda: _write(temps["goroutines"], "goroutines", T.goroutines_table(loaded, who))
+        )
+        written = {}
         for name in temps:
             if name not in ("contents", "goroutines"):
-                rows[name] = _write(temps[name], name, _table(loaded, who, name, contents))
-        rows["goroutines"] = _write(temps["goroutines"], "goroutines", goroutines.result())
+                table = _table(loaded, who, name, contents)
+                written[name] = pool.submit(_write, temps[name], name, table)
+                del table  # the writer holds it until written
+        rows = {name: future.result() for name, future in written.items()}
+        rows["goroutines"] = goroutines.result()
     return rows
 
 

@@ -147,15 +147,15 @@ def references_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
     heap, names = loaded.heap, loaded.names
     cols = heap.cols
     n = int(np.count_nonzero(heap.field_target >= 0))  # an upper bound: phantoms' are left out
-    owner, field = np.empty(n, np.int32), np.empty(n, np.int64)
-    owner_addr, owned_addr, offset = (
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-        np.empty(n, np.int64),
-    )
+    typed = names.typed.types is not None  # else no field names: no owner and field kept
+    owner, field = np.empty(n if typed else 0, np.int32), np.empty(n if typed else 0, np.int64)
+    owner_addr, owned_addr, offset = (np.empty(n, np.int64) for _ in range(3))
     m = _references(cols.obj_first, heap.field_target, cols.field_off, heap.phantom,
                     _address(heap.addr), owner, field, owner_addr, owned_addr, offset)  # fmt: skip
-    field_ids, field_texts = slot_selectors(heap, names, owner[:m], field[:m])
+    if typed:
+        field_ids, field_texts = slot_selectors(heap, names, owner[:m], field[:m])
+    else:
+        field_ids, field_texts = np.full(m, -1, np.int32), []
     return pa.table({
         "dump": _same(who.dump, m),
         "owner": owner_addr[:m],
@@ -169,17 +169,24 @@ def references_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
 def _references(obj_first, target, field_off, phantom, addr, owner, field, owner_addr,
                 owned_addr, offset):  # fmt: skip
     """The pointer fields that point into an object, of objects that are not phantoms, in
-    object order: one pass, each column written once. Returns how many."""
+    object order: one pass, each column written once (the owned objects' addresses asked
+    for 16 pointers ahead, as graph.resolve does). Returns how many."""
     m = 0
     n = addr.shape[0]
+    last = target.shape[0] - 1
     for o in range(n):
         if phantom[o]:
             continue
         for k in range(obj_first[o], obj_first[o + 1]):
+            ahead = target[min(k + 16, last)]  # the owned addresses are random reads: ask early
+            if 0 <= ahead < n:
+                graph.prefetch(addr, ahead)
             t = target[k]
-            if t < 0 or t >= n or m >= owner.shape[0]:
+            if t < 0 or t >= n or m >= owner_addr.shape[0]:
                 continue
-            owner[m], field[m], offset[m] = o, k, field_off[k]
+            if owner.shape[0]:
+                owner[m], field[m] = o, k
+            offset[m] = field_off[k]
             owner_addr[m], owned_addr[m] = addr[o], addr[t]
             m += 1
     return m
