@@ -86,8 +86,7 @@ def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
             if args.json:
                 yield json.dumps(jsonout.hexdump_json(heap, names, args.address, obj), indent=2)
             else:
-                offsets = (int(heap.cols.field_off[k]) for k in heap.fields_of(obj))
-                yield from text.hexdump_lines(heap.contents(obj), offsets)
+                yield from text.record_hexdump_lines(heap, obj)
         else:
             yield from write_graph(loaded, obj, args)
 

@@ -109,12 +109,20 @@ def owners_answer(entry: DumpEntry, address: int, obj: int, depth: int) -> dict[
     }
 
 
+HEXDUMP_BYTES = 1 << 18  # of a record in an answer: a record of gigabytes is never read whole
+
+
 def hexdump_answer(entry: DumpEntry, address: int, obj: int) -> dict[str, Any]:
+    """The CLI's ``--hexdump --json`` of the record's first HEXDUMP_BYTES (``truncated``:
+    whether there is more), with its markdown."""
     heap, names = _heap(entry)
-    out = jsonout.hexdump_json(heap, names, address, obj)
+    out = jsonout.hexdump_json(heap, names, address, obj, limit=HEXDUMP_BYTES)
     out["dump"] = entry.uri
-    offsets = (int(heap.cols.field_off[k]) for k in heap.fields_of(obj))
-    lines = [text.object_line(heap, names, obj), *text.hexdump_lines(heap.contents(obj), offsets)]
+    data = bytes.fromhex(str(out["bytes"]))
+    offsets = (int(off) for off in heap.cols.field_off[heap.fields_of(obj)] if off < len(data))
+    lines = [text.object_line(heap, names, obj), *text.hexdump_lines(data, offsets)]
+    if out["truncated"]:
+        lines.append(f"(the first {len(data)} of {int(heap.size[obj])} bytes)")
     out["markdown"] = f"{dump_heading(entry)}\n\n**Hexdump**\n\n{code_block(lines)}"
     return out
 

@@ -146,14 +146,24 @@ def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]
     )
 
 
-def hexdump_json(heap: Heap, names: Names, address: int, obj: int) -> dict[str, object]:
-    return {
+def hexdump_json(
+    heap: Heap, names: Names, address: int, obj: int, limit: int | None = None
+) -> dict[str, object]:
+    """The record's bytes and pointers; ``limit``: only its first ``limit`` bytes and the
+    pointers among them, and ``"truncated"`` says whether that cut anything."""
+    size = int(heap.size[obj])
+    shown = size if limit is None else min(size, limit)
+    out: dict[str, object] = {
         "address": hexaddr(address),
         "object": object_json(heap, names, obj, address),
         "offset": address - int(heap.addr[obj]),
-        "bytes": heap.contents(obj).hex(),
+        "bytes": heap.dump.bytes_at(int(heap.cols.obj_data[obj]), shown).hex(),
         "pointers": [
             {"offset": int(heap.cols.field_off[k]), "value": hexaddr(int(heap.cols.field_val[k]))}
             for k in heap.fields_of(obj)
+            if int(heap.cols.field_off[k]) < shown
         ],
     }
+    if limit is not None:
+        out["truncated"] = shown < size
+    return out

@@ -240,16 +240,37 @@ def _object_lines(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
                               *string_table([b"", *(f.encode() for f in fields)]))  # fmt: skip
 
 
+HEXDUMP_WINDOW = 1 << 20  # bytes of a record read at a time (a multiple of 16)
+
+
 def hexdump_lines(data: bytes, pointer_offsets: Iterable[int]) -> Iterator[str]:
     """``hexdump -C`` style, then one ``Pointer: 0x..`` line per pointer slot."""
+    yield from _hex_rows(data, 0)
+    yield from _hexdump_end(len(data), pointer_offsets)
+
+
+def record_hexdump_lines(heap: Heap, obj: int) -> Iterator[str]:
+    """:func:`hexdump_lines` of ``obj``'s record, read a window at a time: a record of
+    gigabytes is never held whole."""
+    size, start = int(heap.size[obj]), int(heap.cols.obj_data[obj])
+    for pos in range(0, size, HEXDUMP_WINDOW):
+        yield from _hex_rows(heap.dump.bytes_at(start + pos, min(HEXDUMP_WINDOW, size - pos)), pos)
+    offsets = (int(heap.cols.field_off[k]) for k in heap.fields_of(obj))
+    yield from _hexdump_end(size, offsets)
+
+
+def _hex_rows(data: bytes, base: int) -> Iterator[str]:
     for pos in range(0, len(data), 16):
         chunk = data[pos : pos + 16]
         hexes = " ".join(f"{b:02x}" for b in chunk[:8])
         if len(chunk) > 8:
             hexes += "  " + " ".join(f"{b:02x}" for b in chunk[8:])
         text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        yield f"{pos:08x}  {hexes:<48}  |{text}|"
-    yield f"{len(data):08x}"
+        yield f"{base + pos:08x}  {hexes:<48}  |{text}|"
+
+
+def _hexdump_end(size: int, pointer_offsets: Iterable[int]) -> Iterator[str]:
+    yield f"{size:08x}"
     for off in pointer_offsets:
         yield f"Pointer: {off:#x}"
 
