@@ -182,20 +182,23 @@ def per_type(d: Labelled, n: int, which: np.ndarray | None = None) -> tuple[np.n
 
 def match_by_address(old: Labelled, new: Labelled) -> tuple[np.ndarray, np.ndarray]:
     """(per live object of ``new``: survived; per live object of ``old``: still there):
-    an object survived where the old dump had one at its address with its size and type."""
+    an object survived where the old dump had one at its address with its size and type.
+    The old dump's objects in address order are its index's (``sorted_addr``, ``order``)."""
     heap_old, heap_new = old.loaded.heap, new.loaded.heap
-    order = np.argsort(heap_old.addr[old.objs], kind="stable")
-    sorted_addr = heap_old.addr[old.objs][order]
-    addr = heap_new.addr[new.objs]
-    at = np.minimum(np.searchsorted(sorted_addr, addr), max(len(order) - 1, 0))
     survived = np.zeros(len(new.objs), np.bool_)
     kept = np.zeros(len(old.objs), np.bool_)
-    if not len(order):
+    if not len(old.objs) or not len(new.objs):
         return survived, kept
-    j = order[at]
-    survived = ((sorted_addr[at] == addr) & (heap_old.size[old.objs[j]] == heap_new.size[new.objs])
-                & (old.label[j] == new.label))  # fmt: skip
-    kept[j[survived]] = True
+    live_at = np.full(heap_old.n_objects, -1, np.int64)  # object -> its place in old.objs
+    live_at[old.objs] = np.arange(len(old.objs))
+    addr = heap_new.addr[new.objs]
+    at = np.minimum(np.searchsorted(heap_old.sorted_addr, addr), heap_old.n_objects - 1)
+    j = heap_old.order[at]
+    k = live_at[j]
+    survived = (heap_old.sorted_addr[at] == addr) & (k >= 0)
+    survived &= heap_old.size[j] == heap_new.size[new.objs]
+    survived &= old.label[np.maximum(k, 0)] == new.label
+    kept[k[survived]] = True
     return survived, kept
 
 
@@ -312,12 +315,13 @@ def growth_groups(c: Comparison, n: int) -> list[dict[str, object]]:
     top = nearest_root_objects(heap)[objs]
     groups: dict[tuple, list] = {}
     keys = {}
-    pairs, first = np.unique(np.stack([top, label], axis=1), axis=0, return_inverse=True)
+    width = max(len(c.names), 1)
+    codes, first = np.unique((top.astype(np.int64) + 1) * width + label, return_inverse=True)
     first = first.reshape(-1)
-    sizes = heap.size[objs]
-    nbytes = np.bincount(first, weights=sizes, minlength=len(pairs)).astype(np.int64)
-    count = np.bincount(first, minlength=len(pairs))
-    for p, (t, lab) in enumerate(pairs.tolist()):
+    nbytes = np.bincount(first, weights=heap.size[objs], minlength=len(codes)).astype(np.int64)
+    count = np.bincount(first, minlength=len(codes))
+    pairs = [(code // width - 1, code % width) for code in codes.tolist()]
+    for p, (t, lab) in enumerate(pairs):
         if t not in keys:
             keys[t] = describe_root(heap, names, int(heap.roots_of(t)[0])).key if t >= 0 else None
         entry = groups.setdefault((keys[t], lab), [0, 0, []])
