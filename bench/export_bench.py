@@ -52,11 +52,11 @@ def export_worker(dump: str, out: str) -> None:
 
     t0 = time.perf_counter()
     loaded = load_dump(dump, many_lookups=False)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     written = export(loaded, out)
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     print(RESULT_MARK + json.dumps({
-        "load_s": t1 - t0, "export_s": t2 - t1,
+        "load_s": t1 - t0, "export_s": t2 - t1, "export_cpu_s": c2 - c1,
         "tables": {w.table: {"rows": w.rows, "bytes": w.bytes} for w in written},
     }), flush=True)  # fmt: skip
 
@@ -71,18 +71,18 @@ def parts_worker(dump: str, out: str) -> None:
     from heapspurs.loaded import load_dump
 
     loaded = load_dump(dump, many_lookups=False)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     dominators(loaded.heap)  # from the saved index
-    parts = {"read the saved dominator tree": time.perf_counter() - t}
+    parts = {"read the saved dominator tree": (time.perf_counter() - t, time.process_time() - c)}
     who = T.identity(loaded.heap)
     os.makedirs(out, exist_ok=True)
     for name, build in [*T.TABLES.items(), ("dumps", lambda ld, w: T.dumps_table(ld, w, False))]:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         table = build(loaded, who)
-        parts[f"build {name}"] = time.perf_counter() - t
-        t = time.perf_counter()
+        parts[f"build {name}"] = (time.perf_counter() - t, time.process_time() - c)
+        t, c = time.perf_counter(), time.process_time()
         pq.write_table(table, f"{out}/{name}.parquet", **P._options(name, table.schema))
-        parts[f"write {name}"] = time.perf_counter() - t
+        parts[f"write {name}"] = (time.perf_counter() - t, time.process_time() - c)
     print(RESULT_MARK + json.dumps({"parts": parts}), flush=True)
 
 
@@ -125,6 +125,7 @@ def measure(shape: str, n: int, repeat: int, python: str, scratch: Path) -> dict
         "export_s": statistics.median(r["export_s"] for r in runs),
         "export_min": min(r["export_s"] for r in runs),
         "export_max": max(r["export_s"] for r in runs),
+        "export_cpu_s": statistics.median(r["export_cpu_s"] for r in runs),
         "load_s": statistics.median(r["load_s"] for r in runs),
         "cli_export_s": statistics.median(exports), "cli_lookup_s": statistics.median(lookups),
         "tables": tables, "parts": parts, "load": os.getloadavg()[0],
@@ -154,6 +155,7 @@ def report(c: dict, repeat: int) -> tuple[list[str], bool]:
         f"| numpy floor (read the dump + one pass; min – max) | {c['floor_s']:.2f} "
         f"({c['floor_min']:.2f} – {c['floor_max']:.2f}) | |",
         f"| load the saved index (before the export) | {c['load_s']:.2f} | |",
+        f"| the export's CPU time (both threads) | {c['export_cpu_s']:.2f} | |",
         f"| export beyond the index, in process (min – max) | {c['export_s']:.2f} "
         f"({c['export_min']:.2f} – {c['export_max']:.2f}) = {ratio:.1f}× floor | <= {GOAL_S} s "
         f"{'met' if time_ok else 'MISSED'} |",
@@ -165,9 +167,11 @@ def report(c: dict, repeat: int) -> tuple[list[str], bool]:
         "Where it goes (one more fresh process, each table built then written; the goroutines' "
         "table is built on a thread beside the others in a real export):",
         "",
-        "| part | seconds |",
-        "| --- | ---: |",
-        *(f"| {k} | {v:.2f} |" for k, v in c["parts"].items()),
+        "| part | seconds | CPU seconds |",
+        "| --- | ---: | ---: |",
+        *(f"| {k} | {wall:.2f} | {cpu:.2f} |" for k, (wall, cpu) in c["parts"].items()),
+        f"| all parts | {sum(w for w, _ in c['parts'].values()):.2f} | "
+        f"{sum(u for _, u in c['parts'].values()):.2f} |",
         "",
         "| file | rows | bytes | per row |",
         "| --- | ---: | ---: | ---: |",
