@@ -3,6 +3,7 @@
 
 import * as vscode from "vscode";
 import { dumpsToChooseFrom } from "./commandArgs";
+import { ServerConnection } from "./connection";
 import { baseName } from "./dumpStatus";
 import { AddressArgs } from "./protocol";
 
@@ -21,4 +22,20 @@ export async function inOneDump<T>(args: AddressArgs, run: (args: AddressArgs) =
     );
     return picked ? run({ ...args, dump: picked.uri }) : undefined;
   }
+}
+
+/** The dump named in the arguments, else the only ready one, else the one picked. */
+export async function whichDump(connection: ServerConnection, given: unknown, title: string): Promise<string | null | undefined> {
+  if (typeof given === "string") {
+    return given;
+  }
+  const ready = ((await connection.dumps())?.dumps ?? []).filter((d) => d.state === "ready");
+  if (ready.length <= 1) {
+    return ready[0]?.uri ?? null; // none: the server says so
+  }
+  const picked = await vscode.window.showQuickPick(
+    ready.map((d) => ({ label: baseName(d.uri), description: vscode.Uri.parse(d.uri).fsPath, uri: d.uri })),
+    { title },
+  );
+  return picked?.uri;
 }

@@ -4,10 +4,12 @@
 
 import * as vscode from "vscode";
 import { registerCommands } from "./commands";
+import { registerCompare } from "./compareCommand";
 import { ServerConnection } from "./connection";
 import { AddressContext } from "./contextKeys";
 import { inOneDump } from "./dumpChoice";
 import { EditorTracker } from "./editors";
+import { registerExport } from "./exportCommand";
 import { registerGoroutines } from "./goroutinesCommand";
 import { GraphPanel } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
@@ -40,6 +42,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     graph,
     new AddressContext(),
     registerGoroutines(connection, results, editors),
+    registerCompare(connection, results, editors),
+    registerExport(connection),
     ...registerRetained(connection, results, editors),
     ...registerCommands({ connection, handLoaded, editors, results, view, graph, status }),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),

@@ -4,6 +4,7 @@
 
 import * as vscode from "vscode";
 import { ServerConnection } from "./connection";
+import { whichDump } from "./dumpChoice";
 import { baseName } from "./dumpStatus";
 import { EditorTracker } from "./editors";
 import { messageOf } from "./graphPanel";
@@ -19,22 +20,6 @@ import {
   suspectsText,
   topText,
 } from "./retained";
-
-/** The dump named in the arguments, else the only ready one, else the one picked. */
-async function whichDump(connection: ServerConnection, given: unknown, title: string): Promise<string | null | undefined> {
-  if (typeof given === "string") {
-    return given;
-  }
-  const ready = ((await connection.dumps())?.dumps ?? []).filter((d) => d.state === "ready");
-  if (ready.length <= 1) {
-    return ready[0]?.uri ?? null; // none: the server says so
-  }
-  const picked = await vscode.window.showQuickPick(
-    ready.map((d) => ({ label: baseName(d.uri), description: vscode.Uri.parse(d.uri).fsPath, uri: d.uri })),
-    { title },
-  );
-  return picked?.uri;
-}
 
 export function registerRetained(connection: ServerConnection, results: ResultDocuments, editors: EditorTracker): vscode.Disposable[] {
   const show = async <T extends { dump: string }>(command: string, args: Record<string, unknown>, title: string, text: (answer: T, name: string) => string) => {

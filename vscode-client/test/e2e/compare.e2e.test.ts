@@ -1,0 +1,123 @@
+// What grew, in a real VS Code: two dumps of one growing process (tests/fixtures/growth/
+// go1.27: sessions and requests grow under one global, blobs arrive under another) in the
+// workspace; "Compare with Baseline…" picks the newer dump, then the older one, and the
+// result document names the type that grew most and the global that holds the new objects.
+// "Export to Parquet…" writes the dump's tables into the folder the user confirms.
+
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Page } from "playwright-core";
+import { REPO_DIR } from "./codeServer";
+import { SERVER, describeInVsCode } from "./session";
+import { activeEditor, editorText, openFile, palette } from "./workbench";
+
+const FIXTURE = join(REPO_DIR, "tests/fixtures/growth/go1.27");
+const truth = JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as {
+  growth: { anchor: string; type: string };
+  intervals: { types: Record<string, { new: number; freed: number }> }[];
+};
+const grown = truth.intervals[0].types[truth.growth.type];
+
+function makeWorkspace(): string {
+  const folder = mkdtempSync(join(tmpdir(), "heapspurs-compare-"));
+  copyFileSync(join(FIXTURE, "heap1.dump"), join(folder, "before.heapdump"));
+  copyFileSync(join(FIXTURE, "heap2.dump"), join(folder, "after.heapdump"));
+  copyFileSync(join(FIXTURE, "growth"), join(folder, "growth"));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  utimesSync(join(folder, "before.heapdump"), hourAgo, hourAgo); // the older dump
+  writeFileSync(join(folder, "notes.txt"), "Memory grows by about 200 KB an hour.\n");
+  return folder;
+}
+
+/** Runs the palette command until its first quick pick (titled `title`) opens: the dumps load first. */
+async function paletteUntilPick(page: Page, command: string, title: string): Promise<void> {
+  const pick = page.locator(".quick-input-widget", { hasText: title });
+  for (let attempt = 1; ; attempt++) {
+    await palette(page, command);
+    try {
+      await pick.waitFor({ timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt === 24) {
+        throw err;
+      }
+      await page.keyboard.press("Escape");
+    }
+  }
+}
+
+/** Picks the quick pick's row that starts with `label`. */
+async function choose(page: Page, title: string, label: string): Promise<void> {
+  const widget = page.locator(".quick-input-widget", { hasText: title });
+  await widget.waitFor();
+  await page.locator(".quick-input-widget input").first().fill(label);
+  await page.locator(".quick-input-list .monaco-list-row.focused", { hasText: label }).waitFor();
+  await page.keyboard.press("Enter");
+  await widget.waitFor({ state: "hidden" });
+}
+
+describeInVsCode(
+  "heapspurs compare and export in VS Code",
+  () => ({
+    workspace: makeWorkspace(),
+    settings: { "heapspurs.server.path": SERVER },
+    open: (page) => openFile(page, "notes.txt"),
+  }),
+  (session) => {
+    const { step, shot } = session;
+
+    step("Compare with Baseline… offers the newer dump first, then the older one", async () => {
+      const { page } = session;
+      await paletteUntilPick(page, "heapspurs: Compare with Baseline…", "Compare which dump");
+      const first = page.locator(".quick-input-list .monaco-list-row").first();
+      assert.match(await first.innerText(), /^after\.heapdump/, "the newest dump is the first row");
+      await choose(page, "Compare which dump", "after.heapdump");
+      await choose(page, "Compare after.heapdump with which older dump", "before.heapdump");
+    });
+
+    step("the result names the type that grew most, with new/freed counts, and its holder", async () => {
+      const { page } = session;
+      await page.getByRole("tab", { name: /What grew in after\.heapdump since before\.heapdump/ }).waitFor({ timeout: 120_000 });
+      const text = await editorText(page);
+      assert.match(text, /^same process as .*before\.heapdump/m, "one line says how the dumps compare");
+      const row = text.split("\n").find((line) => / main\.\w+$/.test(line.trimEnd()));
+      assert.ok(row, "a row names a main type");
+      const cells = row.trim().split(/\s+/);
+      assert.equal(cells[cells.length - 1], truth.growth.type, "the largest growth in bytes is the planted one");
+      assert.equal(Number(cells[4]), grown.new, "its new objects");
+      assert.equal(Number(cells[5]), grown.freed, "its freed objects");
+      // the growth groups follow the table, below the first screen: find brings them into view
+      await activeEditor(page).locator(".view-lines").click();
+      await page.keyboard.press("Control+F");
+      await page.keyboard.type("new since the baseline");
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("Escape");
+      const end = await editorText(page);
+      assert.match(end, /^new since the baseline: \d+ objects/m);
+      const group = new RegExp(`${truth.growth.type.replace(".", "\\.")}\\s+<- global ${truth.growth.anchor.replace(".", "\\.")}`);
+      assert.match(end, group, "the growth group's anchor is the global that holds the new objects");
+      assert.match(end, new RegExp(`path: ${truth.growth.anchor.replace(".", "\\.")}`));
+      await shot("compare");
+    });
+
+    step("Export to Parquet… writes the dump's tables into the confirmed folder", async () => {
+      const { page, workspace } = session;
+      await paletteUntilPick(page, "heapspurs: Export to Parquet…", "Export which dump");
+      await choose(page, "Export which dump", "after.heapdump");
+      const input = page.locator(".quick-input-widget input").first();
+      await page.locator(".quick-input-widget", { hasText: "Export after.heapdump" }).waitFor();
+      const folder = join(workspace, "after-tables");
+      await input.fill(folder);
+      await page.keyboard.press("Enter");
+      await page.locator(".notifications-toasts", { hasText: "Exported after.heapdump" }).waitFor({ timeout: 120_000 });
+      await shot("export");
+      const files = readdirSync(folder);
+      for (const table of ["objects", "references", "roots", "goroutines", "types"]) {
+        assert.ok(files.includes(`${table}.parquet`), `${table}.parquet in ${files.join(", ")}`);
+      }
+      assert.ok(!existsSync(join(folder, "contents.parquet")), "no object bytes unless asked");
+    });
+  },
+);
