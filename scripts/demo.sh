@@ -4,7 +4,8 @@
 # objects retain most (--top), the objects of the suspect type, then why one of them is
 # still alive (anchors with the Go path that reaches it), and its owner graph in leak.svg;
 # then the leak suspects of a service whose cache grows without bound (--suspects, --top,
-# drilling down with --top --address, anchors).
+# drilling down with --top --address, anchors); what grew between two dumps of one process
+# and who holds the new objects (--baseline), and its tables for DuckDB (--export).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
@@ -28,3 +29,14 @@ set -x
 "${L[@]}" --top 3
 "${L[@]}" --top 3 --address "$CACHE"
 "${L[@]}" --address "$CACHE" --anchors
+# what grew in an hour: two dumps of one process, the types that grew, the groups of new
+# objects with the anchor that holds them, then the dump's tables queried with DuckDB
+set +x
+GROWN=tests/fixtures/growth/go1.27
+G=(.venv/bin/heapspurs --program $GROWN/growth)
+TABLES=$(mktemp -d)/heap2-tables
+set -x
+"${G[@]}" $GROWN/heap2.dump --baseline $GROWN/heap1.dump --histogram | head -6
+"${G[@]}" $GROWN/heap2.dump --baseline $GROWN/heap1.dump --top 2 | sed -n '/^new since/,$p' | head -8
+"${G[@]}" $GROWN/heap2.dump --export "$TABLES"
+.venv/bin/python -c "import duckdb, sys; duckdb.sql(\"SELECT type, count(*) AS objects, sum(size) AS bytes FROM '\" + sys.argv[1] + \"/objects.parquet' GROUP BY type ORDER BY bytes DESC LIMIT 5\").show()" "$TABLES"
