@@ -15,7 +15,7 @@ a fresh process, in turns with the numpy floor of bench.py over both dumps:
    the same without ``--no-cache`` — the types are worked out and saved. Goal <= 5 s;
 3. second comparison, from the saved indexes and types. Goal <= 1 s;
 4. ``--top 10 --baseline`` (the growth groups, and the dominator tree for --top) once the
-   tree is saved;
+   tree is saved; for scale, one dump's ``--histogram --json`` from its saved index;
 5. in process, the comparison alone (match by address, per-type counts, growth groups) on
    dumps already loaded.
 """
@@ -84,13 +84,16 @@ def measure(n: int, repeat: int, python: str) -> dict:
                str(first), "--json"]  # fmt: skip
     floors = [[python, str(BENCH_DIR / "bench.py"), "_worker", "floor", str(d)]
               for d in (first, second)]  # fmt: skip
-    out: dict[str, list] = {k: [] for k in ("floor", "cold", "first", "second", "top", "rss")}
+    one = [*cli, str(second), "--program", str(gen), "--histogram", "--json"]
+    out: dict[str, list] = {k: [] for k in ("floor", "cold", "first", "second", "top", "one",
+                                            "rss")}  # fmt: skip
     timed([*compare, "--no-cache"])  # warm-up: page cache, compiled kernels
-    for _ in range(repeat):
-        out["floor"].append(sum(result_of(timed(f)[2])["seconds"] for f in floors))
-        wall, peak, _ = timed([*compare, "--no-cache"])
-        out["cold"].append(wall)
-        out["rss"].append(peak)
+    for warm_up in [True] + [False] * repeat:  # a saved index's arrays compile kernels too
+        if not warm_up:
+            out["floor"].append(sum(result_of(timed(f)[2])["seconds"] for f in floors))
+            wall, peak, _ = timed([*compare, "--no-cache"])
+            out["cold"].append(wall)
+            out["rss"].append(peak)
         with tempfile.TemporaryDirectory(prefix="compare-bench-cache-") as cache:
             os.environ["XDG_CACHE_HOME"] = cache  # the children's saved indexes
             for d in (first, second):  # the indexes, untyped
@@ -102,6 +105,9 @@ def measure(n: int, repeat: int, python: str) -> dict:
                    str(first), "--json"]  # fmt: skip
             timed(top)  # the dominator tree, saved
             out["top"].append(timed(top)[0])
+            out["one"].append(timed(one)[0])
+            if warm_up:
+                out = {k: [] for k in out}
     inproc = result_of(timed([python, __file__, "--worker", str(first), str(second), str(gen)])[2])
     result = json.loads(answer)
     med = {k: statistics.median(v) for k, v in out.items() if k != "rss"}
@@ -110,6 +116,7 @@ def measure(n: int, repeat: int, python: str) -> dict:
             "dumps_mb": (first.stat().st_size + second.stat().st_size) / MB,
             "new_objects": result["new_objects"], "freed_objects": result["freed_objects"],
             "same_process": result["same_process"], "rss_mb": max(out["rss"]),
+            "load": os.getloadavg()[0],
             **{f"{k}_s": v for k, v in med.items()}, **inproc}  # fmt: skip
 
 
@@ -137,7 +144,9 @@ def markdown(r: dict, repeat: int) -> str:
         row("second comparison, saved indexes", r["second_s"],
             f"<= {GOAL_SECOND_S:g} s: {second_ok}"),
         row("`--top 10 --baseline`, tree saved", r["top_s"]),
+        row("for scale: one dump's `--histogram`, saved index", r["one_s"]),
         row("in process: the comparison alone", r["compare_s"]), "",
+        f"Load average (1 min) at the end: {r['load']:.1f} on 2 cores. "
         f"Peak RSS of the cold call: {r['rss_mb']:.0f} MB. In process, the first comparison "
         f"(BFS links to group the new objects by anchor) took {r['first_compare_s']:.2f} s.",
         "",

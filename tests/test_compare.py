@@ -163,6 +163,12 @@ def test_the_newest_dump_as_baseline_is_refused() -> None:
     assert "heap2.dump was written after heap1.dump by the same process" in run.stderr
 
 
+def test_baselines_newest_first_are_refused() -> None:
+    run = heapspurs(DUMPS[2], "--program", BINARY, "--histogram", "--baseline", DUMPS[1],
+                    "--baseline", DUMPS[0], ok=False)  # fmt: skip
+    assert "heap2.dump was written after heap1.dump by the same process" in run.stderr
+
+
 @pytest.mark.parametrize(
     "baseline, message",
     [

@@ -18,6 +18,7 @@ and arenas are never given back, so a later dump's bounds hold an earlier one's.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -216,9 +217,12 @@ class Comparison:
 
 def compare(current: LoadedDump, baselines: list[LoadedDump]) -> Comparison:
     """Compare ``current`` with ``baselines`` (oldest first)."""
+    facts = [process_facts(d.heap) for d in [*baselines, current]]
+    for earlier, later in pairwise(facts[:-1]):
+        same_process(earlier, later)  # refuses one process's baselines given newest first
     dumps, names = label_dumps([*baselines, current])
     old, new = dumps[-2], dumps[-1]
-    verdict = same_process(process_facts(old.loaded.heap), process_facts(new.loaded.heap))
+    verdict = same_process(facts[-2], facts[-1])
     if not verdict.same:
         return Comparison(dumps, names, verdict, None, None)
     survived, kept = match_by_address(old, new)

@@ -56,10 +56,10 @@ def baseline_arguments(ls: HeapspursServer, args: dict[str, Any], entry: DumpEnt
         baseline = ls.store.entry(uri)
         if baseline is None or baseline.loaded is None:
             raise ArgumentError(f"{uri} is not a loaded heap dump")
-        if entry.program and baseline.program != entry.program:
+        if baseline.program != entry.program:
             raise ArgumentError(
-                f"{baseline.name} was not written by {entry.program}, the program of "
-                f"{entry.name}: compare dumps of one program"
+                f"{baseline.name} is typed by {baseline.program or 'no program'}, "
+                f"{entry.name} by {entry.program or 'none'}: compare dumps of one program"
             )
         out.append(baseline)
     return out
