@@ -8,7 +8,10 @@ import json
 import re
 from typing import Literal
 
+import numba
 import numpy as np
+from numba import types
+from numba.typed import Dict
 
 from ..dumpfile import layout as L
 from ..heap import graph
@@ -307,28 +310,57 @@ def slot_selectors(
     type and the slot's offset alone (``.Next``, ``[3].Body``; no map keys and no type
     assertions, which need each object's bytes), as an index into a list of distinct
     selectors (-1: untyped, a map's internals, or no field). Each (type, offset) is worked
-    out once, so millions of pointers cost a sort."""
+    out once: millions of pointers cost one compiled pass."""
     ids = np.full(len(owners), -1, dtype=np.int32)
     typed = names.typed
     if typed.types is None or not len(owners):
         return ids, []
     label, labels = typed.name_index(heap)
-    has = np.flatnonzero(typed.type[owners] >= 0)
-    own = owners[has]
-    rel = heap.cols.field_off[fields[has]].astype(np.int64)
-    rel -= np.where(heap.has_header[own], MALLOC_HEADER_BYTES, 0)
-    keys = (label[own].astype(np.int64) << 32) | rel
-    uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    first = np.empty(len(owners), np.int64)
+    count = _slot_keys(owners, fields, typed.type, label, heap.cols.field_off, heap.has_header,
+                       MALLOC_HEADER_BYTES, ids, first)  # fmt: skip
     paths, texts, seen = _Paths(heap, names), list[str](), dict[str, int]()
     blank = bytes(paths.ptr)
-    key_ids = np.empty(len(uniq), dtype=np.int32)
-    for j, i in enumerate(first.tolist()):
-        o = int(own[i])
+    key_ids = np.empty(count, dtype=np.int32)
+    for j, i in enumerate(first[:count].tolist()):
+        o, k = int(owners[i]), int(fields[i])
         if MAP_INTERNAL.match(labels[int(label[o])]):
             key_ids[j] = -1
             continue
-        text, _ = paths.selector(int(typed.type[o]), int(typed.count[o]), int(rel[i]),
-                                 lambda off: blank)  # fmt: skip
+        rel = int(heap.cols.field_off[k]) - heap.value_offset(o)
+        text, _ = paths.selector(int(typed.type[o]), int(typed.count[o]), rel, lambda off: blank)
         key_ids[j] = _text_id(text, seen, texts)
-    ids[has] = key_ids[inverse.reshape(-1)]
+    _renumber(ids, key_ids)
     return ids, texts
+
+
+@numba.njit(cache=True, nogil=True)
+def _slot_keys(owners, fields, type_, label, field_off, has_header, header, ids, first):
+    """Number the distinct (owner's type label, offset in its value) of each pointer in the
+    order met, into ``ids`` (-1: an untyped owner); ``first[j]``: where number ``j`` was
+    first met. Returns how many. A hash table over one pass, no temporary arrays (on this
+    kind of machine every fresh 100 MB costs a quarter of a second in page faults)."""
+    numbers = Dict.empty(key_type=types.int64, value_type=types.int64)
+    count = 0
+    for i in range(owners.shape[0]):
+        o = owners[i]
+        if type_[o] < 0:
+            continue
+        rel = np.int64(field_off[fields[i]]) - (header if has_header[o] else 0)
+        key = (np.int64(label[o]) << 32) + rel
+        j = numbers.get(key, -1)
+        if j < 0:
+            j = count
+            numbers[key] = j
+            first[j] = i
+            count += 1
+        ids[i] = j
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _renumber(ids, new):
+    """``ids[i] = new[ids[i]]`` where ``ids[i] >= 0``, in place."""
+    for i in range(ids.shape[0]):
+        if ids[i] >= 0:
+            ids[i] = new[ids[i]]
