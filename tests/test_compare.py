@@ -204,3 +204,34 @@ def test_baseline_goes_with_histogram_or_top() -> None:
     run = heapspurs(DUMPS[1], "--goroutines", "--baseline", DUMPS[0], ok=False)
     assert "--baseline goes with --histogram or --top N" in run.stderr
     assert os.path.exists(GROWTH / DUMPS[0])
+
+
+def test_damaged_baselines_are_refused_or_compared(tmp_path: Path) -> None:
+    """Structure-aware mutants of dump 1 (tests/hostile.py's) as the baseline of the intact
+    dump 2: each is refused with a one-line error or compared, by --histogram and --top."""
+    import random
+
+    from heapspurs import cli, commands
+    from hostile import mutate, record_starts
+
+    source = GROWTH / DUMPS[0]
+    data, starts, rng = source.read_bytes(), record_starts(source), random.Random(13)
+    current = dump(DUMPS[1])
+    mutant = tmp_path / "mutant.dump"
+    outcomes: dict[str, int] = {}
+    for _ in range(24):
+        kind, mutated = mutate(data, starts, rng)
+        mutant.write_bytes(mutated)
+        for query in (["--histogram"], ["--top", "3", "--json"]):
+            args = cli.build_parser().parse_args([str(current.path), *query, "--baseline",
+                                                  str(mutant), "--no-cache"])  # fmt: skip
+            cli.check_args(args)
+            try:
+                lines = list(commands.run_on(current, args))
+                outcome = "compared" if lines else "empty"
+            except commands.USER_ERRORS as err:
+                assert "\n" not in str(err)
+                outcome = "refused"
+            outcomes[f"{kind} {outcome}"] = outcomes.get(f"{kind} {outcome}", 0) + 1
+    assert not any(k.endswith("empty") for k in outcomes), outcomes
+    assert any(k.endswith("compared") for k in outcomes), outcomes
