@@ -3,6 +3,8 @@
 
     .venv/bin/python bench/export_bench.py              # random:5e6, repeat 3
     .venv/bin/python bench/export_bench.py --quick      # random:1e5, one run (CI smoke)
+    .venv/bin/python bench/export_bench.py --typed --out bench/export-results-typed.md
+                                                        # with --program: named types, fields
 
 On a generated dump (bench/make_dumps.py; random:5e6 is 5.15M objects, 12.5M pointers),
 with its saved index (and the dominator tree in it) made first:
@@ -45,13 +47,13 @@ GOAL_S, GOAL_OBJECT_BYTES, GOAL_REFERENCE_BYTES = 3.0, 25, 12
 DEFAULT_OUT = BENCH_DIR / "export-results.md"
 
 
-def export_worker(dump: str, out: str) -> None:
+def export_worker(dump: str, out: str, program: str | None) -> None:
     """In a fresh child: load the saved index, then time one export into ``out``."""
     from heapspurs.export.parquet import export
     from heapspurs.loaded import load_dump
 
     t0 = time.perf_counter()
-    loaded = load_dump(dump, many_lookups=False)
+    loaded = load_dump(dump, program=program, many_lookups=False)
     t1, c1 = time.perf_counter(), time.process_time()
     written = export(loaded, out)
     t2, c2 = time.perf_counter(), time.process_time()
@@ -61,7 +63,7 @@ def export_worker(dump: str, out: str) -> None:
     }), flush=True)  # fmt: skip
 
 
-def parts_worker(dump: str, out: str) -> None:
+def parts_worker(dump: str, out: str, program: str | None) -> None:
     """In a fresh child: each table built and then written, timed apart."""
     import pyarrow.parquet as pq
 
@@ -70,7 +72,7 @@ def parts_worker(dump: str, out: str) -> None:
     from heapspurs.export import tables as T
     from heapspurs.loaded import load_dump
 
-    loaded = load_dump(dump, many_lookups=False)
+    loaded = load_dump(dump, program=program, many_lookups=False)
     t, c = time.perf_counter(), time.process_time()
     dominators(loaded.heap)  # from the saved index
     parts = {"read the saved dominator tree": (time.perf_counter() - t, time.process_time() - c)}
@@ -98,9 +100,10 @@ def checked(cmd: list[str]) -> tuple[float, str]:
     return wall, out
 
 
-def measure(shape: str, n: int, repeat: int, python: str, scratch: Path) -> dict:
+def measure(shape: str, n: int, repeat: int, python: str, scratch: Path, typed: bool) -> dict:
     dump, info = make_dumps.make_dump(shape, n)
-    cli = [python, "-m", "heapspurs.cli", str(dump)]
+    program = [str(make_dumps.build_gen()[0])] if typed else []
+    cli = [python, "-m", "heapspurs.cli", str(dump), *(["--program", *program] if typed else [])]
     checked([*cli, "--top", "1", "--json"])  # the saved index, with the tree
     floor_cmd = [python, str(BENCH_DIR / "bench.py"), "_worker", "floor", str(dump)]
     floors, runs = [], []
@@ -108,10 +111,10 @@ def measure(shape: str, n: int, repeat: int, python: str, scratch: Path) -> dict
         floors.append(result_of(checked(floor_cmd)[1])["seconds"])
         out = scratch / f"run{i}"
         runs.append(result_of(checked([python, __file__, "--export-worker", str(dump),
-                                       str(out)])[1]))  # fmt: skip
+                                       str(out), *program])[1]))  # fmt: skip
         shutil.rmtree(out)
     parts = result_of(checked([python, __file__, "--parts-worker", str(dump),
-                               str(scratch / "parts")])[1])["parts"]  # fmt: skip
+                               str(scratch / "parts"), *program])[1])["parts"]  # fmt: skip
     address = info["farthest"]
     lookups, exports = [], []
     for i in range(repeat):
@@ -119,7 +122,8 @@ def measure(shape: str, n: int, repeat: int, python: str, scratch: Path) -> dict
         exports.append(checked([*cli, "--export", str(scratch / f"cli{i}")])[0])
     tables = runs[-1]["tables"]
     return {
-        "case": f"{shape}:{n}", "dump_mb": Path(dump).stat().st_size / 1e6,
+        "case": f"{shape}:{n}" + (", typed (--program)" if typed else ""),
+        "dump_mb": Path(dump).stat().st_size / 1e6,
         "objects": tables["objects"]["rows"], "references": tables["references"]["rows"],
         "floor_s": statistics.median(floors), "floor_min": min(floors), "floor_max": max(floors),
         "export_s": statistics.median(r["export_s"] for r in runs),
@@ -188,15 +192,20 @@ def report(c: dict, repeat: int) -> tuple[list[str], bool]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--export-worker":
-        export_worker(argv[1], argv[2])
+        export_worker(argv[1], argv[2], argv[3] if len(argv) > 3 else None)
         return 0
     if argv and argv[0] == "--parts-worker":
-        parts_worker(argv[1], argv[2])
+        parts_worker(argv[1], argv[2], argv[3] if len(argv) > 3 else None)
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="random:1e5, one run, goals not kept")
     ap.add_argument("--n", type=float, default=None, help="objects (default 5e6)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--typed",
+        action="store_true",
+        help="with the generator's binary (--program): typed objects, named fields",
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--python", default=str(REPO / ".venv" / "bin" / "python"))
     args = ap.parse_args(argv)
@@ -205,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="heapspurs-export-bench-"))
     os.environ["XDG_CACHE_HOME"] = str(scratch / "cache")  # the children's saved indexes
     try:
-        case = measure("random", n, repeat, args.python, scratch)
+        case = measure("random", n, repeat, args.python, scratch, args.typed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     rows, met = report(case, repeat)
