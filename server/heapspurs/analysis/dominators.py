@@ -68,9 +68,16 @@ class Dominators:
         return kids[first[parent + 1] : first[parent + 2]]
 
     def largest(self, objs: np.ndarray, n: int) -> np.ndarray:
-        """The ``n`` of ``objs`` that retain most, largest first (ties: object order)."""
-        if n < len(objs):
-            objs = objs[np.argpartition(-self.retained[objs], n - 1)[:n]]
+        """The ``n`` of ``objs`` that retain most, largest first (ties: object order, also
+        at the cut, so a shorter list is always the start of a longer one)."""
+        if 0 < n < len(objs):
+            retained = self.retained[objs]
+            cut = np.partition(retained, len(objs) - n)[len(objs) - n]  # the n-th largest
+            above = objs[retained > cut]
+            ties = np.sort(objs[retained == cut])[: n - len(above)]
+            objs = np.concatenate([above, ties])
+        elif n <= 0:
+            objs = objs[:0]
         return objs[np.lexsort((objs, -self.retained[objs]))]
 
     def subtree(self, obj: int) -> np.ndarray:

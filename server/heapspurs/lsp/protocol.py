@@ -203,3 +203,9 @@ REQ_COMPARE = "heapspurs/compare"
 # file URI, "bytes"?: "none"|"all", "force"?: bool}
 CMD_EXPORT = "heapspurs.export"
 REQ_EXPORT = "heapspurs/export"
+
+# Go source (answered by gosource_features.py): a CodeLens above each declared type whose
+# command is CMD_INSTANCES with {"dump": uri, "type": "main.Session"}; the request answers
+# the type's objects, largest retained first: {"dump"?: uri, "type": name, "limit"?: N}
+CMD_INSTANCES = "heapspurs.instances"
+REQ_INSTANCES = "heapspurs/instances"

@@ -29,6 +29,7 @@ from . import (
     compare_features,
     export_features,
     goroutine_features,
+    gosource_features,
     hover,
     retained_features,
     types_features,
@@ -599,6 +600,11 @@ def create_server() -> HeapspursServer:
             markdown = await asyncio.to_thread(
                 goroutine_features.hover_markdown, ls.store.ready(), goid, ls.folders()
             )
+        if markdown is None and path and path.endswith(".go"):
+            declared = gosource_features.declarations_of(path, lines)
+            markdown = await asyncio.to_thread(
+                gosource_features.type_hover, ls.store.ready(), declared, n, column
+            )
         if markdown is None:
             address = hover.address_at(line, column)
             if address is None:
@@ -607,6 +613,23 @@ def create_server() -> HeapspursServer:
         if markdown is None:
             return None
         return T.Hover(contents=T.MarkupContent(kind=T.MarkupKind.Markdown, value=markdown))
+
+    @server.feature(T.TEXT_DOCUMENT_CODE_LENS)
+    @answers_errors
+    async def on_code_lens(ls: HeapspursServer, params: T.CodeLensParams) -> list[T.CodeLens]:
+        """Above each type a Go file declares: what the loaded dumps hold of it."""
+        uri = params.text_document.uri
+        if not uri.endswith(".go") or unquote(uri) not in ls.workspace.text_documents:
+            return []
+        try:
+            path = uri_to_path(uri)
+        except ValueError:
+            return []
+        lines = ls.workspace.get_text_document(uri).lines
+        declared = gosource_features.declarations_of(path, lines)
+        if not declared:
+            return []
+        return await asyncio.to_thread(gosource_features.code_lenses, ls.store.ready(), declared)
 
     # --- commands ----------------------------------------------------------------------------
     @server.command(CMD_ANCHORS)
@@ -685,6 +708,7 @@ def create_server() -> HeapspursServer:
     retained_features.register(server, answers_errors)
     goroutine_features.register(server, answers_errors)
     compare_features.register(server, answers_errors)
+    gosource_features.register(server, answers_errors)
     export_features.register(server, answers_errors)
     return server
 
