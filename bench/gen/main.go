@@ -264,28 +264,7 @@ func main() {
 	gRoot = build(*shape, *n, *extra, *seed, info)
 	debug.SetGCPercent(old)
 
-	t0 := time.Now()
-	runtime.GC()
-	logf("gc in %.2fs", time.Since(t0).Seconds())
-
-	t0 = time.Now()
-	f, err := os.Create(*dumpPath)
-	if err != nil {
-		logf("%v", err)
-		os.Exit(1)
-	}
-	debug.WriteHeapDump(f.Fd())
-	if err := f.Close(); err != nil {
-		logf("%v", err)
-		os.Exit(1)
-	}
-	st, err := os.Stat(*dumpPath)
-	if err != nil {
-		logf("%v", err)
-		os.Exit(1)
-	}
-	info.DumpBytes = st.Size()
-	logf("wrote %s (%d bytes) in %.2fs", *dumpPath, st.Size(), time.Since(t0).Seconds())
+	info.DumpBytes = writeDump(*dumpPath)
 	runtime.KeepAlive(gRoot)
 
 	if *dump2Path != "" {
@@ -331,7 +310,11 @@ func mutateGraph(root *Node, n, count int, seed int64) int {
 
 // writeDump collects the garbage, writes a heap dump to path and returns its size.
 func writeDump(path string) int64 {
+	t0 := time.Now()
 	runtime.GC()
+	logf("gc in %.2fs", time.Since(t0).Seconds())
+
+	t0 = time.Now()
 	f, err := os.Create(path)
 	if err != nil {
 		logf("%v", err)
@@ -347,5 +330,6 @@ func writeDump(path string) int64 {
 		logf("%v", err)
 		os.Exit(1)
 	}
+	logf("wrote %s (%d bytes) in %.2fs", path, st.Size(), time.Since(t0).Seconds())
 	return st.Size()
 }
