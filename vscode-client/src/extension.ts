@@ -13,6 +13,7 @@ import { registerExport } from "./exportCommand";
 import { registerGoroutines } from "./goroutinesCommand";
 import { GraphPanel } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
+import { registerInstances } from "./instancesCommand";
 import { AddressArgs, CLIENT_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
 import { ResultsView } from "./resultsView";
@@ -44,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerGoroutines(connection, results, editors),
     registerCompare(connection, results, editors),
     registerExport(connection),
+    registerInstances(connection, results, editors),
     ...registerRetained(connection, results, editors),
     ...registerCommands({ connection, handLoaded, editors, results, view, graph, status }),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),

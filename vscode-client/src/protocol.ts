@@ -32,6 +32,8 @@ export const CLIENT_COMMANDS = {
   restart: "heapspurs.restartServer",
   listDumps: "heapspurs.listDumps",
   histogram: "heapspurs.histogram",
+  /** also the server's command (the CodeLens's): the client shows its answer */
+  instances: "heapspurs.instances",
   showLog: "heapspurs.showLog",
 } as const;
 

@@ -2,7 +2,9 @@
 // go1.27: sessions and requests grow under one global, blobs arrive under another) in the
 // workspace; "Compare with Baseline…" picks the newer dump, then the older one, and the
 // result document names the type that grew most and the global that holds the new objects.
-// "Export to Parquet…" writes the dump's tables into the folder the user confirms.
+// "Export to Parquet…" writes the dump's tables into the folder the user confirms. In the
+// program's main.go, a CodeLens above the planted type says how many are live in each dump
+// and opens their list.
 
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
@@ -14,6 +16,7 @@ import { SERVER, describeInVsCode } from "./session";
 import { activeEditor, editorText, openFile, palette } from "./workbench";
 
 const FIXTURE = join(REPO_DIR, "tests/fixtures/growth/go1.27");
+const SOURCE = join(REPO_DIR, "tests/fixtures/src/growth");
 const truth = JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as {
   growth: { anchor: string; type: string };
   intervals: { types: Record<string, { new: number; freed: number }> }[];
@@ -25,6 +28,9 @@ function makeWorkspace(): string {
   copyFileSync(join(FIXTURE, "heap1.dump"), join(folder, "before.heapdump"));
   copyFileSync(join(FIXTURE, "heap2.dump"), join(folder, "after.heapdump"));
   copyFileSync(join(FIXTURE, "growth"), join(folder, "growth"));
+  for (const name of ["main.go", "go.mod"]) {
+    copyFileSync(join(SOURCE, name), join(folder, name));
+  }
   const hourAgo = new Date(Date.now() - 3_600_000);
   utimesSync(join(folder, "before.heapdump"), hourAgo, hourAgo); // the older dump
   writeFileSync(join(folder, "notes.txt"), "Memory grows by about 200 KB an hour.\n");
@@ -118,6 +124,28 @@ describeInVsCode(
         assert.ok(files.includes(`${table}.parquet`), `${table}.parquet in ${files.join(", ")}`);
       }
       assert.ok(!existsSync(join(folder, "contents.parquet")), "no object bytes unless asked");
+    });
+
+    step("a CodeLens above the planted type in main.go says how many are live, and lists them", async () => {
+      const { page } = session;
+      await openFile(page, "main.go");
+      const typeName = truth.growth.type.replace("main.", "");
+      // its declaration is below the first screen: find brings it into view
+      await activeEditor(page).locator(".view-lines").click();
+      await page.keyboard.press("Control+F");
+      await page.keyboard.type(`type ${typeName} struct`);
+      await page.keyboard.press("Enter");
+      await page.keyboard.press("Escape");
+      const lens = activeEditor(page).locator(".codelens-decoration a", { hasText: `after.heapdump: ${grown.new} live` });
+      await lens.waitFor({ timeout: 60_000 });
+      const before = activeEditor(page).locator(".codelens-decoration a", { hasText: "before.heapdump: 0 live" });
+      assert.ok((await before.count()) > 0, `the baseline has no ${typeName} yet`);
+      await shot("codelens");
+      await lens.click();
+      await page.getByRole("tab", { name: new RegExp(`Instances of ${truth.growth.type.replace(".", "\\.")} in after\\.heapdump`) }).waitFor({ timeout: 60_000 });
+      const text = await editorText(page);
+      assert.match(text, new RegExp(`^${grown.new} objects of ${truth.growth.type.replace(".", "\\.")}, largest retained first`, "m"));
+      await shot("instances");
     });
   },
 );
