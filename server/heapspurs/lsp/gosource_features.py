@@ -151,28 +151,37 @@ def declarations_of(path: str, lines: Sequence[str]) -> list[Declared]:
 
 
 # --- the dump side --------------------------------------------------------------------------
-def live_by_type(entry: DumpEntry) -> dict[str, Live] | None:
-    """Per base type name (instantiations folded), what the dump holds; None when the dump
-    has no types. Worked out once per typing of the dump (the tree too, once)."""
+def type_rows(entry: DumpEntry) -> list[dict[str, Any]]:
+    """The histogram's rows ``{type, count, bytes, retained}``, largest bytes first;
+    worked out once per typing of the dump (the dominator tree too, once)."""
     assert entry.loaded is not None
     heap, typed = entry.loaded.heap, entry.loaded.names.typed
+    cached = entry.type_rows
+    if cached is None or cached[0] is not typed:
+        answer = type_histogram(heap, typed, retained_per_type(heap, typed))
+        cached = entry.type_rows = (typed, cast(list[dict[str, Any]], answer["types"]), None)
+    return cached[1]
+
+
+def live_by_type(entry: DumpEntry) -> dict[str, Live] | None:
+    """Per base type name (instantiations folded), what the dump holds, every type of the
+    program included (0 live); None when the dump has no types."""
+    assert entry.loaded is not None
+    typed = entry.loaded.names.typed
     if typed.types is None:
         return None
-    cached = entry.live_types
-    if cached is not None and cached[0] is typed:
-        return cached[1]
-    answer = type_histogram(heap, typed, retained_per_type(heap, typed))
-    rows = cast(list[dict[str, Any]], answer["types"])
-    out: dict[str, Live] = {}
-    known = set(typed.types.names)
-    for name in known:
-        out.setdefault(_base(name), Live(0, 0, 0))
+    rows = type_rows(entry)
+    cached = entry.type_rows
+    assert cached is not None
+    if cached[2] is not None:
+        return cached[2]
+    out = {_base(name): Live(0, 0, 0) for name in typed.types.names}
     for row in rows:
         base = _base(str(row["type"]))
         have = out.get(base, Live(0, 0, 0))
         out[base] = Live(have.count + int(row["count"]), have.bytes + int(row["bytes"]),
                          have.retained + int(row.get("retained", 0)))  # fmt: skip
-    entry.live_types = (typed, out)
+    entry.type_rows = (cached[0], rows, out)
     return out
 
 

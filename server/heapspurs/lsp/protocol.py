@@ -209,3 +209,8 @@ REQ_EXPORT = "heapspurs/export"
 # the type's objects, largest retained first: {"dump"?: uri, "type": name, "limit"?: N}
 CMD_INSTANCES = "heapspurs.instances"
 REQ_INSTANCES = "heapspurs/instances"
+
+# the heap explorer's tree views, a page at a time (answered by view_features.py):
+# {"dump"?: uri, "parent"?: type name / address, "page"?: N}
+REQ_TYPES = "heapspurs/types"
+REQ_RETAINERS = "heapspurs/retainers"

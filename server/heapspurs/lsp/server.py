@@ -33,6 +33,7 @@ from . import (
     hover,
     retained_features,
     types_features,
+    view_features,
 )
 from .protocol import (
     CMD_ANCHORS,
@@ -709,6 +710,7 @@ def create_server() -> HeapspursServer:
     goroutine_features.register(server, answers_errors)
     compare_features.register(server, answers_errors)
     gosource_features.register(server, answers_errors)
+    view_features.register(server, answers_errors)
     export_features.register(server, answers_errors)
     return server
 

@@ -120,8 +120,9 @@ class DumpEntry:
     lock: threading.RLock = field(default_factory=threading.RLock)  # held while analysing
     _finalizers: np.ndarray | None = None
     anchor_cache: dict[int, AnchorReport] = field(default_factory=dict)  # hovers, by object
-    # what the dump holds per Go type, for the typing it was worked out from (CodeLens)
-    live_types: tuple[object, dict] | None = None
+    # the histogram's rows and the CodeLens's table per base type, for the typing they
+    # were worked out from
+    type_rows: tuple[object, list, dict | None] | None = None
 
     @property
     def name(self) -> str:

@@ -1,0 +1,121 @@
+"""The heap explorer's tree views, a page at a time, for any editor:
+
+- ``heapspurs/types`` ``{"dump"?, "parent"?: type, "page"?}``: without ``parent`` the
+  histogram's rows (largest bytes first: ``{type, count, bytes, retained}``); with it the
+  objects of exactly that type, largest retained first.
+- ``heapspurs/retainers`` ``{"dump"?, "parent"?: address, "page"?}``: the dominator tree:
+  the first level (what only the roots hold), or what ``parent`` immediately dominates,
+  largest retained first.
+
+Each answers ``{"dump", "parent", "page", "items": [...], "more": bool, "total": N}`` with
+at most ``PAGE`` items; objects are ``object_json`` plus ``retained``,
+``retained_objects`` and ``children`` (how many it immediately dominates). Owners of an
+object are ``heapspurs/directOwners``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..analysis.dominators import Dominators, dominators
+from ..render import jsonout
+from .gosource_features import type_rows
+from .protocol import REQ_RETAINERS, REQ_TYPES, ArgumentError, _int, parse_address
+from .store import DumpEntry
+from .types_features import dump_argument, object_argument
+
+if TYPE_CHECKING:
+    from .server import HeapspursServer
+
+PAGE = 200
+
+
+def paged(items: list[Any] | np.ndarray, page: int) -> tuple[Any, bool]:
+    start = page * PAGE
+    return items[start : start + PAGE], len(items) > start + PAGE
+
+
+def types_page(entry: DumpEntry, parent: str | None, page: int) -> dict[str, Any]:
+    assert entry.loaded is not None
+    if parent is None:
+        rows = type_rows(entry)
+        items, more = paged(rows, page)
+        return _answer(entry, parent, page, list(items), more, len(rows))
+    heap, names = entry.loaded.heap, entry.loaded.names
+    index, labels = names.typed.name_index(heap)
+    try:
+        label = labels.index(parent)
+    except ValueError:
+        raise ArgumentError(f"no object of type {parent!r} in {entry.name}") from None
+    objs = np.flatnonzero((index == label) & ~heap.phantom).astype(np.int32)
+    return _objects_page(entry, dominators(heap), objs, parent, page)
+
+
+def retainers_page(entry: DumpEntry, parent: int | None, page: int) -> dict[str, Any]:
+    assert entry.loaded is not None
+    heap = entry.loaded.heap
+    tree = dominators(heap)
+    under = None
+    if parent is not None:
+        under = heap.find(parent)
+        if under < 0 or not tree.reached(under):
+            raise ArgumentError(f"{parent:#x} is in no object a root reaches in {entry.name}")
+    kids = tree.children(under)
+    label = None if under is None else jsonout.hexaddr(int(heap.addr[under]))
+    return _objects_page(entry, tree, kids, label, page)
+
+
+def _objects_page(
+    entry: DumpEntry, tree: Dominators, objs: np.ndarray, parent: str | None, page: int
+) -> dict[str, Any]:
+    assert entry.loaded is not None
+    heap, names = entry.loaded.heap, entry.loaded.names
+    shown = tree.largest(objs, (page + 1) * PAGE)[page * PAGE :]
+    first, _ = tree.children_csr()
+    items = []
+    for o in shown.tolist():
+        item = dict(jsonout.object_json(heap, names, o))
+        item["retained"] = int(tree.retained[o])
+        item["retained_objects"] = int(tree.retained_objects[o])
+        item["children"] = int(first[o + 2] - first[o + 1])
+        items.append(item)
+    more = len(objs) > (page + 1) * PAGE
+    return _answer(entry, parent, page, items, more, len(objs))
+
+
+def _answer(entry: DumpEntry, parent: Any, page: int, items: list, more: bool, total: int):
+    return {"dump": entry.uri, "parent": parent, "page": page, "items": items, "more": more,
+            "total": total}  # fmt: skip
+
+
+def register(server: HeapspursServer, answers_errors) -> None:
+    """Add the view requests to ``server``."""
+
+    async def types(ls: HeapspursServer, params: Any) -> dict[str, Any]:
+        args = object_argument(params, REQ_TYPES)
+        entry = dump_argument(ls, args, REQ_TYPES)
+        parent = args.get("parent")
+        if parent is not None and not isinstance(parent, str):
+            raise ArgumentError(f"{REQ_TYPES}: 'parent' must be a type name from its answer")
+        page = _int(args, "page", 0, 0)
+        return await ls.analyse(entry, types_page, parent, page)
+
+    async def retainers(ls: HeapspursServer, params: Any) -> dict[str, Any]:
+        args = object_argument(params, REQ_RETAINERS)
+        entry = dump_argument(ls, args, REQ_RETAINERS)
+        parent = args.get("parent")
+        address = None if parent is None else parse_address(parent)
+        page = _int(args, "page", 0, 0)
+        return await ls.analyse(entry, retainers_page, address, page)
+
+    # the server arrives as Any: see types_features.register
+    @server.feature(REQ_TYPES)
+    @answers_errors
+    async def req_types(ls: Any, params: Any = None) -> dict[str, Any]:
+        return await types(ls, params)
+
+    @server.feature(REQ_RETAINERS)
+    @answers_errors
+    async def req_retainers(ls: Any, params: Any = None) -> dict[str, Any]:
+        return await retainers(ls, params)

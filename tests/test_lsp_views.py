@@ -1,0 +1,67 @@
+"""The heap explorer's views over stdio with a real LSP client, on the growth fixture:
+heapspurs/types pages the histogram and a type's objects, heapspurs/retainers pages the
+dominator tree from the top and under an object; every page agrees with the CLI
+(--histogram, --find, --top, --top --address), pages never overlap and together are whole."""
+
+from __future__ import annotations
+
+import pytest
+from pygls.exceptions import JsonRpcInvalidParams
+from pytest_lsp import LanguageClient
+
+from heapspurs.lsp.view_features import PAGE
+from test_lsp import client, request, start
+from test_lsp_gosource import cli_json, growth_workspace
+
+__all__ = ["client"]  # the fixture, shared with test_lsp
+pytestmark = pytest.mark.asyncio
+
+
+async def all_pages(c: LanguageClient, method: str, params: dict) -> list[dict]:
+    items: list[dict] = []
+    for page in range(100):
+        answer = await request(c, method, {**params, "page": page})
+        assert answer["page"] == page and len(answer["items"]) <= PAGE
+        items += answer["items"]
+        if not answer["more"]:
+            assert len(items) == answer["total"]
+            return items
+        assert len(answer["items"]) == PAGE
+    raise AssertionError("more pages than objects")
+
+
+async def test_types_view_pages_the_histogram_and_a_types_objects(client: LanguageClient, tmp_path):
+    ws = growth_workspace(tmp_path / "ws")
+    await start(client, ws)
+    rows = await all_pages(client, "heapspurs/types", {})
+    assert rows == cli_json("--histogram")["types"]
+    sessions = await all_pages(client, "heapspurs/types", {"parent": "main.Session"})
+    assert len(sessions) == 290 > PAGE, "two pages"
+    found = {o["address"] for o in cli_json("--find", r"^main\.Session$")["objects"]}
+    assert [o["address"] for o in sessions if o["address"] in found] == [
+        o["address"] for o in sessions
+    ]
+    assert len({o["address"] for o in sessions}) == len(found)
+    retained = [o["retained"] for o in sessions]
+    assert retained == sorted(retained, reverse=True)
+    with pytest.raises(JsonRpcInvalidParams, match="no object of type"):
+        await request(client, "heapspurs/types", {"parent": "main.Nothing"})
+
+
+async def test_retainers_view_is_the_dominator_tree_a_page_at_a_time(
+    client: LanguageClient, tmp_path
+):
+    ws = growth_workspace(tmp_path / "ws")
+    await start(client, ws)
+    first = await request(client, "heapspurs/retainers", {})
+    top = cli_json("--top", str(PAGE))["objects"]
+    assert [o["address"] for o in first["items"]] == [o["address"] for o in top]
+    biggest = first["items"][0]
+    assert biggest["type"] == "map.hdr[string]*main.Session"
+    under = await all_pages(client, "heapspurs/retainers", {"parent": biggest["address"]})
+    assert len(under) == biggest["children"]
+    drill = cli_json("--top", "5", "--address", biggest["address"])["objects"]
+    assert [o["address"] for o in under[:5]] == [o["address"] for o in drill]
+    assert sum(o["retained"] for o in under) + biggest["size"] == biggest["retained"]
+    with pytest.raises(JsonRpcInvalidParams, match="no object a root reaches"):
+        await request(client, "heapspurs/retainers", {"parent": "0x1"})
