@@ -83,19 +83,38 @@ def _find_sorted(keys, key):
 # taken out of a tuple into a local costs a reference count change per call, which was
 # 90 % of the pass):
 # objs, an [n, 2] table (see object_table): per object the address where its value
-#   starts (8 after a malloc header), and value_size << 2 | tiny block << 1 | the dump
-#   lists pointer slots in it; both in one cache line: a target costs one miss, not five;
+#   starts (8 after a malloc header), and its meta: value_size << META_SHIFT | the META_*
+#   flags; both in one cache line: a target costs one miss, not five;
 # tables = GoTypes.tables(): kind, size, elem, length, has_ptr, direct, count_delta,
 #   count_width, count_how, aux, field_first, field_off, field_type;
 # lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type, obj_data, addr,
 #   closure_pc, closure_type);
 # specials = [uint8 (a string's bytes), runtime.hchan (a sudog's channel)]: type indexes;
-# state = (obj_type, obj_count, obj_why, stack): the answer so far, and the objects typed
-#   (stack[0] is how many).
+# state = (obj_type, obj_count, obj_why, stack, typed_bits): the answer so far, the
+#   objects typed (stack[0] is how many), and a bit per object set once it is typed (see
+#   new_state): the pass asks it for every pointer, and an object's bit shares its 64-bit
+#   word with 63 others, so it stays in the cache where obj_type would miss.
 OBJ_START, OBJ_META = 0, 1
+META_PTRS, META_TINY, META_HEADER, META_SHIFT = 1, 2, 4, 3
 T_KIND, T_SIZE, T_ELEM, T_LENGTH, T_HAS_PTR, T_DIRECT = 0, 1, 2, 3, 4, 5
 T_COUNT_DELTA, T_COUNT_WIDTH, T_COUNT_HOW, T_AUX = 6, 7, 8, 9
-S_TYPE, S_COUNT, S_WHY, S_STACK = 0, 1, 2, 3
+S_TYPE, S_COUNT, S_WHY, S_STACK, S_BITS = 0, 1, 2, 3, 4
+
+
+def new_state(n):
+    """The pass's ``state`` for ``n`` objects, every one unknown."""
+    return (np.full(n, -1, np.int32), np.full(n, -1, np.int32), np.zeros(n, np.int8),
+            np.zeros(n + 1, np.int32), np.zeros((n + 63) // 64, np.uint64))  # fmt: skip
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _is_typed(bits, o):
+    return (bits[o >> 6] & (np.uint64(1) << np.uint64(o & 63))) != 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _mark_typed(bits, o):
+    bits[o >> 6] |= np.uint64(1) << np.uint64(o & 63)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -107,13 +126,15 @@ def object_table(addr, size, has_header, obj_first, tiny_block):
         holds_ptr = obj_first[o + 1] != obj_first[o]
         tiny = size[o] == tiny_block and not holds_ptr
         objs[o, OBJ_START] = np.int64(addr[o]) + voff
-        objs[o, OBJ_META] = ((size[o] - voff) << 2) | (np.int64(tiny) << 1) | np.int64(holds_ptr)
+        flags = (META_HEADER if voff else 0) | (META_TINY if tiny else 0)
+        objs[o, OBJ_META] = ((size[o] - voff) << META_SHIFT) | flags | np.int64(holds_ptr)
     return objs
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _assign(o, t, n, why, has_ptr, obj_type, obj_count, obj_why, stack):
+def _assign(o, t, n, why, has_ptr, obj_type, obj_count, obj_why, stack, bits):
     obj_type[o] = t
+    _mark_typed(bits, o)
     obj_count[o] = n
     obj_why[o] = why
     if has_ptr[t]:
@@ -124,7 +145,7 @@ def _assign(o, t, n, why, has_ptr, obj_type, obj_count, obj_why, stack):
 @numba.njit(cache=True, nogil=True, inline="always")
 def _assign_in(o, t, n, why, tables, state):
     _assign(o, t, n, why, tables[T_HAS_PTR], state[S_TYPE], state[S_COUNT], state[S_WHY],
-            state[S_STACK])  # fmt: skip
+            state[S_STACK], state[S_BITS])  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -136,18 +157,18 @@ def _hit(o, off, t, n, objs, tables, state):
         return
     typed = state[S_TYPE][o] >= 0
     meta = objs[o, OBJ_META]
-    if tables[T_HAS_PTR][t] != ((meta & 1) != 0):
+    if tables[T_HAS_PTR][t] != ((meta & META_PTRS) != 0):
         if not typed:  # the type's pointers and the dump's pointer slots disagree
             state[S_WHY][o] = WHY_MISFIT
         return
-    value_size = meta >> 2
+    value_size = meta >> META_SHIFT
     if n >= 0:
         if off % es != 0:
             return
         total = off // es + n
         if total <= 0:
             return
-        if total * es > value_size:
+        if n > value_size // es or total > value_size // es:  # (a product could overflow)
             if not typed:
                 state[S_WHY][o] = WHY_MISFIT
             return
@@ -166,11 +187,11 @@ def _hit(o, off, t, n, objs, tables, state):
             return
         # a *T at the start of a pointer-free block of many T: the backing array of a slice
         # whose variable the compiler split into ptr, len and cap (buf.ptr *uint8)
-        many = not tables[T_HAS_PTR][t] and (meta & 2) == 0 and value_size >= 2 * es
+        many = not tables[T_HAS_PTR][t] and (meta & META_TINY) == 0 and value_size >= 2 * es
         _assign_in(o, t, value_size // es if many else -1, WHY_POINTER, tables, state)
-    elif off % es == 0 and (meta & 2) == 0 and value_size // es >= 2:
+    elif off % es == 0 and (meta & META_TINY) == 0 and value_size // es >= 2:
         _assign_in(o, t, value_size // es, WHY_INTERIOR, tables, state)
-    elif (meta & 2) != 0 and off + es <= value_size:
+    elif (meta & META_TINY) != 0 and off + es <= value_size:
         # a tiny block holds several small pointer-free values: named by the one found
         _assign_in(o, t, -1, WHY_POINTER, tables, state)
     else:
@@ -183,7 +204,7 @@ def _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, specials, state):
     k = tables[T_KIND][tt]
     e = tables[T_ELEM][tt]
     to_hchan = k == G.CHAN or (k == G.PTR and e >= 0 and e == specials[1])
-    if to_hchan and off == 0 and e >= 0 and (objs[tgt, OBJ_META] & 1) == 0:
+    if to_hchan and off == 0 and e >= 0 and (objs[tgt, OBJ_META] & META_PTRS) == 0:
         _noscan_channel(tgt, e, objs, tables, state)
     elif k == G.PTR or k == G.MAP or k == G.CHAN:
         if tables[T_ELEM][tt] >= 0:
@@ -199,8 +220,9 @@ def _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, specials, state):
 def _noscan_channel(o, hchan, objs, tables, state):
     """A channel whose elements hold no pointers is one pointer-free allocation (its
     hchan, then the buffer), though hchan's type has pointers: it is the hchan still."""
-    if state[S_TYPE][o] < 0 and tables[T_SIZE][hchan] <= objs[o, OBJ_META] >> 2:
+    if state[S_TYPE][o] < 0 and tables[T_SIZE][hchan] <= objs[o, OBJ_META] >> META_SHIFT:
         state[S_TYPE][o] = hchan
+        _mark_typed(state[S_BITS], o)
         state[S_COUNT][o] = -1
         state[S_WHY][o] = WHY_POINTER
 
@@ -273,7 +295,7 @@ def _counted(tt, k, pos, tgt, off, mem, objs, tables, state):
     elif how == G.COUNT_POWER_OF_TWO:
         # 1 << B buckets, then the overflow buckets allocated with them: the whole object
         es = tables[T_SIZE][e] if e >= 0 else 0
-        vsize = objs[tgt, OBJ_META] >> 2
+        vsize = objs[tgt, OBJ_META] >> META_SHIFT
         c = vsize // es - off // es if es > 0 else np.int64(0)
     if k == G.DIRECTORY and c == 0:
         if tables[T_AUX][tt] >= 0:
@@ -345,26 +367,105 @@ def slot_table(kind, size, elem, length, has_ptr, ff, fo, ft, shift):
     return first, inner, offset
 
 
-PLAIN_DONE, PLAIN_ASSIGN, PLAIN_NOT = 0, 1, 2
+@numba.njit(cache=True, nogil=True, inline="always")
+def _plain_pointer(e, tg, val, size, has_ptr, value_start, meta):
+    """The common case, decided on arrays at hand (a call of :func:`typed_slot` costs more
+    than the rest of the pass): a ``*T`` (T = ``e``) to the start of the untyped object
+    ``tg``. True when ``tg`` becomes a T as :func:`_hit` would make it, False for every
+    other case (:func:`_hit` decides)."""
+    if e < 0 or np.int64(val) != value_start[tg] or size[e] <= 0:
+        return False
+    m = meta[tg]
+    value_size = m >> META_SHIFT
+    if has_ptr[e] != ((m & META_PTRS) != 0) or size[e] > value_size:
+        return False
+    # maybe a block of many T
+    return has_ptr[e] or (m & META_TINY) != 0 or value_size < 2 * size[e]
+
+
+@numba.njit(cache=True, nogil=True)
+def name_keys(obj_type, obj_count, size, obj_first, label):
+    """Per object the key of its name (type and array length; an unknown object's size and
+    pointer count), as ``ObjectTypes.name_index`` spells it: ``label[o]`` is the index of
+    ``o``'s key in the returned distinct keys, in the order first seen. A hash table of the
+    few distinct keys stays in the cache: linear, where sorting every object's key was not."""
+    capacity = 1024
+    slot_key = np.zeros(capacity, dtype=np.int64)
+    slot_id = np.full(capacity, -1, dtype=np.int64)
+    keys = np.empty(64, dtype=np.int64)
+    n_keys = 0
+    n_sized = min(size.shape[0], obj_first.shape[0] - 1)  # (all, unless the columns are cut)
+    for o in range(obj_type.shape[0]):
+        if obj_type[o] >= 0:
+            k = (np.int64(obj_type[o]) << 32) + (np.int64(obj_count[o]) + 1)
+        elif o < n_sized:
+            k = ((-1 - np.int64(size[o])) << 32) + (np.int64(obj_first[o + 1] - obj_first[o]) + 1)
+        else:
+            k = np.int64(-1) << 32
+        h = _key_slot(k, capacity)
+        while slot_id[h] >= 0 and slot_key[h] != k:
+            h = (h + 1) & (capacity - 1)
+        if slot_id[h] >= 0:
+            label[o] = slot_id[h]
+            continue
+        if n_keys == keys.shape[0]:
+            keys = np.concatenate((keys, np.empty(n_keys, dtype=np.int64)))
+        keys[n_keys] = k
+        slot_key[h], slot_id[h] = k, n_keys
+        label[o] = n_keys
+        n_keys += 1
+        if 2 * n_keys > capacity:  # keep probes short: rehash into twice the slots
+            capacity *= 2
+            slot_key, slot_id = _rehash(keys[:n_keys], capacity)
+    return keys[:n_keys]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _plain_pointer(tt, w, tg, val, kind, elem, size, has_ptr, value_start, meta, obj_type):
-    """The common case, decided on arrays at hand (a call of :func:`typed_slot` costs more
-    than the rest of the pass): a ``*T`` into object ``tg``. PLAIN_DONE when it changes
-    nothing (``tg`` already typed), PLAIN_ASSIGN when ``tg`` becomes a T as :func:`_hit`
-    would make it, PLAIN_NOT for every other case."""
-    if w != 0 or kind[tt] != G.PTR:
-        return PLAIN_NOT
-    if obj_type[tg] >= 0:
-        return PLAIN_DONE
-    e = elem[tt]
-    if e < 0 or np.int64(val) != value_start[tg] or size[e] <= 0:
-        return PLAIN_NOT
-    fits = has_ptr[e] == ((meta[tg] & 1) != 0) and size[e] <= (meta[tg] >> 2)
-    if fits and not has_ptr[e] and (meta[tg] & 2) == 0 and (meta[tg] >> 2) >= 2 * size[e]:
-        return PLAIN_NOT  # maybe a block of many T: _hit decides
-    return PLAIN_ASSIGN if fits else PLAIN_NOT
+def _key_slot(k, capacity):
+    return np.int64((np.uint64(k) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(32)) & (
+        capacity - 1
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _rehash(keys, capacity):
+    slot_key = np.zeros(capacity, dtype=np.int64)
+    slot_id = np.full(capacity, -1, dtype=np.int64)
+    for i in range(keys.shape[0]):
+        h = _key_slot(keys[i], capacity)
+        while slot_id[h] >= 0:
+            h = (h + 1) & (capacity - 1)
+        slot_key[h], slot_id[h] = keys[i], i
+    return slot_key, slot_id
+
+
+@numba.njit(cache=True, nogil=True)
+def label_totals(label, size, counted, obj_type, n_labels):
+    """Per label: how many of the ``counted`` objects have it, and their bytes; and how
+    many of them have a type, and their bytes. (An object whose label is outside the labels
+    is not counted: a damaged saved name index never writes out of bounds.)"""
+    counts = np.zeros(n_labels, dtype=np.int64)
+    nbytes = np.zeros(n_labels, dtype=np.int64)
+    typed_objects, typed_bytes = 0, 0
+    for o in range(min(label.shape[0], size.shape[0], counted.shape[0], obj_type.shape[0])):
+        if counted[o]:
+            if 0 <= label[o] < n_labels:
+                counts[label[o]] += 1
+                nbytes[label[o]] += size[o]
+            if obj_type[o] >= 0:
+                typed_objects += 1
+                typed_bytes += size[o]
+    return counts, nbytes, typed_objects, typed_bytes
+
+
+@numba.njit(cache=True, nogil=True)
+def settle_why(obj_type, obj_why):
+    """The fast path types a plain pointer's target without writing why (one store miss
+    less per object): a typed object still saying why it has no type gets WHY_POINTER."""
+    for o in range(obj_type.shape[0]):
+        w = obj_why[o]
+        if obj_type[o] >= 0 and (w == WHY_UNREACHED or w >= WHY_MISFIT):  # MISFIT, FIELD
+            obj_why[o] = WHY_POINTER
 
 
 @numba.njit(cache=True, nogil=True)
@@ -385,7 +486,7 @@ def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, sta
         es = size[t]
         if es <= 0:
             continue
-        n = (objs[o, OBJ_META] >> 2) // es
+        n = (objs[o, OBJ_META] >> META_SHIFT) // es
         if n < 1 or not has_ptr[t]:
             obj_why[o] = WHY_MISFIT
             continue
@@ -393,25 +494,29 @@ def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, sta
 
 
 @numba.njit(cache=True, nogil=True)
-def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, addr, obj_data,
+def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, obj_data,
            obj_first, field_off, field_val, field_target, tables, lookups, specials,
            state):  # fmt: skip
     """Type what the roots' typed slots point at, then everything reachable from typed
-    objects, breadth first in waves (``stack`` collects the objects typed, in order)."""
+    objects, breadth first in waves (``stack`` collects the objects typed, in order).
+    Indexes read from the saved index are checked where they are used (an object's fields
+    inside the field columns, a target inside the objects): a damaged index that slipped
+    past its checks never makes the pass read or write out of bounds."""
     kind, size, elem, length, has_ptr = tables[0], tables[1], tables[2], tables[3], tables[4]
     ff, fo, ft = tables[10], tables[11], tables[12]
-    obj_type, obj_count, stack = state[0], state[1], state[3]
+    obj_type, obj_count, stack, bits = state[0], state[1], state[3], state[4]
     value_start, meta = objs[:, OBJ_START], objs[:, OBJ_META]
+    n_objects, n_fields = obj_type.shape[0], field_target.shape[0]
     head = 1  # stack[head : stack[0] + 1] is typed and not yet scanned
     shift = 3 if ptr == 8 else 2
     word_mask = (1 << shift) - 1
     slot_first, slot_inner, slot_off = slot_table(kind, size, elem, length, has_ptr, ff, fo, ft,
                                                   shift)  # fmt: skip
-    wave_bits = np.zeros((obj_type.shape[0] + 63) // 64, dtype=np.uint64)
+    wave_bits = np.zeros((n_objects + 63) // 64, dtype=np.uint64)
     for i in range(seed_type.shape[0] + 1):
         if i < seed_type.shape[0]:  # the last round scans what the headers typed
             tt, w = descend(seed_type[i], seed_rel[i], kind, size, elem, length, ff, fo, ft)
-            if tt >= 0:
+            if tt >= 0 and seed_tgt[i] < n_objects:
                 typed_slot(tt, w, seed_pos[i], seed_val[i], seed_tgt[i], mem, ptr, objs, tables,
                            lookups, specials, state)  # fmt: skip
         while head <= stack[0]:
@@ -421,16 +526,21 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ad
             sort_wave(stack, head, wave_end + 1, wave_bits)
             for j in range(head, wave_end + 1):
                 o = stack[j]
-                # the targets of an object a few ahead: their misses overlap this one's work
+                # the untyped targets of an object a few ahead: their misses overlap this
+                # one's work (typed ones are known from the bits: no miss to wait for)
                 ahead = stack[min(j + PREFETCH_AHEAD, wave_end)]
                 for f in range(obj_first[ahead], min(obj_first[ahead + 1], obj_first[ahead] + 8)):
-                    prefetch(obj_type, field_target[f])
-                    prefetch(value_start, field_target[f])  # and meta: one line
+                    a = field_target[f]
+                    if 0 <= a < n_objects and not _is_typed(bits, a):
+                        prefetch(value_start, a)  # and meta: one line
                 t, n = obj_type[o], obj_count[o]
                 es = size[t]
                 span = es * n if n >= 0 else es
-                base = value_start[o] - np.int64(addr[o])
-                for f in range(obj_first[o], obj_first[o + 1]):
+                base = (meta[o] & META_HEADER) << 1  # the value starts 8 bytes in
+                first, last = obj_first[o], obj_first[o + 1]
+                if first < 0 or last > n_fields:
+                    continue
+                for f in range(first, last):
                     rel = np.int64(field_off[f]) - base
                     if rel < 0 or rel >= span:
                         continue  # the header word, or size-class slack
@@ -442,17 +552,20 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ad
                     else:
                         tt, w = descend(t, rel, kind, size, elem, length, ff, fo, ft)
                     tg = field_target[f]
-                    if tt < 0 or tg < 0:
+                    if tt < 0 or tg < 0 or tg >= n_objects:
                         continue  # no pointer here, or nil / outside the heap
-                    plain = _plain_pointer(tt, w, tg, field_val[f], kind, elem, size, has_ptr,
-                                           value_start, meta, obj_type)  # fmt: skip
-                    if plain == PLAIN_ASSIGN:
-                        # _assign's writes, spelled out: through the call they cost 2x here
-                        obj_type[tg] = elem[tt]  # count stays -1, why is set after
-                        if has_ptr[elem[tt]]:
-                            stack[0] += 1
-                            stack[stack[0]] = tg
-                    elif plain == PLAIN_NOT:
-                        typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f], tg, mem, ptr,
-                                   objs, tables, lookups, specials, state)  # fmt: skip
+                    if w == 0 and kind[tt] == G.PTR:
+                        if _is_typed(bits, tg):
+                            continue  # the common case: nothing to do
+                        e = elem[tt]
+                        if _plain_pointer(e, tg, field_val[f], size, has_ptr, value_start, meta):
+                            # _assign's writes, spelled out: through the call they cost 2x
+                            obj_type[tg] = e  # count stays -1, why is set after
+                            _mark_typed(bits, tg)
+                            if has_ptr[e]:
+                                stack[0] += 1
+                                stack[stack[0]] = tg
+                            continue
+                    typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f], tg, mem, ptr,
+                               objs, tables, lookups, specials, state)  # fmt: skip
             head = wave_end + 1

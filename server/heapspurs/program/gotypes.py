@@ -95,8 +95,11 @@ class GoTypes:
             return "a size, length or field offset is negative"
         if (self.rtype_off[1:] < self.rtype_off[:-1]).any():
             return "runtime type offsets are not sorted"
-        if len(self.closure_pc) != len(self.closure_type):
-            return "the closure tables' lengths differ"
+        pairs = ((self.closure_pc, self.closure_type), (self.rtype_off, self.rtype_type),
+                 (self.global_addr, self.global_type), (self.var_lo, self.var_type),
+                 (self.var_hi, self.var_type), (self.var_off, self.var_type))  # fmt: skip
+        if any(len(keys) != len(values) for keys, values in pairs):
+            return "a look-up table's keys and values differ in length"
         return None
 
     @property
