@@ -68,7 +68,8 @@ def export(
             os.replace(temps[name], folder / f"{name}.parquet")
     except OSError as err:
         _clean(temps.values(), folder if made else None)
-        raise ExportError(f"cannot write the export to {folder}: {err.strerror or err}") from None
+        where = err.filename or folder
+        raise ExportError(f"cannot write the export: {where}: {err.strerror or err}") from None
     except BaseException:
         _clean(temps.values(), folder if made else None)
         raise
