@@ -71,8 +71,8 @@ async def test_code_lens_over_each_type_says_what_the_dump_holds(client: Languag
         assert lens.command.title == expected
         assert lens.command.title.startswith(f"{row['count']:,} live")
         assert lens.command.command == "heapspurs.instances"
-        assert list(lens.command.arguments or []) == [{"dump": (ws / "service.heapdump").resolve().as_uri(),
-                                           "type": f"main.{name}"}]  # fmt: skip
+        dump = (ws / "service.heapdump").resolve().as_uri()
+        assert list(lens.command.arguments or []) == [{"dump": dump, "type": f"main.{name}"}]
 
 
 async def test_instances_are_the_types_objects_largest_retained_first(

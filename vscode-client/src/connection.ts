@@ -104,6 +104,11 @@ export class ServerConnection implements vscode.Disposable {
     return (await this.require()).sendRequest<T>(REQUEST_DIRECT_OWNERS, args);
   }
 
+  /** A custom request of the heap views (heapspurs/types, heapspurs/retainers). */
+  async request<T>(method: string, params: object): Promise<T> {
+    return (await this.require()).sendRequest<T>(method, params);
+  }
+
   async graph(args: AddressArgs): Promise<GraphAnswer> {
     return (await this.require()).sendRequest<GraphAnswer>(REQUEST_GRAPH, args);
   }

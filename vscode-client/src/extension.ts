@@ -13,6 +13,7 @@ import { registerExport } from "./exportCommand";
 import { registerGoroutines } from "./goroutinesCommand";
 import { GraphPanel } from "./graphPanel";
 import { HandLoadedDumps } from "./handLoaded";
+import { registerHeapViews } from "./heapView";
 import { registerInstances } from "./instancesCommand";
 import { AddressArgs, CLIENT_COMMANDS } from "./protocol";
 import { ResultDocuments } from "./resultDocuments";
@@ -46,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerCompare(connection, results, editors),
     registerExport(connection),
     registerInstances(connection, results, editors),
+    ...registerHeapViews(connection),
     ...registerRetained(connection, results, editors),
     ...registerCommands({ connection, handLoaded, editors, results, view, graph, status }),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),

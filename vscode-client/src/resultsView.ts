@@ -60,14 +60,9 @@ export class ResultsView implements vscode.TreeDataProvider<ResultRow>, vscode.D
   getTreeItem(row: ResultRow): vscode.TreeItem {
     switch (row.kind) {
       case "object":
-        return objectItem(row, this.shown?.rows[0] === row);
-      case "root": {
-        const item = new vscode.TreeItem(row.root.label, vscode.TreeItemCollapsibleState.None);
-        item.description = rootDescription(row.root);
-        item.iconPath = new vscode.ThemeIcon(row.root.kind === "global" ? "globe" : "debug-stackframe");
-        item.tooltip = `A root: ${row.root.label}${row.root.field ? `, through ${row.root.field}` : ""}`;
-        return item;
-      }
+      case "root":
+      case "note":
+        return rowItem(row, this.shown?.rows[0] === row);
       case "anchor": {
         const first = this.shown?.rows.find((r) => r.kind === "anchor") === row;
         const state = first ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
@@ -75,12 +70,6 @@ export class ResultsView implements vscode.TreeDataProvider<ResultRow>, vscode.D
         item.description = anchorDescription(row.anchor);
         item.iconPath = new vscode.ThemeIcon(row.anchor.kind === "global" ? "globe" : "debug-stackframe");
         item.tooltip = "An anchor: the root, then the chain of objects down to the object";
-        return item;
-      }
-      case "note": {
-        const item = new vscode.TreeItem(row.text, vscode.TreeItemCollapsibleState.None);
-        item.description = row.detail;
-        item.iconPath = new vscode.ThemeIcon("info");
         return item;
       }
     }
@@ -142,6 +131,27 @@ export class ResultsView implements vscode.TreeDataProvider<ResultRow>, vscode.D
     this.subscriptions.forEach((s) => s.dispose());
     this.view.dispose();
     this.changes.dispose();
+  }
+}
+
+/** The tree item of an object, root or note row (here and in the Heap views). */
+export function rowItem(row: Exclude<ResultRow, { kind: "anchor" }>, top = false): vscode.TreeItem {
+  switch (row.kind) {
+    case "object":
+      return objectItem(row, top);
+    case "root": {
+      const item = new vscode.TreeItem(row.root.label, vscode.TreeItemCollapsibleState.None);
+      item.description = rootDescription(row.root);
+      item.iconPath = new vscode.ThemeIcon(row.root.kind === "global" ? "globe" : "debug-stackframe");
+      item.tooltip = `A root: ${row.root.label}${row.root.field ? `, through ${row.root.field}` : ""}`;
+      return item;
+    }
+    case "note": {
+      const item = new vscode.TreeItem(row.text, vscode.TreeItemCollapsibleState.None);
+      item.description = row.detail;
+      item.iconPath = new vscode.ThemeIcon("info");
+      return item;
+    }
   }
 }
 

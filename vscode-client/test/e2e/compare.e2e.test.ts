@@ -4,16 +4,18 @@
 // result document names the type that grew most and the global that holds the new objects.
 // "Export to Parquet…" writes the dump's tables into the folder the user confirms. In the
 // program's main.go, a CodeLens above the planted type says how many are live in each dump
-// and opens their list.
+// and opens their list. The Heap views: Types expanded three levels (dump → type → one of
+// its objects → its owners), then that object's anchors and graph; Retainers drilled down.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Page } from "playwright-core";
 import { REPO_DIR } from "./codeServer";
 import { SERVER, describeInVsCode } from "./session";
-import { activeEditor, editorText, openFile, palette } from "./workbench";
+import { activeEditor, editorText, openFile, palette, resultRows, waitForResult } from "./workbench";
 
 const FIXTURE = join(REPO_DIR, "tests/fixtures/growth/go1.27");
 const SOURCE = join(REPO_DIR, "tests/fixtures/src/growth");
@@ -22,6 +24,16 @@ const truth = JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as {
   intervals: { types: Record<string, { new: number; freed: number }> }[];
 };
 const grown = truth.intervals[0].types[truth.growth.type];
+
+/** The CLI's --top answer on the newer dump: what the Retainers view must show. */
+function top(...more: string[]): { type: string; address: string }[] {
+  const cli = join(REPO_DIR, ".venv/bin/heapspurs");
+  const args = [join(FIXTURE, "heap2.dump"), "--program", join(FIXTURE, "growth"), "--top", "1", "--json", ...more];
+  return (JSON.parse(execFileSync(cli, args).toString()) as { objects: { type: string; address: string }[] }).objects;
+}
+const biggest = top()[0];
+const biggestChild = top("--address", biggest.address)[0];
+const pattern = (text: string) => text.replace(/[.*[\]]/g, "\\$&");
 
 function makeWorkspace(): string {
   const folder = mkdtempSync(join(tmpdir(), "heapspurs-compare-"));
@@ -54,7 +66,7 @@ async function paletteUntilPick(page: Page, command: string, title: string): Pro
   }
 }
 
-/** Picks the quick pick's row that starts with `label`. */
+/** Picks the quick pick's row that starts with `label` (in the pick titled `title`). */
 async function choose(page: Page, title: string, label: string): Promise<void> {
   const widget = page.locator(".quick-input-widget", { hasText: title });
   await widget.waitFor();
@@ -146,6 +158,45 @@ describeInVsCode(
       const text = await editorText(page);
       assert.match(text, new RegExp(`^${grown.new} objects of ${truth.growth.type.replace(".", "\\.")}, largest retained first`, "m"));
       await shot("instances");
+    });
+
+    step("the Heap view's Types tree expands dump → type → its objects → owners, then anchors and graph", async () => {
+      const { page } = session;
+      await page.locator(".activitybar [aria-label^='Heap']").first().click();
+      const types = page.getByRole("tree", { name: "Types" });
+      const row = (name: string | RegExp) => types.getByRole("treeitem", { name }).first();
+      await row(/^after\.heapdump/).click({ timeout: 60_000 });
+      await row(new RegExp(`^${truth.growth.type.replace(".", "\\.")} `)).click({ timeout: 60_000 });
+      const instance = row(/^main\.Blob 0x/);
+      await instance.waitFor({ timeout: 60_000 });
+      await instance.locator(".monaco-tl-twistie").click();
+      const owner = row(/^\[1023\]\*main\.Blob/);
+      await owner.waitFor({ timeout: 60_000 });
+      await shot("heap-types");
+      const address = /0x[0-9a-f]+/.exec((await instance.getAttribute("aria-label")) ?? "")?.[0];
+      assert.ok(address, "the object row shows its address");
+      await instance.locator(".monaco-icon-label").click();
+      await choose(page, address, "Show Anchors");
+      await waitForResult(page, `Anchors of ${address}`);
+      await resultRows(page).filter({ hasText: `global ${truth.growth.anchor}` }).first().waitFor({ timeout: 30_000 });
+      await instance.locator(".monaco-icon-label").click();
+      await choose(page, address, "Show Owner Graph");
+      await page.getByRole("tab", { name: new RegExp(`Owner graph · ${address}`) }).waitFor({ timeout: 60_000 });
+      await shot("heap-types-graph");
+    });
+
+    step("the Heap view's Retainers tree starts at the largest retainer and drills down", async () => {
+      const { page } = session;
+      await page.keyboard.press("Escape");
+      await palette(page, "Heap: Focus on Retainers View");
+      const retainers = page.getByRole("tree", { name: "Retainers" });
+      const row = (name: string | RegExp) => retainers.getByRole("treeitem", { name }).first();
+      await row(/^after\.heapdump/).click({ timeout: 60_000 });
+      const first = row(new RegExp(`^${pattern(biggest.type)} ${biggest.address}`));
+      await first.waitFor({ timeout: 60_000 });
+      await first.locator(".monaco-tl-twistie").click();
+      await row(new RegExp(`^${pattern(biggestChild.type)} ${biggestChild.address}`)).waitFor({ timeout: 60_000 });
+      await shot("heap-retainers");
     });
   },
 );

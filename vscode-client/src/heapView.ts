@@ -1,0 +1,293 @@
+// The Heap views in the activity bar: Dumps (each loaded dump, its state and actions), Types
+// (the histogram → a type's objects, largest retained first → their owners, a level at a
+// time → roots) and Retainers (the dominator tree from the top, drilled down). Children
+// come from the server a page at a time (heapspurs/types, heapspurs/retainers: 200 a page,
+// a "show more" row past them), so a dump of millions of objects opens at once.
+
+import * as vscode from "vscode";
+import { ServerConnection } from "./connection";
+import { baseName } from "./dumpStatus";
+import { DumpInfo } from "./protocol";
+import { rowItem } from "./resultsView";
+import { DirectOwnersAnswer, ObjectJson, ResultRow, objectRow, ownerRows } from "./resultTree";
+
+export const HEAP_VIEWS = { dumps: "heapspurs.dumps", types: "heapspurs.types", retainers: "heapspurs.retainers" } as const;
+export const REQUEST_TYPES = "heapspurs/types";
+export const REQUEST_RETAINERS = "heapspurs/retainers";
+
+interface TypeRow {
+  type: string;
+  count: number;
+  bytes: number;
+  retained?: number;
+}
+interface ViewObject extends ObjectJson {
+  retained: number;
+  retained_objects: number;
+  children: number;
+}
+interface Page<T> {
+  dump: string;
+  items: T[];
+  more: boolean;
+  total: number;
+}
+
+type HeapNode =
+  | { kind: "dump"; dump: string; info: DumpInfo }
+  | { kind: "type"; dump: string; row: TypeRow }
+  // `address` and `dump` at the top: the address commands take the node as their argument
+  | { kind: "instance"; dump: string; address: string; object: ViewObject; below: "owners" | "dominated" }
+  | { kind: "more"; parent: HeapNode | undefined; page: number; left: number }
+  | ResultRow;
+
+const number = (n: number) => n.toLocaleString("en-US");
+
+function bytes(n: number): string {
+  for (const [unit, size] of [["GB", 2 ** 30], ["MB", 2 ** 20], ["KB", 2 ** 10]] as const) {
+    if (n >= size) {
+      return `${(n / size).toFixed(1)} ${unit}`;
+    }
+  }
+  return `${n} bytes`;
+}
+
+/** One tree view of the heap: `roots` for its top, `children` for one page under a node. */
+abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Disposable {
+  private readonly changes = new vscode.EventEmitter<HeapNode | undefined>();
+  readonly onDidChangeTreeData = this.changes.event;
+  /** Children asked so far, per parent (undefined: the top), pages appended. */
+  private readonly known = new Map<HeapNode | undefined, Promise<HeapNode[]>>();
+  protected readonly view: vscode.TreeView<HeapNode>;
+
+  constructor(
+    id: string,
+    protected readonly connection: ServerConnection,
+  ) {
+    this.view = vscode.window.createTreeView(id, { treeDataProvider: this, showCollapseAll: true });
+  }
+
+  refresh(): void {
+    this.known.clear();
+    this.changes.fire(undefined);
+  }
+
+  getTreeItem(node: HeapNode): vscode.TreeItem {
+    switch (node.kind) {
+      case "dump":
+        return dumpItem(node.info, this.dumpsExpand());
+      case "type": {
+        const item = new vscode.TreeItem(node.row.type, vscode.TreeItemCollapsibleState.Collapsed);
+        const retained = node.row.retained ? ` · retains ${bytes(node.row.retained)}` : "";
+        item.description = `${number(node.row.count)} · ${bytes(node.row.bytes)}${retained}`;
+        item.iconPath = new vscode.ThemeIcon("symbol-class");
+        item.contextValue = "heapspurs.type";
+        return item;
+      }
+      case "instance":
+        return instanceItem(node);
+      case "more": {
+        const item = new vscode.TreeItem(`Show more (${number(node.left)} left)`, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon("ellipsis");
+        item.command = { title: "Show more", command: HEAP_COMMANDS.more, arguments: [this, node] };
+        return item;
+      }
+      case "anchor":
+        return new vscode.TreeItem(node.anchor.label);
+      default:
+        return rowItem(node);
+    }
+  }
+
+  getChildren(node?: HeapNode): Promise<HeapNode[]> {
+    let children = this.known.get(node);
+    if (!children) {
+      children = this.firstPage(node).catch((err: unknown) => [note(err)]);
+      this.known.set(node, children);
+    }
+    return children;
+  }
+
+  /** Replaces the "show more" row with the next page. */
+  async showMore(more: Extract<HeapNode, { kind: "more" }>): Promise<void> {
+    const shown = (await this.known.get(more.parent)) ?? [];
+    const next = await this.page(more.parent, more.page).catch((err: unknown) => [note(err)]);
+    this.known.set(more.parent, Promise.resolve([...shown.filter((n) => n !== more), ...next]));
+    this.changes.fire(more.parent);
+  }
+
+  dispose(): void {
+    this.view.dispose();
+    this.changes.dispose();
+  }
+
+  /** The top, or the first page under `node`. */
+  private async firstPage(node: HeapNode | undefined): Promise<HeapNode[]> {
+    if (node) {
+      return this.page(node, 0);
+    }
+    const dumps = ((await this.connection.dumps())?.dumps ?? []).filter((d) => d.state === "ready" || !this.readyOnly());
+    if (dumps.length === 1 && this.readyOnly()) {
+      return this.page({ kind: "dump", dump: dumps[0].uri, info: dumps[0] }, 0);
+    }
+    return dumps.map((info): HeapNode => ({ kind: "dump", dump: info.uri, info }));
+  }
+
+  /** Whether the top lists only ready dumps (and a single one is skipped). */
+  protected readyOnly(): boolean {
+    return true;
+  }
+
+  protected dumpsExpand(): boolean {
+    return true;
+  }
+
+  /** Page `page` of what is under `node` (a dump: the view's own top level). */
+  protected abstract page(node: HeapNode | undefined, page: number): Promise<HeapNode[]>;
+
+  protected async owners(node: Extract<HeapNode, { kind: "instance" }> | Extract<ResultRow, { kind: "object" }>): Promise<HeapNode[]> {
+    const answer = await this.connection.directOwners<DirectOwnersAnswer>({ address: node.address, dump: node.dump });
+    return ownerRows(answer, node.kind === "instance" ? [] : node.below);
+  }
+}
+
+/** A page's nodes, with a "show more" row when the server has more. */
+function withMore<T>(answer: Page<T>, parent: HeapNode | undefined, page: number, node: (item: T) => HeapNode): HeapNode[] {
+  const nodes = answer.items.map(node);
+  if (answer.more) {
+    const shown = (page + 1) * 200;
+    nodes.push({ kind: "more", parent, page: page + 1, left: answer.total - shown });
+  }
+  return nodes;
+}
+
+function note(err: unknown): HeapNode {
+  return { kind: "note", text: `could not ask the server: ${err instanceof Error ? err.message : String(err)}` };
+}
+
+export class TypesTree extends HeapTree {
+  constructor(connection: ServerConnection) {
+    super(HEAP_VIEWS.types, connection);
+  }
+
+  protected async page(node: HeapNode | undefined, page: number): Promise<HeapNode[]> {
+    if (!node) {
+      return [];
+    }
+    switch (node.kind) {
+      case "dump": {
+        const answer = await this.connection.request<Page<TypeRow>>(REQUEST_TYPES, { dump: node.info.uri, page });
+        return withMore(answer, node, page, (row) => ({ kind: "type", dump: answer.dump, row }));
+      }
+      case "type": {
+        const answer = await this.connection.request<Page<ViewObject>>(REQUEST_TYPES, { dump: node.dump, parent: node.row.type, page });
+        return withMore(answer, node, page, (object) => ({ kind: "instance", dump: answer.dump, address: object.address, object, below: "owners" }));
+      }
+      case "instance":
+        return this.owners(node);
+      case "object":
+        return node.expandsOwners ? this.owners(node) : [];
+      default:
+        return [];
+    }
+  }
+}
+
+export class RetainersTree extends HeapTree {
+  constructor(connection: ServerConnection) {
+    super(HEAP_VIEWS.retainers, connection);
+  }
+
+  protected async page(node: HeapNode | undefined, page: number): Promise<HeapNode[]> {
+    if (!node || (node.kind !== "dump" && node.kind !== "instance")) {
+      return [];
+    }
+    const dump = node.kind === "dump" ? node.info.uri : node.dump;
+    const parent = node.kind === "instance" ? node.object.address : undefined;
+    const answer = await this.connection.request<Page<ViewObject>>(REQUEST_RETAINERS, { dump, parent, page });
+    return withMore(answer, node, page, (object) => ({ kind: "instance", dump: answer.dump, address: object.address, object, below: "dominated" }));
+  }
+}
+
+export class DumpsTree extends HeapTree {
+  constructor(connection: ServerConnection) {
+    super(HEAP_VIEWS.dumps, connection);
+  }
+
+  protected readyOnly(): boolean {
+    return false;
+  }
+
+  protected dumpsExpand(): boolean {
+    return false;
+  }
+
+  protected page(): Promise<HeapNode[]> {
+    return Promise.resolve([]);
+  }
+}
+
+function dumpItem(info: DumpInfo, expands: boolean): vscode.TreeItem {
+  const item = new vscode.TreeItem(baseName(info.uri), expands ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  const program = info.program ? `program ${baseName(info.program)}` : "no program matched";
+  item.description =
+    info.state === "ready"
+      ? `${number(info.objects)} objects · ${program}`
+      : info.state === "loading"
+        ? `loading ${Math.round(100 * info.progress)}%`
+        : `error: ${info.error ?? "unknown"}`;
+  item.tooltip = [vscode.Uri.parse(info.uri).fsPath, item.description, info.warning ?? ""].filter(Boolean).join("\n");
+  item.iconPath = new vscode.ThemeIcon(info.state === "ready" ? "database" : info.state === "loading" ? "loading~spin" : "error");
+  item.resourceUri = vscode.Uri.parse(info.uri);
+  item.contextValue = `heapspurs.dump.${info.state}`;
+  item.accessibilityInformation = { label: `${baseName(info.uri)} ${item.description}` };
+  return item;
+}
+
+function instanceItem(node: Extract<HeapNode, { kind: "instance" }>): vscode.TreeItem {
+  const { object } = node;
+  const expands = node.below === "owners" || object.children > 0;
+  const item = new vscode.TreeItem(object.type ?? object.name ?? "object", expands ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  const name = object.name && object.name !== object.type ? ` · ${object.name}` : "";
+  item.description = `${object.address}${name} · ${bytes(object.size)} · retains ${bytes(object.retained)}`;
+  item.tooltip = `${object.type ?? "object"} at ${object.address}: ${number(object.size)} bytes, retains ${number(object.retained)} bytes in ${number(object.retained_objects)} objects${
+    node.below === "owners" ? "\nExpand: its owners" : `\nExpand: what it alone holds (${number(object.children)})`
+  }`;
+  item.iconPath = new vscode.ThemeIcon("symbol-object");
+  item.contextValue = "heapspurs.object";
+  item.accessibilityInformation = { label: `${item.label as string} ${item.description}` };
+  // a click offers the address commands, as in the results view
+  const row = objectRow(object, node.dump, false);
+  item.command = { title: "Show…", command: "heapspurs.results.pick", arguments: [row] };
+  return item;
+}
+
+export const HEAP_COMMANDS = { more: "heapspurs.heap.more", refresh: "heapspurs.heap.refresh", reveal: "heapspurs.heap.reveal" } as const;
+
+/** The three views, refreshed when the server's dumps change. */
+export function registerHeapViews(connection: ServerConnection): vscode.Disposable[] {
+  const trees = [new DumpsTree(connection), new TypesTree(connection), new RetainersTree(connection)];
+  let last = "";
+  const refresh = (force: boolean) => {
+    void connection.dumps().then((answer) => {
+      // types and the tree change only when a dump is loaded, reloaded or goes
+      const key = JSON.stringify((answer?.dumps ?? []).map((d) => [d.uri, d.state, d.objects, d.program]));
+      trees[0].refresh();
+      if (force || key !== last) {
+        last = key;
+        trees[1].refresh();
+        trees[2].refresh();
+      }
+    });
+  };
+  return [
+    ...trees,
+    connection.onDidChangeDumps(() => refresh(false)),
+    connection.onDidStart(() => refresh(true)),
+    vscode.commands.registerCommand(HEAP_COMMANDS.more, (tree: HeapTree, more: Extract<HeapNode, { kind: "more" }>) => tree.showMore(more)),
+    vscode.commands.registerCommand(HEAP_COMMANDS.refresh, () => refresh(true)),
+    vscode.commands.registerCommand(HEAP_COMMANDS.reveal, (node?: { dump?: string }) =>
+      node?.dump ? vscode.commands.executeCommand("revealInExplorer", vscode.Uri.parse(node.dump)) : undefined,
+    ),
+  ];
+}
