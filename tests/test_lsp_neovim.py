@@ -1,5 +1,5 @@
 """A real editor: headless Neovim (its built-in LSP client) starts ``heapspurs-lsp`` over a
-fixture workspace, hovers an address in a log file and runs a command."""
+fixture workspace, hovers an address in a log file, runs a command and pages a view."""
 
 from __future__ import annotations
 
@@ -44,10 +44,13 @@ local address = string.match(line, "0x%x+")
 local anchors = client.request_sync("workspace/executeCommand", {
   command = "heapspurs.anchors", arguments = { { address = address } },
 }, 20000, 0)
+-- the heap explorer's views are plain requests: the Types view's first page
+local types = client.request_sync("heapspurs/types", vim.empty_dict(), 60000, 0)
 vim.fn.writefile({ vim.fn.json_encode({
   dumps = dumps,
   hover = hover and hover.result or vim.NIL,
   anchors = anchors and anchors.result or vim.NIL,
+  types = types and types.result or vim.NIL,
 }) }, out)
 client.stop()
 vim.wait(5000, function() return client.is_stopped() end, 100)
@@ -55,7 +58,7 @@ vim.cmd("qa!")
 """
 
 
-def test_neovim_hover_and_command(tmp_path: Path) -> None:
+def test_neovim_hover_command_and_view(tmp_path: Path) -> None:
     assert NVIM is not None
     f = fixture("go1.27")
     ws = tmp_path / "ws"
@@ -89,3 +92,11 @@ def test_neovim_hover_and_command(tmp_path: Path) -> None:
     anchors = result["anchors"]
     assert anchors["object"]["address"] == leak["object"]
     assert any(a["name"] == "main.gSessions" for a in anchors["anchors"])
+    cli = subprocess.run(
+        [sys.executable, "-m", "heapspurs.cli", str(f.dump), "--program", str(f.binary),
+         "--histogram", "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = json.loads(cli.stdout)["types"]
+    assert result["types"]["items"] == rows[:200], "the Types view's first page is the histogram's"
+    assert result["types"]["more"] == (len(rows) > 200)
