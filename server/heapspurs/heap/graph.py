@@ -49,19 +49,32 @@ prefetch: Any = intrinsic(_prefetch)  # Any: mypy cannot see numba's call signat
 
 # Guards for values read from a file. A saved index is validated before use, but the
 # kernels do not rely on that alone: an object number, a CSR bound or a table entry out of
-# range is skipped (a wrong answer at worst), never used as an index.
-@numba.njit(cache=True, nogil=True, inline="always")
-def inside(v, n):
-    """``0 <= v < n`` in one unsigned compare (a negative ``v`` wraps past any ``n``)."""
-    return np.uint64(v) < np.uint64(n)
+# range is skipped (a wrong answer at worst), never used as an index. Object numbers are
+# checked with ``0 <= v < n`` written out: knowing ``v >= 0``, LLVM drops the wraparound of
+# the accesses it guards. (One unsigned compare was 7% slower on a 5M-object walk; the same
+# test in an inlined helper function 25% slower.)
+@numba.njit(cache=True, nogil=True)
+def below(values, n):
+    """``values`` with every value ``>= n`` made -1: the array itself when none is, else a
+    copy. One pass, for the hot walks that test only ``t >= 0`` per pointer (testing
+    ``t < n`` too cost them 10-20%; this pass ~1%)."""
+    for i in range(values.shape[0]):
+        if values[i] >= n:
+            out = values.copy()
+            for j in range(i, values.shape[0]):
+                if out[j] >= n:
+                    out[j] = -1
+            return out
+    return values
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def clamped(start, end, total):
-    """(start, end) within ``[0, total]``, ``start <= end``: a damaged range gives fewer
-    entries, never an index outside (nor a ``range`` whose length overflows)."""
-    start = min(max(start, 0), total)
-    return start, min(max(end, start), total)
+    """(start, end), ``0 <= start <= end``, and ``end <= total`` unless the range is
+    empty: a damaged range gives fewer entries, never an index outside (nor a ``range``
+    whose length overflows)."""
+    start = max(start, 0)
+    return start, max(min(end, total), start)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -134,7 +147,7 @@ def resolve(values, sorted_addr, sorted_end, order, table, shift, out):
             out[i] = -1
             continue
         page = (v - lo_addr) >> np.uint64(shift)
-        if page >= np.uint64(table.shape[0] - 1):  # only a damaged table (see inside)
+        if page >= np.uint64(table.shape[0] - 1):  # only a damaged table
             out[i] = -1
             continue
         p = np.int64(page)
@@ -172,7 +185,7 @@ def owned_by(objs, in_first, in_src, owners):
     out = np.zeros(objs.shape[0], dtype=np.bool_)
     for i in range(objs.shape[0]):
         o = objs[i]
-        if not inside(o, in_first.shape[0] - 1):
+        if not 0 <= o < in_first.shape[0] - 1:
             continue
         lo, hi = csr_span(in_first, o, in_src.shape[0])
         for j in range(lo, hi):
@@ -212,10 +225,11 @@ def reverse_csr(obj_first, targets, n_objects, parts=None):
 
 @numba.njit(cache=True, nogil=True)
 def _count_owners(obj_first, targets, first_obj, end_obj, counts):
-    lo, hi = clamped(obj_first[first_obj], obj_first[end_obj], targets.shape[0])
-    for k in range(lo, hi):
+    """(No guards here and in _place_owners: only ever given the walker's ``obj_first`` and
+    ``resolve``'s targets, in range by construction; a saved index holds their result.)"""
+    for k in range(obj_first[first_obj], obj_first[end_obj]):
         t = targets[k]
-        if inside(t, counts.shape[0]):
+        if t >= 0:
             counts[t] += 1
 
 
@@ -236,12 +250,10 @@ def _first_slots(counts, in_first):
 
 @numba.njit(cache=True, nogil=True)
 def _place_owners(obj_first, targets, first_obj, end_obj, cursor, in_src):
-    """(The guards must skip what _count_owners skipped: each kept pointer has its slot.)"""
     for i in range(first_obj, end_obj):
-        lo, hi = csr_span(obj_first, i, targets.shape[0])
-        for k in range(lo, hi):
+        for k in range(obj_first[i], obj_first[i + 1]):
             t = targets[k]
-            if inside(t, cursor.shape[0]):
+            if t >= 0:
                 c = cursor[t]
                 in_src[c] = i
                 cursor[t] = c + 1
@@ -265,7 +277,7 @@ def reach_forward(starts, obj_first, field_target, blocked):
         lo, hi = csr_span(obj_first, o, field_target.shape[0])
         for k in range(lo, hi):
             t = field_target[k]
-            if inside(t, n) and t != blocked and not seen[t]:
+            if 0 <= t < n and t != blocked and not seen[t]:
                 seen[t] = True
                 stack[top] = t
                 top += 1
@@ -316,7 +328,7 @@ def owners_bfs(target, in_first, in_src, allowed, max_depth):
 def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child, level_first):
     """Returns (objects found, levels); see _seen_bits."""
     n = min(allowed.shape[0], in_first.shape[0] - 1)
-    if not inside(target, n):
+    if not 0 <= target < n:
         first_child[0], level_first[0] = 0, 0
         return 0, 0
     seen = _seen_bits(allowed)
@@ -339,7 +351,7 @@ def _owners_bfs(target, in_first, in_src, allowed, max_depth, order, first_child
         lo, hi = csr_span(in_first, o, in_src.shape[0])
         for j in range(lo, hi):
             s = in_src[j]
-            if inside(s, n) and _first_visit(seen, s):
+            if 0 <= s < n and _first_visit(seen, s):
                 order[tail] = s
                 tail += 1
     first_child[tail] = tail
@@ -354,19 +366,20 @@ def positions_in(order, objs, n_objects):
 
 @numba.njit(cache=True, nogil=True)
 def _positions_in(order, objs, slot):
-    """(Objects out of range, a root's -1 among them, are absent.)"""
+    """(Objects out of range, a root's -1 among them, are absent; ``order`` is owners_bfs's,
+    in range by construction.)"""
     n = slot.shape[0]
     for j in range(objs.shape[0]):
-        if inside(objs[j], n):
+        if 0 <= objs[j] < n:
             slot[objs[j]] = j  # the last of equal objects answers for all of them
     found = np.full(objs.shape[0], -1, dtype=np.int32)
     for i in range(order.shape[0]):
-        j = slot[order[i]] if inside(order[i], n) else -1
+        j = slot[order[i]]
         if j >= 0:
             found[j] = i
     out = np.full(objs.shape[0], -1, dtype=np.int32)
     for j in range(objs.shape[0]):
-        if inside(objs[j], n):
+        if 0 <= objs[j] < n:
             out[j] = found[slot[objs[j]]]
     return out
 
@@ -417,7 +430,7 @@ def pointing_fields(objs, targets, obj_first, field_target):
     fields = np.full(objs.shape[0], -1, dtype=np.int64)
     for i in range(objs.shape[0]):
         o = objs[i]
-        if targets[i] < 0 or not inside(o, obj_first.shape[0] - 1):
+        if targets[i] < 0 or not 0 <= o < obj_first.shape[0] - 1:
             continue
         lo, hi = csr_span(obj_first, o, field_target.shape[0])
         for k in range(lo, hi):
@@ -450,7 +463,7 @@ def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
     tail = 0
     for r in range(root_target.shape[0]):
         t = root_target[r]
-        if inside(t, n) and _first_visit(seen, t):
+        if 0 <= t < n and _first_visit(seen, t):
             parent[t] = -1
             queue[tail] = t
             tail += 1
@@ -463,7 +476,7 @@ def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
         lo, hi = csr_span(obj_first, o, field_target.shape[0])
         for k in range(lo, hi):
             t = field_target[k]
-            if inside(t, n) and _first_visit(seen, t):
+            if 0 <= t < n and _first_visit(seen, t):
                 parent[t] = o
                 queue[tail] = t
                 tail += 1
@@ -474,11 +487,11 @@ def path_down(obj, parent):
     """The chain from the nearest root's object down to ``obj`` along roots_bfs's links
     (empty when no root reaches it)."""
     m = parent.shape[0]
-    if not inside(obj, m) or parent[obj] == UNREACHED:
+    if not 0 <= obj < m or parent[obj] == UNREACHED:
         return np.empty(0, dtype=np.int32)
     n = 1
     o = obj
-    while inside(parent[o], m) and n <= m:  # at most every object: no loop on a cycle
+    while 0 <= parent[o] < m and n <= m:  # at most every object: no loop on a cycle
         o = parent[o]
         n += 1
     out = np.empty(n, dtype=np.int32)
