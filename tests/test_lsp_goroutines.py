@@ -75,3 +75,31 @@ async def test_hover_on_goroutine_in_a_log(client: LanguageClient, tmp_path: Pat
     other = await hover(client, uri, 3, 3)
     assert other is not None and "not leaked" in other
     assert await hover(client, uri, 0, 3) is None  # no goroutine, no address
+
+
+async def test_goroutines_view_pages_with_source_links(client: LanguageClient, tmp_path: Path):
+    """The Goroutines view's page: the leaked first, as the limited answer orders them, and
+    each frame in the workspace's main.go linked to its line."""
+    ws = workspace(tmp_path / "ws")
+    await start(client, ws)
+    page = await request(client, "heapspurs/goroutines", {"page": 0})
+    limited = await request(client, "heapspurs/goroutines", {"limit": 200})
+    assert [g["id"] for g in page["items"]] == [g["id"] for g in limited["goroutines"]]
+    assert page["total"] == limited["total"] and page["more"] is False
+    leaked = sum(c["leaked"] for c in truth()["goroutines"])
+    assert [g["leaked"] for g in page["items"][:leaked]] == [True] * leaked
+    case = next(c for c in truth()["goroutines"] if c["case"] == "chain_a")
+    frame = next(
+        f for g in page["items"] if g["id"] == case["id"] for f in g["frames"]
+        if f["function"] == "main.chainA"
+    )  # fmt: skip
+    assert frame["uri"] == f"{(ws / 'main.go').resolve().as_uri()}#L{frame['line']}"
+    lines = SOURCE.read_text().splitlines()
+    first = next(n for n, text in enumerate(lines, 1) if text.startswith("func chainA("))
+    end = next(n for n, text in enumerate(lines, 1) if n > first and text == "}")
+    assert first < frame["line"] < end, "the link opens a line of chainA's body"
+    frames = [f for g in page["items"] for f in g["frames"]]
+    runtime = next(f for f in frames if f["file"].startswith("runtime/"))
+    assert runtime["uri"] is None, "runtime's files are not in the workspace"
+    with pytest.raises(JsonRpcInvalidParams, match="'page' must be"):
+        await request(client, "heapspurs/goroutines", {"page": -1})

@@ -26,7 +26,7 @@ from ..render.goroutines import (
 )
 from ..render.safe import markdown_text
 from .hover import code_block, dump_heading, inline_code
-from .protocol import CMD_GOROUTINES, REQ_GOROUTINES, ArgumentError, plain
+from .protocol import CMD_GOROUTINES, REQ_GOROUTINES, VIEW_PAGE, ArgumentError, _int, plain
 from .store import DumpEntry
 from .types_features import dump_argument
 
@@ -85,6 +85,22 @@ def first_goroutines(view: GoroutineView, limit: int) -> dict[str, Any]:
     answer["goroutines"] = [view.goroutine_json(int(i)) for i in order]
     answer["omitted"] = len(gor) - len(order)
     return answer
+
+
+def goroutines_page(entry: DumpEntry, page: int, folders: list[str]) -> dict[str, Any]:
+    """The Goroutines view's page: goroutines in :func:`first_goroutines`'s order, 200 a
+    page; each frame and ``created_by`` with ``uri`` (``file://…#L<line>``) when a
+    workspace folder has its file."""
+    view = view_of(entry)
+    ordered = first_goroutines(view, (page + 1) * VIEW_PAGE)
+    items = ordered["goroutines"][page * VIEW_PAGE :]
+    for g in items:
+        for frame in [*g["frames"], g["created_by"]]:
+            path = source_file(frame["file"], folders) if frame.get("file") else None
+            frame["uri"] = f"{from_fs_path(path)}#L{frame['line']}" if path else None
+    total = len(view.gor)
+    return {"dump": entry.uri, "parent": None, "page": page, "items": items,
+            "more": total > (page + 1) * VIEW_PAGE, "total": total}  # fmt: skip
 
 
 def goroutine_at(line: str, character: int) -> int | None:
@@ -200,11 +216,24 @@ def goroutine_arguments(params: Any) -> tuple[int | None, int | None]:
     return goid, limit
 
 
+def page_argument(params: Any) -> int | None:
+    """``page`` of the request's object: the Goroutines view pages (None: the whole answer)."""
+    args = plain(params)
+    if isinstance(args, list):
+        args = args[0] if args else {}
+    if not isinstance(args, dict) or args.get("page") is None:
+        return None
+    return _int(args, "page", 0, 0)
+
+
 def register(server: HeapspursServer, answers_errors) -> None:
     """Add the goroutines request and command to ``server``."""
 
     async def goroutines(ls: HeapspursServer, params: Any) -> dict[str, Any]:
         entry = dump_argument(ls, params, REQ_GOROUTINES)
+        page = page_argument(params)
+        if page is not None:
+            return await ls.analyse(entry, goroutines_page, page, ls.folders())
         return await ls.analyse(entry, goroutines_answer, *goroutine_arguments(params))
 
     # the server arrives as Any: pygls reads annotations at run time (see types_features)

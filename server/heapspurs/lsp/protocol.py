@@ -214,3 +214,4 @@ REQ_INSTANCES = "heapspurs/instances"
 # {"dump"?: uri, "parent"?: type name / address, "page"?: N}
 REQ_TYPES = "heapspurs/types"
 REQ_RETAINERS = "heapspurs/retainers"
+VIEW_PAGE = 200  # items a page (heapspurs/goroutines pages the same with "page")

@@ -21,14 +21,14 @@ import numpy as np
 from ..analysis.dominators import Dominators, dominators
 from ..render import jsonout
 from .gosource_features import type_rows
-from .protocol import REQ_RETAINERS, REQ_TYPES, ArgumentError, _int, parse_address
+from .protocol import REQ_RETAINERS, REQ_TYPES, VIEW_PAGE, ArgumentError, _int, parse_address
 from .store import DumpEntry
 from .types_features import dump_argument, object_argument
 
 if TYPE_CHECKING:
     from .server import HeapspursServer
 
-PAGE = 200
+PAGE = VIEW_PAGE
 
 
 def paged(items: list[Any] | np.ndarray, page: int) -> tuple[Any, bool]:
