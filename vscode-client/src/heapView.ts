@@ -1,6 +1,7 @@
 // The Heap views in the activity bar: Dumps (each loaded dump, its state and actions), Types
 // (the histogram → a type's objects, largest retained first → their owners, a level at a
-// time → roots) and Retainers (the dominator tree from the top, drilled down). Children
+// time → roots), Retainers (the dominator tree from the top, drilled down) and Goroutines
+// (the leaked first → frames, opening the source line → variables → the objects they hold). Children
 // come from the server a page at a time (heapspurs/types, heapspurs/retainers: 200 a page,
 // a "show more" row past them), so a dump of millions of objects opens at once.
 
@@ -11,9 +12,15 @@ import { DumpInfo } from "./protocol";
 import { rowItem } from "./resultsView";
 import { DirectOwnersAnswer, ObjectJson, ResultRow, objectRow, ownerRows } from "./resultTree";
 
-export const HEAP_VIEWS = { dumps: "heapspurs.dumps", types: "heapspurs.types", retainers: "heapspurs.retainers" } as const;
+export const HEAP_VIEWS = {
+  dumps: "heapspurs.dumps",
+  types: "heapspurs.types",
+  retainers: "heapspurs.retainers",
+  goroutines: "heapspurs.goroutinesView",
+} as const;
 export const REQUEST_TYPES = "heapspurs/types";
 export const REQUEST_RETAINERS = "heapspurs/retainers";
+export const REQUEST_GOROUTINES = "heapspurs/goroutines";
 
 interface TypeRow {
   type: string;
@@ -26,6 +33,23 @@ interface ViewObject extends ObjectJson {
   retained_objects: number;
   children: number;
 }
+interface FrameItem {
+  function: string;
+  file?: string;
+  line?: number;
+  uri?: string | null;
+  variables?: { name: string | null; type: string | null; object: string; object_type: string | null }[];
+}
+interface GoroutineItem {
+  id: number;
+  status: string;
+  wait_reason: string | null;
+  leaked: boolean | null;
+  why: string | null;
+  retained: { bytes: number; objects: number };
+  frames: FrameItem[];
+  created_by: FrameItem;
+}
 interface Page<T> {
   dump: string;
   items: T[];
@@ -37,7 +61,9 @@ type HeapNode =
   | { kind: "dump"; dump: string; info: DumpInfo }
   | { kind: "type"; dump: string; row: TypeRow }
   // `address` and `dump` at the top: the address commands take the node as their argument
-  | { kind: "instance"; dump: string; address: string; object: ViewObject; below: "owners" | "dominated" }
+  | { kind: "instance"; dump: string; address: string; object: ViewObject; below: "owners" | "dominated"; variable?: string }
+  | { kind: "goroutine"; dump: string; goroutine: GoroutineItem }
+  | { kind: "frame"; dump: string; frame: FrameItem; created?: boolean }
   | { kind: "more"; parent: HeapNode | undefined; page: number; left: number }
   | ResultRow;
 
@@ -86,6 +112,10 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
       }
       case "instance":
         return instanceItem(node);
+      case "goroutine":
+        return goroutineItem(node.goroutine);
+      case "frame":
+        return frameItem(node.frame, node.created);
       case "more": {
         const item = new vscode.TreeItem(`Show more (${number(node.left)} left)`, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon("ellipsis");
@@ -209,6 +239,40 @@ export class RetainersTree extends HeapTree {
   }
 }
 
+export class GoroutinesTree extends HeapTree {
+  constructor(connection: ServerConnection) {
+    super(HEAP_VIEWS.goroutines, connection);
+  }
+
+  protected async page(node: HeapNode | undefined, page: number): Promise<HeapNode[]> {
+    if (!node) {
+      return [];
+    }
+    switch (node.kind) {
+      case "dump": {
+        const answer = await this.connection.request<Page<GoroutineItem>>(REQUEST_GOROUTINES, { dump: node.info.uri, page });
+        return withMore(answer, node, page, (goroutine) => ({ kind: "goroutine", dump: answer.dump, goroutine }));
+      }
+      case "goroutine": {
+        const { goroutine, dump } = node;
+        const frames = goroutine.frames.map((frame): HeapNode => ({ kind: "frame", dump, frame }));
+        return goroutine.created_by.function ? [...frames, { kind: "frame", dump, frame: goroutine.created_by, created: true }] : frames;
+      }
+      case "frame":
+        return (node.frame.variables ?? []).map((v): HeapNode => {
+          const object: ViewObject = { address: v.object, size: 0, name: v.name, type: v.object_type, retained: 0, retained_objects: 0, children: 0 };
+          return { kind: "instance", dump: node.dump, address: v.object, object, below: "owners", variable: v.name ?? "(unnamed slot)" };
+        });
+      case "instance":
+        return this.owners(node);
+      case "object":
+        return node.expandsOwners ? this.owners(node) : [];
+      default:
+        return [];
+    }
+  }
+}
+
 export class DumpsTree extends HeapTree {
   constructor(connection: ServerConnection) {
     super(HEAP_VIEWS.dumps, connection);
@@ -247,9 +311,10 @@ function dumpItem(info: DumpInfo, expands: boolean): vscode.TreeItem {
 function instanceItem(node: Extract<HeapNode, { kind: "instance" }>): vscode.TreeItem {
   const { object } = node;
   const expands = node.below === "owners" || object.children > 0;
-  const item = new vscode.TreeItem(object.type ?? object.name ?? "object", expands ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-  const name = object.name && object.name !== object.type ? ` · ${object.name}` : "";
-  item.description = `${object.address}${name} · ${bytes(object.size)} · retains ${bytes(object.retained)}`;
+  const type = object.type ?? "object";
+  const item = new vscode.TreeItem(node.variable ? `${node.variable} → ${type}` : type, expands ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  const name = object.name && object.name !== object.type && !node.variable ? ` · ${object.name}` : "";
+  item.description = node.variable ? object.address : `${object.address}${name} · ${bytes(object.size)} · retains ${bytes(object.retained)}`;
   item.tooltip = `${object.type ?? "object"} at ${object.address}: ${number(object.size)} bytes, retains ${number(object.retained)} bytes in ${number(object.retained_objects)} objects${
     node.below === "owners" ? "\nExpand: its owners" : `\nExpand: what it alone holds (${number(object.children)})`
   }`;
@@ -262,11 +327,42 @@ function instanceItem(node: Extract<HeapNode, { kind: "instance" }>): vscode.Tre
   return item;
 }
 
+function goroutineItem(g: GoroutineItem): vscode.TreeItem {
+  const top = g.frames.find((f) => !f.function.startsWith("runtime.")) ?? g.frames[0];
+  const item = new vscode.TreeItem(`goroutine ${g.id} [${g.wait_reason || g.status}]`, vscode.TreeItemCollapsibleState.Collapsed);
+  const verdict = g.leaked ? "leaked · " : g.leaked === null ? "leak unknown · " : "";
+  item.description = `${verdict}retains ${bytes(g.retained.bytes)}${top ? ` · ${top.function}` : ""}`;
+  item.tooltip = g.why ? `${item.label as string}: leaked — ${g.why}` : (item.label as string);
+  item.iconPath = new vscode.ThemeIcon(g.leaked ? "warning" : "debug-stackframe");
+  item.accessibilityInformation = { label: `${item.label as string} ${item.description}` };
+  return item;
+}
+
+function frameItem(frame: FrameItem, created?: boolean): vscode.TreeItem {
+  const vars = frame.variables?.length ?? 0;
+  const item = new vscode.TreeItem(created ? `created by ${frame.function}` : frame.function, vars ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+  item.description = frame.file ? `${frame.file}:${frame.line ?? "?"}` : "";
+  item.iconPath = new vscode.ThemeIcon(created ? "debug-start" : "debug-stackframe-dot");
+  item.accessibilityInformation = { label: `${item.label as string} ${item.description}` };
+  if (frame.uri) {
+    // the workspace has the file: a click opens it at the line
+    const [file, line] = frame.uri.split("#L");
+    const at = Math.max(Number(line) - 1, 0);
+    item.command = {
+      title: "Open Source",
+      command: "vscode.open",
+      arguments: [vscode.Uri.parse(file), { selection: new vscode.Range(at, 0, at, 0) } satisfies vscode.TextDocumentShowOptions],
+    };
+    item.tooltip = `Open ${frame.file}:${frame.line}`;
+  }
+  return item;
+}
+
 export const HEAP_COMMANDS = { more: "heapspurs.heap.more", refresh: "heapspurs.heap.refresh", reveal: "heapspurs.heap.reveal" } as const;
 
 /** The three views, refreshed when the server's dumps change. */
 export function registerHeapViews(connection: ServerConnection): vscode.Disposable[] {
-  const trees = [new DumpsTree(connection), new TypesTree(connection), new RetainersTree(connection)];
+  const trees = [new DumpsTree(connection), new TypesTree(connection), new RetainersTree(connection), new GoroutinesTree(connection)];
   let last = "";
   const refresh = (force: boolean) => {
     void connection.dumps().then((answer) => {
@@ -275,8 +371,7 @@ export function registerHeapViews(connection: ServerConnection): vscode.Disposab
       trees[0].refresh();
       if (force || key !== last) {
         last = key;
-        trees[1].refresh();
-        trees[2].refresh();
+        trees.slice(1).forEach((tree) => tree.refresh());
       }
     });
   };

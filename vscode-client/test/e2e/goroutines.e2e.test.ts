@@ -1,9 +1,11 @@
 // Goroutines in a real VS Code: "Show Goroutines and Leaks" on the goroutine-leak fixture
 // (tests/fixtures/goleaks/go1.27) shows the leaked goroutines first as a result document,
 // and a hover on "goroutine N" in a panic trace shows its stack, its verdict and a link to
-// the workspace's source file.
+// the workspace's source file; the Heap view's Goroutines tree lists the leaked goroutine
+// and a click on its frame opens main.go at the frame's line.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +23,16 @@ interface Case {
 }
 const cases = (JSON.parse(readFileSync(join(FIXTURE, "truth.json"), "utf8")) as { goroutines: Case[] }).goroutines;
 const leakedCase = cases.find((c) => c.case === "own_chan_recv") as Case;
+
+/** The leaked goroutine's own frame (function and line) as the CLI gives it. */
+const leakedFrame = (() => {
+  const cli = join(REPO_DIR, ".venv/bin/heapspurs");
+  const answer = JSON.parse(execFileSync(cli, [join(FIXTURE, "heap.dump"), "--program", join(FIXTURE, "goleaks"), "--goroutines", "--json"]).toString()) as {
+    goroutines: { id: number; frames: { function: string; line: number }[] }[];
+  };
+  const goroutine = answer.goroutines.find((g) => g.id === leakedCase.id);
+  return goroutine?.frames.find((f) => f.function.startsWith("main.")) as { function: string; line: number };
+})();
 
 /** The module's checkout with its dump and binary, and a panic trace naming a goroutine. */
 function makeWorkspace(): string {
@@ -67,6 +79,20 @@ describeInVsCode(
       }
       assert.match(text, /goroutine profile: total \d+, leaked \d+/);
       await shot("goroutines");
+    });
+
+    step("the Heap view's Goroutines tree lists the leaked goroutine; its frame opens main.go at the line", async () => {
+      const { page } = session;
+      await palette(page, "Heap: Focus on Goroutines View");
+      const tree = page.getByRole("tree", { name: "Goroutines" });
+      const goroutine = tree.getByRole("treeitem", { name: new RegExp(`^goroutine ${leakedCase.id} \\[.*\\] leaked`) }).first();
+      await goroutine.waitFor({ timeout: 90_000 });
+      await goroutine.locator(".monaco-tl-twistie").click();
+      const frame = tree.getByRole("treeitem", { name: new RegExp(`^${leakedFrame.function.replace(".", "\\.")} .*main\\.go:${leakedFrame.line}`) }).first();
+      await frame.locator(".monaco-icon-label").click();
+      await page.getByRole("tab", { name: /^main\.go/ }).waitFor({ timeout: 30_000 });
+      await page.locator(".statusbar-item", { hasText: `Ln ${leakedFrame.line},` }).waitFor({ timeout: 30_000 });
+      await shot("goroutines-view-source");
     });
   },
 );
