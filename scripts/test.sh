@@ -20,6 +20,7 @@ echo "== benchmark (small size, keeps the script working; times not asserted)"
 .venv/bin/python bench/dominators_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-dominators-quick.md"
 .venv/bin/python bench/export_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-export-quick.md"
 .venv/bin/python bench/compare_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-compare-quick.md"
+.venv/bin/python bench/views_bench.py --quick --out "${TMPDIR:-/tmp}/heapspurs-views-quick.md"
 echo "== vscode-client: tsc, eslint, unit tests, .vsix, end-to-end in code-server"
 (
   cd vscode-client
