@@ -1,6 +1,7 @@
 """The heap explorer's views over stdio with a real LSP client, on the growth fixture:
 heapspurs/types pages the histogram and a type's objects, heapspurs/retainers pages the
-dominator tree from the top and under an object; every page agrees with the CLI
+dominator tree from the top and under an object; every page agrees with the CLI (a type
+row also says where the workspace declares the type)
 (--histogram, --find, --top, --top --address), pages never overlap and together are whole."""
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ async def test_types_view_pages_the_histogram_and_a_types_objects(client: Langua
     ws = growth_workspace(tmp_path / "ws")
     await start(client, ws)
     rows = await all_pages(client, "heapspurs/types", {})
+    sources = {row["type"]: row.pop("source") for row in rows}
     assert rows == cli_json("--histogram")["types"]
+    text = (ws / "main.go").read_text().splitlines()
+    line = next(n for n, t in enumerate(text, 1) if t.startswith("type Session struct"))
+    assert sources["main.Session"] == f"{(ws / 'main.go').resolve().as_uri()}#L{line}"
+    assert sources["runtime.g"] is None, "the workspace does not declare it"
     sessions = await all_pages(client, "heapspurs/types", {"parent": "main.Session"})
     assert len(sessions) == 290 > PAGE, "two pages"
     found = {o["address"] for o in cli_json("--find", r"^main\.Session$")["objects"]}

@@ -27,6 +27,8 @@ interface TypeRow {
   count: number;
   bytes: number;
   retained?: number;
+  /** Where the workspace's Go files declare it: `file:///…/main.go#L34`. */
+  source?: string | null;
 }
 interface ViewObject extends ObjectJson {
   retained: number;
@@ -107,7 +109,7 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
         const retained = node.row.retained ? ` · retains ${bytes(node.row.retained)}` : "";
         item.description = `${number(node.row.count)} · ${bytes(node.row.bytes)}${retained}`;
         item.iconPath = new vscode.ThemeIcon("symbol-class");
-        item.contextValue = "heapspurs.type";
+        item.contextValue = node.row.source ? "heapspurs.type.declared" : "heapspurs.type";
         return item;
       }
       case "instance":
@@ -346,19 +348,29 @@ function frameItem(frame: FrameItem, created?: boolean): vscode.TreeItem {
   item.accessibilityInformation = { label: `${item.label as string} ${item.description}` };
   if (frame.uri) {
     // the workspace has the file: a click opens it at the line
-    const [file, line] = frame.uri.split("#L");
-    const at = Math.max(Number(line) - 1, 0);
-    item.command = {
-      title: "Open Source",
-      command: "vscode.open",
-      arguments: [vscode.Uri.parse(file), { selection: new vscode.Range(at, 0, at, 0) } satisfies vscode.TextDocumentShowOptions],
-    };
+    item.command = openAtLine(frame.uri);
     item.tooltip = `Open ${frame.file}:${frame.line}`;
   }
   return item;
 }
 
-export const HEAP_COMMANDS = { more: "heapspurs.heap.more", refresh: "heapspurs.heap.refresh", reveal: "heapspurs.heap.reveal" } as const;
+/** `vscode.open` of a `file:///…#L<line>` URI, at that line. */
+function openAtLine(uri: string): vscode.Command {
+  const [file, line] = uri.split("#L");
+  const at = Math.max(Number(line) - 1, 0);
+  return {
+    title: "Open Source",
+    command: "vscode.open",
+    arguments: [vscode.Uri.parse(file), { selection: new vscode.Range(at, 0, at, 0) } satisfies vscode.TextDocumentShowOptions],
+  };
+}
+
+export const HEAP_COMMANDS = {
+  more: "heapspurs.heap.more",
+  refresh: "heapspurs.heap.refresh",
+  reveal: "heapspurs.heap.reveal",
+  declaration: "heapspurs.heap.goToDeclaration",
+} as const;
 
 /** The three views, refreshed when the server's dumps change. */
 export function registerHeapViews(connection: ServerConnection): vscode.Disposable[] {
@@ -381,6 +393,10 @@ export function registerHeapViews(connection: ServerConnection): vscode.Disposab
     connection.onDidStart(() => refresh(true)),
     vscode.commands.registerCommand(HEAP_COMMANDS.more, (tree: HeapTree, more: Extract<HeapNode, { kind: "more" }>) => tree.showMore(more)),
     vscode.commands.registerCommand(HEAP_COMMANDS.refresh, () => refresh(true)),
+    vscode.commands.registerCommand(HEAP_COMMANDS.declaration, (node?: { row?: TypeRow }) => {
+      const open = node?.row?.source ? openAtLine(node.row.source) : undefined;
+      return open ? vscode.commands.executeCommand(open.command, ...(open.arguments ?? [])) : undefined;
+    }),
     vscode.commands.registerCommand(HEAP_COMMANDS.reveal, (node?: { dump?: string }) =>
       node?.dump ? vscode.commands.executeCommand("revealInExplorer", vscode.Uri.parse(node.dump)) : undefined,
     ),

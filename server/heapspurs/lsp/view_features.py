@@ -20,7 +20,7 @@ import numpy as np
 
 from ..analysis.dominators import Dominators, dominators
 from ..render import jsonout
-from .gosource_features import type_rows
+from .gosource_features import type_rows, with_sources
 from .protocol import REQ_RETAINERS, REQ_TYPES, VIEW_PAGE, ArgumentError, _int, parse_address
 from .store import DumpEntry
 from .types_features import dump_argument, object_argument
@@ -36,12 +36,17 @@ def paged(items: list[Any] | np.ndarray, page: int) -> tuple[Any, bool]:
     return items[start : start + PAGE], len(items) > start + PAGE
 
 
-def types_page(entry: DumpEntry, parent: str | None, page: int) -> dict[str, Any]:
+def types_page(
+    entry: DumpEntry, parent: str | None, page: int, folders: list[str] | None = None
+) -> dict[str, Any]:
+    """Without ``parent`` the histogram's rows, each with ``source`` (where the workspace's
+    Go files declare the type, else null); with it that type's objects."""
     assert entry.loaded is not None
     if parent is None:
         rows = type_rows(entry)
         items, more = paged(rows, page)
-        return _answer(entry, parent, page, list(items), more, len(rows))
+        items = with_sources(list(items), folders or [])
+        return _answer(entry, parent, page, items, more, len(rows))
     heap, names = entry.loaded.heap, entry.loaded.names
     index, labels = names.typed.name_index(heap)
     try:
@@ -99,7 +104,7 @@ def register(server: HeapspursServer, answers_errors) -> None:
         if parent is not None and not isinstance(parent, str):
             raise ArgumentError(f"{REQ_TYPES}: 'parent' must be a type name from its answer")
         page = _int(args, "page", 0, 0)
-        return await ls.analyse(entry, types_page, parent, page)
+        return await ls.analyse(entry, types_page, parent, page, ls.folders())
 
     async def retainers(ls: HeapspursServer, params: Any) -> dict[str, Any]:
         args = object_argument(params, REQ_RETAINERS)

@@ -198,5 +198,18 @@ describeInVsCode(
       await row(new RegExp(`^${pattern(biggestChild.type)} ${biggestChild.address}`)).waitFor({ timeout: 60_000 });
       await shot("heap-retainers");
     });
+
+    step("a type row's inline action opens the type's declaration in main.go", async () => {
+      const { page } = session;
+      await palette(page, "Heap: Focus on Types View");
+      const types = page.getByRole("tree", { name: "Types" });
+      const typeRow = types.getByRole("treeitem", { name: new RegExp(`^${pattern(truth.growth.type)} `) }).first();
+      await typeRow.hover();
+      await typeRow.getByRole("button", { name: "Go to Type Declaration" }).click();
+      await page.getByRole("tab", { name: /^main\.go/ }).waitFor({ timeout: 30_000 });
+      const source = readFileSync(join(SOURCE, "main.go"), "utf8").split("\n");
+      const line = 1 + source.findIndex((text) => text.startsWith(`type ${truth.growth.type.replace("main.", "")} struct`));
+      await page.locator(".statusbar-item", { hasText: `Ln ${line},` }).waitFor({ timeout: 30_000 });
+    });
   },
 );
