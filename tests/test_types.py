@@ -17,7 +17,8 @@ from heapspurs import cli
 from heapspurs.analysis.anchors import find_anchors
 from heapspurs.analysis.fieldpath import chain_fields, path_text
 from heapspurs.analysis.owners import owner_pieces
-from heapspurs.loaded import load_dump
+from heapspurs.loaded import _Background, frame_pcs, load_dump, load_types
+from heapspurs.program.dwarf import read_go_types
 from heapspurs.render.jsonout import owner_entry_list
 
 from conftest import VERSIONS, fixture, loaded, type_case_ids, type_cases
@@ -230,3 +231,21 @@ def test_damaged_saved_types_are_worked_out_again(tmp_path: Path, array: str, va
     assert labels == first_labels and np.array_equal(index, first_index)
     assert again.names.typed.types is not None
     assert again.names.typed.types.problem() is None
+
+
+def test_types_read_for_another_dumps_frames_are_read_again_for_these() -> None:
+    """The binary's stack variables are read only for the functions the dump's frames run;
+    types read so for another dump (a --baseline reuses the dump's) that miss some of this
+    dump's functions are read again, so its stack-held objects are typed all the same."""
+    f = fixture("go1.27")
+    ld = load_dump(f.dump, cache=False)
+    pcs = frame_pcs(ld.heap)
+    own = read_go_types(f.binary, lambda: pcs)
+    assert own.covers(pcs) and 0 < len(own.var_lo) < len(read_go_types(f.binary).var_lo)
+    other = read_go_types(f.binary, lambda: pcs[:1])
+    assert not other.covers(pcs)
+    warnings: list[str] = []
+    again = load_types(ld.heap, str(f.binary), False, warnings, _Background(lambda: other))
+    typed = load_types(ld.heap, str(f.binary), False, warnings)
+    assert np.array_equal(again.type, typed.type) and np.array_equal(again.count, typed.count)
+    assert not warnings

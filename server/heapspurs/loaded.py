@@ -8,11 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .analysis.typing import ObjectTypes, type_objects, untyped
 from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
+from .dumpfile.layout import TAG_STACK_FRAME
 from .heap.index import load_index, save_index
 from .heap.model import Heap
-from .heap.roots import segments_of
+from .heap.roots import COL_FRAME_PC, segments_of
 from .names.elf import Symbols, UnusableProgram, check_matches, read_symbols
 from .names.naming import Names
 from .names.oid import read_oid_file
@@ -59,9 +62,14 @@ def load_dump(
     heap = load_index(dump, index_beside, warnings, mapped=not many_lookups) if cache else None
     types = None
     if heap is None:
-        # no saved types either: the binary's DWARF is read while the dump is
-        types = _Background(read_go_types, program) if program else None
-        heap = Heap(dump, read_columns(dump, progress, cancel))
+        # no saved types either: the binary's DWARF is read while the dump is, and waits
+        # for the dump's frames to read only their functions' stack variables
+        pcs = _Handoff()
+        types = _Background(read_go_types, program, pcs.get) if program else None
+        try:
+            heap = Heap(dump, read_columns(dump, progress, cancel))
+        finally:  # (a dump that fails to load lets the reader finish)
+            pcs.put(frame_pcs(heap) if heap is not None else np.zeros(0, np.uint64))
         if cache:
             save_index(heap, index_beside)
     elif progress:
@@ -89,7 +97,10 @@ def load_types(
     if typed is not None:
         return typed
     try:
-        types = reading.result() if reading else read_go_types(program)
+        types = reading.result() if reading else None
+        if types is None or not types.covers(frame_pcs(heap)):
+            # (another dump's types lack the stack variables of this one's functions)
+            types = read_go_types(program, lambda: frame_pcs(heap))
     except NoDwarf as err:
         warnings.append(f"{err}; answers are untyped")
         return untyped(heap)
@@ -98,6 +109,27 @@ def load_types(
         typed.name_index(heap)  # saved too: every answer names objects by it
         save_typed(heap.index_place, program, typed)
     return typed
+
+
+def frame_pcs(heap: Heap) -> np.ndarray:
+    """The pc of every stack frame of the dump."""
+    return heap.cols.recs[heap.rows(TAG_STACK_FRAME), COL_FRAME_PC]
+
+
+class _Handoff:
+    """One value handed from one thread to another: ``get()`` waits for ``put(value)``."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._value: Any = None
+
+    def put(self, value: Any) -> None:
+        self._value = value
+        self._ready.set()
+
+    def get(self) -> Any:
+        self._ready.wait()
+        return self._value
 
 
 class _Background:

@@ -8,6 +8,8 @@ in a register is not in the dump's frame words anyway."""
 
 from __future__ import annotations
 
+import numpy as np
+
 DW_OP_FBREG = 0x91
 DW_OP_CALL_FRAME_CFA = 0x9C
 FRAME_BASE_CFA = [DW_OP_CALL_FRAME_CFA]
@@ -45,15 +47,32 @@ def _pc(dwarf, die, attr: str) -> int | None:
     return int(a.value)
 
 
-def frame_variables(dwarf, loclists, func) -> list[tuple[str, int, int, int, int]]:
-    """(name, type DIE offset, pc from, pc to, CFA offset) for each stack-held variable of
-    the subprogram DIE ``func`` and each pc range where it is on the stack."""
+def pc_span(dwarf, func) -> tuple[int, int] | None:
+    """The subprogram DIE ``func``'s code, ``[low, high)``; None for one whose frame base
+    is not the CFA (no variable of it is read)."""
     low = _pc(dwarf, func, "DW_AT_low_pc")
     high_attr = func.attributes.get("DW_AT_high_pc")
     base = func.attributes.get("DW_AT_frame_base")
     if low is None or high_attr is None or base is None or base.value != FRAME_BASE_CFA:
-        return []
+        return None
     high = low + high_attr.value if high_attr.form != "DW_FORM_addr" else high_attr.value
+    return low, int(high)
+
+
+def runs_at(span: tuple[int, int], pcs: np.ndarray) -> bool:
+    """Whether one of ``pcs`` (sorted) is inside ``span`` or at its end (the return
+    address of a call the function ends with)."""
+    i = int(np.searchsorted(pcs, np.uint64(span[0])))
+    return i < len(pcs) and int(pcs[i]) <= span[1]
+
+
+def frame_variables(dwarf, loclists, func) -> list[tuple[str, int, int, int, int]]:
+    """(name, type DIE offset, pc from, pc to, CFA offset) for each stack-held variable of
+    the subprogram DIE ``func`` and each pc range where it is on the stack."""
+    span = pc_span(dwarf, func)
+    if span is None:
+        return []
+    low, high = span
     out: list[tuple[str, int, int, int, int]] = []
     stack = list(func.iter_children())
     while stack:

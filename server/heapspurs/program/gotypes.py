@@ -65,6 +65,9 @@ class GoTypes:
     # closures: a context whose code pointer is closure_pc (sorted) is a closure_type
     closure_pc: np.ndarray  # uint64
     closure_type: np.ndarray  # int32
+    # the code spans [low, high] (uint64 [k, 2], sorted) of the functions whose stack
+    # variables were read: those a dump's frames run; None: every function
+    frames_read: np.ndarray | None = None
 
     ARRAYS = (
         "kind", "size", "elem", "length", "has_ptr", "direct", "count_delta", "count_width",
@@ -153,9 +156,22 @@ class GoTypes:
                 "global_names": self.global_names, "types_base": self.types_base,
                 "var_names": self.var_names}  # fmt: skip
         (folder / "types.json").write_text(json.dumps(text))
+        if self.frames_read is not None:
+            np.save(folder / "types_frames_read.npy", self.frames_read)
 
     @classmethod
     def load(cls, folder: Path) -> GoTypes:
         arrays = {name: np.load(folder / f"types_{name}.npy") for name in cls.ARRAYS}
         text = json.loads((folder / "types.json").read_text())
-        return cls(**arrays, **text)
+        spans = folder / "types_frames_read.npy"
+        frames_read = np.load(spans).reshape(-1, 2) if spans.exists() else None
+        return cls(**arrays, **text, frames_read=frames_read)
+
+    def covers(self, pcs: np.ndarray) -> bool:
+        """Whether the stack variables of the functions running at ``pcs`` were read."""
+        if self.frames_read is None or not len(pcs):
+            return True
+        lo, hi = self.frames_read[:, 0], self.frames_read[:, 1]
+        i = np.searchsorted(lo, pcs.astype(np.uint64), side="right") - 1
+        inside = (i >= 0) & (pcs <= hi[np.maximum(i, 0)])
+        return bool(inside.all())
