@@ -6,6 +6,7 @@ row also says where the workspace declares the type)
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
@@ -71,3 +72,36 @@ async def test_retainers_view_is_the_dominator_tree_a_page_at_a_time(
     assert sum(o["retained"] for o in under) + biggest["size"] == biggest["retained"]
     with pytest.raises(JsonRpcInvalidParams, match="no object a root reaches"):
         await request(client, "heapspurs/retainers", {"parent": "0x1"})
+
+
+def test_kept_orders_page_as_a_fresh_pick_does(monkeypatch):
+    """The orders the warm-up keeps (a type's objects, a long children list) give the pages
+    a fresh pick of the largest gives: the same objects in the same order."""
+    from heapspurs.loaded import load_dump
+    from heapspurs.lsp import view_features as V
+    from heapspurs.lsp.store import DumpEntry
+    from test_lsp_gosource import GROWTH
+
+    dump = GROWTH / "heap2.dump"
+
+    def entry() -> DumpEntry:
+        loaded = load_dump(dump, program=str(GROWTH / "growth"), cache=False)
+        return DumpEntry(str(dump), dump.as_uri(), state="ready", loaded=loaded)
+
+    fresh, kept = entry(), entry()
+    monkeypatch.setattr(V, "PAGE", 7)  # several pages of a small dump
+    monkeypatch.setattr(V, "SORTED_CHILDREN_MIN", 0)  # every list kept in order
+    V.warm_up(kept)
+    assert kept.sorted_children is not None and kept.sorted_children[1]
+    biggest = V.retainers_page(fresh, None, 0)["items"][0]["address"]
+    heap, tree = fresh.loaded.heap, V.dominators(fresh.loaded.heap)
+    index, labels = fresh.loaded.names.typed.name_index(heap)
+    objs = np.flatnonzero((index == labels.index("main.Request")) & ~heap.phantom)
+    in_order = objs[np.lexsort((objs, -tree.retained[objs]))]  # largest first, then address
+    requests = [f"{int(heap.addr[o]):#x}" for o in in_order]
+    for page in range(3):
+        assert V.retainers_page(kept, None, page) == V.retainers_page(fresh, None, page)
+        under = int(biggest, 16)
+        assert V.retainers_page(kept, under, page) == V.retainers_page(fresh, under, page)
+        mine = V.types_page(kept, "main.Request", page)["items"]
+        assert [o["address"] for o in mine] == requests[page * 7 : (page + 1) * 7]

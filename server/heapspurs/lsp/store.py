@@ -31,6 +31,8 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache_
 # Above this size a hover shows only the nearest anchor (a walk up a BFS tree built once);
 # listing every anchor is a search over all owners, left to the Anchors command.
 FULL_ANCHORS_MAX_OBJECTS = 200_000
+# a dump this big has the views' first pages worked out on a thread once loaded
+WARM_UP_MIN_OBJECTS = 200_000
 MAX_SCANNED_FILES = 20000  # a workspace walk looking for Go binaries stops after this many
 MAX_TEXT_BYTES = 64 << 20  # a larger OID file is not read
 
@@ -123,6 +125,10 @@ class DumpEntry:
     # the histogram's rows and the CodeLens's table per base type, for the typing they
     # were worked out from
     type_rows: tuple[object, list, dict | None] | None = None
+    # the Types view's objects per type, largest retained first (view_features)
+    type_objects: tuple[object, list[str], np.ndarray, np.ndarray] | None = None
+    # the Retainers view's long children lists in order, per parent, for the tree they are of
+    sorted_children: tuple[object, dict[int, np.ndarray]] | None = None
 
     @property
     def name(self) -> str:
@@ -320,6 +326,10 @@ class Store:
             entry.loaded = loaded
             entry.progress = 1.0
             entry.state = STATE_READY
+        if loaded.heap.n_objects > WARM_UP_MIN_OBJECTS:
+            from .view_features import warm_up  # imports this module
+
+            threading.Thread(target=warm_up, args=(entry,), daemon=True).start()
 
     def _symbols_of(self, path: str) -> Symbols | None:
         try:
