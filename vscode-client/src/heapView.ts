@@ -1,6 +1,7 @@
 // The Heap views in the activity bar: Dumps (each loaded dump, its state and actions), Types
 // (the histogram → a type's objects, largest retained first → their owners, a level at a
-// time → roots), Retainers (the dominator tree from the top, drilled down) and Goroutines
+// time → roots), Retainers (the dominator tree from the top, drilled down), Leak Suspects
+// (each suspect's anchor, objects, accumulation point and what piled up) and Goroutines
 // (the leaked first → frames, opening the source line → variables → the objects they hold). Children
 // come from the server a page at a time (heapspurs/types, heapspurs/retainers: 200 a page,
 // a "show more" row past them), so a dump of millions of objects opens at once.
@@ -10,6 +11,7 @@ import { ServerConnection } from "./connection";
 import { baseName } from "./dumpStatus";
 import { DumpInfo } from "./protocol";
 import { rowItem } from "./resultsView";
+import { Retainer, Suspect, SuspectsAnswer, SERVER_COMMAND_SUSPECTS } from "./retained";
 import { DirectOwnersAnswer, ObjectJson, ResultRow, objectRow, ownerRows } from "./resultTree";
 
 export const HEAP_VIEWS = {
@@ -17,6 +19,7 @@ export const HEAP_VIEWS = {
   types: "heapspurs.types",
   retainers: "heapspurs.retainers",
   goroutines: "heapspurs.goroutinesView",
+  suspects: "heapspurs.suspectsView",
 } as const;
 export const REQUEST_TYPES = "heapspurs/types";
 export const REQUEST_RETAINERS = "heapspurs/retainers";
@@ -66,6 +69,8 @@ type HeapNode =
   | { kind: "instance"; dump: string; address: string; object: ViewObject; below: "owners" | "dominated"; variable?: string }
   | { kind: "goroutine"; dump: string; goroutine: GoroutineItem }
   | { kind: "frame"; dump: string; frame: FrameItem; created?: boolean }
+  | { kind: "suspect"; dump: string; suspect: Suspect; rank: number }
+  | { kind: "fact"; label: string; detail: string; icon: string }
   | { kind: "more"; parent: HeapNode | undefined; page: number; left: number }
   | ResultRow;
 
@@ -116,6 +121,22 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
         return instanceItem(node);
       case "goroutine":
         return goroutineItem(node.goroutine);
+      case "suspect": {
+        const { suspect } = node;
+        const what = suspect.kind === "group" ? `${number(suspect.count)} × ${suspect.type}` : suspect.type;
+        const item = new vscode.TreeItem(`Suspect ${node.rank}: ${what}`, vscode.TreeItemCollapsibleState.Expanded);
+        item.description = `retains ${bytes(suspect.retained)} (${suspect.percent.toFixed(1)}% of the heap)`;
+        item.iconPath = new vscode.ThemeIcon("warning");
+        item.accessibilityInformation = { label: `${item.label as string} ${item.description}` };
+        return item;
+      }
+      case "fact": {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.description = node.detail;
+        item.iconPath = new vscode.ThemeIcon(node.icon);
+        item.accessibilityInformation = { label: `${node.label} ${node.detail}` };
+        return item;
+      }
       case "frame":
         return frameItem(node.frame, node.created);
       case "more": {
@@ -275,6 +296,63 @@ export class GoroutinesTree extends HeapTree {
   }
 }
 
+export class SuspectsTree extends HeapTree {
+  constructor(connection: ServerConnection) {
+    super(HEAP_VIEWS.suspects, connection);
+  }
+
+  protected async page(node: HeapNode | undefined): Promise<HeapNode[]> {
+    if (!node) {
+      return [];
+    }
+    switch (node.kind) {
+      case "dump": {
+        // the server's command takes {"dump"}; suspects are few: one answer, no pages
+        const answer = (await this.connection.executeCommand(SERVER_COMMAND_SUSPECTS, { dump: node.info.uri } as never)) as unknown as SuspectsAnswer;
+        if (!answer.suspects.length) {
+          return [{ kind: "fact", label: "No suspect", detail: `nothing retains ${Math.round(100 * answer.threshold)}% of the heap or more`, icon: "pass" }];
+        }
+        return answer.suspects.map((suspect, i): HeapNode => ({ kind: "suspect", dump: answer.dump, suspect, rank: i + 1 }));
+      }
+      case "suspect":
+        return suspectFacts(node.dump, node.suspect);
+      case "instance":
+        return node.below === "owners" ? this.owners(node) : this.dominated(node);
+      case "object":
+        return node.expandsOwners ? this.owners(node) : [];
+      default:
+        return [];
+    }
+  }
+
+  private async dominated(node: Extract<HeapNode, { kind: "instance" }>): Promise<HeapNode[]> {
+    const answer = await this.connection.request<Page<ViewObject>>(REQUEST_RETAINERS, { dump: node.dump, parent: node.address, page: 0 });
+    return withMore(answer, node, 0, (object) => ({ kind: "instance", dump: answer.dump, address: object.address, object, below: "dominated" }));
+  }
+}
+
+/** Under a suspect: its anchor and Go path, its objects, the accumulation point, what piled up. */
+function suspectFacts(dump: string, suspect: Suspect): HeapNode[] {
+  const instance = (r: Retainer, variable?: string): HeapNode => ({
+    kind: "instance",
+    dump,
+    address: r.address,
+    object: { ...r, pointers: undefined, children: 1 },
+    below: "dominated",
+    variable,
+  });
+  const out: HeapNode[] = [];
+  if (suspect.anchor) {
+    out.push({ kind: "fact", label: suspect.anchor.expression ?? suspect.anchor.label, detail: suspect.anchor.label, icon: "globe" });
+  }
+  out.push(...suspect.objects.slice(0, 20).map((r) => instance(r)));
+  out.push(instance(suspect.accumulation_point, "accumulation point"));
+  out.push(
+    ...suspect.accumulated.slice(0, 10).map((a): HeapNode => ({ kind: "fact", label: a.type, detail: `${number(a.count)} · ${bytes(a.bytes)} accumulated`, icon: "symbol-class" })),
+  );
+  return out;
+}
+
 export class DumpsTree extends HeapTree {
   constructor(connection: ServerConnection) {
     super(HEAP_VIEWS.dumps, connection);
@@ -374,7 +452,7 @@ export const HEAP_COMMANDS = {
 
 /** The three views, refreshed when the server's dumps change. */
 export function registerHeapViews(connection: ServerConnection): vscode.Disposable[] {
-  const trees = [new DumpsTree(connection), new TypesTree(connection), new RetainersTree(connection), new GoroutinesTree(connection)];
+  const trees = [new DumpsTree(connection), new TypesTree(connection), new RetainersTree(connection), new SuspectsTree(connection), new GoroutinesTree(connection)];
   let last = "";
   const refresh = (force: boolean) => {
     void connection.dumps().then((answer) => {

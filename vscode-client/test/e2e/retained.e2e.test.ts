@@ -68,5 +68,18 @@ describeInVsCode(
       assert.match(first, new RegExp(`← global ${leak.global.replace(".", "\\.")} \\(bss\\)`));
       await shot("top-retainers");
     });
+
+    step("the Heap view's Leak Suspects tree names the cache, its Go path and its accumulation point", async () => {
+      const { page } = session;
+      await palette(page, "Heap: Focus on Leak Suspects View");
+      const tree = page.getByRole("tree", { name: "Leak Suspects" });
+      await tree.getByRole("treeitem", { name: new RegExp(`^Suspect 1: ${leak.type.replace(".", "\\.")} retains`) }).first().waitFor({ timeout: 90_000 });
+      await tree.getByRole("treeitem", { name: new RegExp(`^${leak.global.replace(".", "\\.")}\\.`) }).first().waitFor();
+      const point = tree.getByRole("treeitem", { name: /^accumulation point → / }).first();
+      await point.locator(".monaco-tl-twistie").click();
+      // what the accumulation point alone holds: the cache's tables, a level down
+      await tree.getByRole("treeitem", { name: /map\.table|map\.group/ }).first().waitFor({ timeout: 60_000 });
+      await shot("heap-suspects");
+    });
   },
 );
