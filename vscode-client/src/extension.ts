@@ -50,6 +50,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerHeapViews(connection),
     ...registerRetained(connection, results, editors),
     ...registerCommands({ connection, handLoaded, editors, results, view, graph, status }),
+    // the graph's node context menu: the graph around that node (as a click on it does)
+    vscode.commands.registerCommand("heapspurs.graph.expandHere", (context?: { address?: unknown; dump?: unknown }) =>
+      typeof context?.address === "string" ? graph.show({ address: context.address, dump: typeof context.dump === "string" ? context.dump : undefined }) : undefined,
+    ),
     connection.onDidStart(() => void handLoaded.reload(connection).then(() => status.refresh())),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("heapspurs.server")) {

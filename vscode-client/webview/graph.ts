@@ -51,7 +51,7 @@ async function showGraph(answer: GraphAnswer): Promise<void> {
     lines.push(`Drawn by the extension's bundled Graphviz: ${answer.error ?? "the server has no Graphviz"}.`);
   }
   unwrapLinks(svg);
-  makeNodesFocusable(svg);
+  makeNodesFocusable(svg, answer.dump);
   if (answer.truncated) {
     lines.push(`Truncated at ${answer.nodes} nodes (setting heapspurs.graph.maxNodes).`);
   }
@@ -109,13 +109,17 @@ function unwrapLinks(svg: SVGSVGElement): void {
   }
 }
 
-/** Object nodes are reached with Tab and opened with Enter or Space. */
-function makeNodesFocusable(svg: SVGSVGElement): void {
+/**
+ * Object nodes are reached with Tab and opened with Enter or Space; a right-click offers
+ * the address commands (VS Code's webview context menu reads `data-vscode-context`).
+ */
+function makeNodesFocusable(svg: SVGSVGElement, dump: string): void {
   for (const node of svg.querySelectorAll<SVGGElement>("g.node")) {
     const address = addressOfNodeId(node.id);
     if (!address) {
       continue;
     }
+    node.dataset.vscodeContext = JSON.stringify({ webviewSection: "node", address, dump, preventDefaultContextMenuItems: true });
     const label = [...node.querySelectorAll("text")].map((t) => t.textContent ?? "").join(" ");
     node.setAttribute("tabindex", "0");
     node.setAttribute("role", "button");

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { Page } from "playwright-core";
 import { REPO_DIR } from "./codeServer";
 import { SERVER, describeInVsCode } from "./session";
-import { activeEditor, editorText, openFile, palette, resultRows, waitForResult } from "./workbench";
+import { activeEditor, editorText, openFile, palette, resultRows, waitForResult, webview } from "./workbench";
 
 const FIXTURE = join(REPO_DIR, "tests/fixtures/growth/go1.27");
 const SOURCE = join(REPO_DIR, "tests/fixtures/src/growth");
@@ -183,6 +183,23 @@ describeInVsCode(
       await choose(page, address, "Show Owner Graph");
       await page.getByRole("tab", { name: new RegExp(`Owner graph · ${address}`) }).waitFor({ timeout: 60_000 });
       await shot("heap-types-graph");
+    });
+
+    step("a right-click on a graph node offers the address commands: Hexdump of that owner", async () => {
+      const { page } = session;
+      const owner = webview(page).locator("g.node[id^='obj_']").filter({ hasText: "[1023]*main.Blob" }).first();
+      await owner.waitFor({ timeout: 60_000 });
+      const address = /obj_(0x[0-9a-f]+)/.exec((await owner.getAttribute("id")) ?? "")?.[1];
+      assert.ok(address, "the owner node names its address");
+      await owner.click({ button: "right" });
+      const items = ["Expand Owners Here", "Show Anchors", "Show Owners", "Show Hexdump"];
+      for (const name of items) {
+        await page.getByRole("menuitem", { name, exact: true }).waitFor({ timeout: 10_000 });
+      }
+      const hexdump = page.getByRole("menuitem", { name: "Show Hexdump", exact: true });
+      await hexdump.hover(); // VS Code's menu ignores a click right after it opened
+      await page.keyboard.press("Enter");
+      await page.getByRole("tab", { name: new RegExp(`Hexdump of ${address}`) }).waitFor({ timeout: 60_000 });
     });
 
     step("the Heap view's Retainers tree starts at the largest retainer and drills down", async () => {
