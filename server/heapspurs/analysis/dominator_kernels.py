@@ -231,9 +231,11 @@ def outermost_of_type(label_of, first, kids, n_labels):
     out = np.zeros(n, dtype=np.bool_)
     if n < first.shape[0] - 2:
         return out
-    for i in range(n):
-        if not 0 <= label_of[i] < n_labels:
-            return out  # a label out of range: no object is counted
+    past = False
+    for i in range(n):  # no early exit: vectorized
+        past |= (label_of[i] < 0) | (label_of[i] >= n_labels)
+    if past:
+        return out  # a label out of range: no object is counted
     open_ = np.zeros(n_labels, dtype=np.int32)  # objects of each label on the current path
     stack = np.empty(first.shape[0], dtype=np.int64)  # object, or ~object when leaving it
     top = 0
