@@ -1,6 +1,7 @@
 // The language client: finds and starts heapspurs-lsp, restarts it, makes hover links run
 // the client's commands, and sends it requests.
 
+import { existsSync } from "node:fs";
 import * as vscode from "vscode";
 import {
   ClientCapabilities,
@@ -27,7 +28,9 @@ import {
   REQUEST_HISTOGRAM,
 } from "./protocol";
 import { ServerState } from "./dumpStatus";
+import { messageOf } from "./graphPanel";
 import { RESULT_SCHEME } from "./resultDocuments";
+import { bundledWheel, createPrivateEnvironment, privatePython } from "./privateEnv";
 import { INSTALL_HINT, Launch, chooseLaunch, launchCandidates } from "./serverLaunch";
 
 export const SECTION = "heapspurs";
@@ -47,6 +50,12 @@ export class ServerConnection implements vscode.Disposable {
   private readonly dumpsChanged = new vscode.EventEmitter<DumpsAnswer>();
   /** The dumps as the running server pushes them (heapspurs/dumpsChanged). */
   readonly onDidChangeDumps = this.dumpsChanged.event;
+
+  /**
+   * `paths`: the extension's folder (its bundled wheel) and global storage (the private
+   * environment), when the extension has them.
+   */
+  constructor(private readonly paths?: { extension: string; storage: string }) {}
 
   /** Counts stops: a start that a stop overtook gives way to the next start. */
   private generation = 0;
@@ -132,6 +141,34 @@ export class ServerConnection implements vscode.Disposable {
     this.dumpsChanged.dispose();
   }
 
+  /**
+   * No server could start: offer the private environment (when the .vsix carries the
+   * wheel), the install command and the settings.
+   */
+  private async offerInstall(tried: number): Promise<void> {
+    const open = "Open Settings";
+    const create = "Create Private Environment";
+    const wheel = this.paths ? bundledWheel(this.paths.extension) : undefined;
+    const choice = await vscode.window.showErrorMessage(
+      `The heapspurs language server could not start (${tried} way${tried === 1 ? "" : "s"} tried; see the ` +
+        `"heapspurs" output). ${wheel ? "Create a private Python environment with it, or install" : "Install"} ` +
+        `it with \`${INSTALL_HINT}\`, or set heapspurs.server.path or heapspurs.server.python.`,
+      ...(wheel ? [create] : []),
+      open,
+    );
+    if (choice === open) {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "heapspurs.server");
+    } else if (choice === create && wheel && this.paths) {
+      try {
+        await createPrivateEnvironment(this.paths.storage, wheel, this.output);
+        this.output.info("the private environment is ready: starting the server from it");
+        await vscode.commands.executeCommand(CLIENT_COMMANDS.restart);
+      } catch (err) {
+        void vscode.window.showErrorMessage(`heapspurs: the private environment could not be made: ${messageOf(err)} (see the "heapspurs" output)`);
+      }
+    }
+  }
+
   private async require(): Promise<LanguageClient> {
     const client = await this.ready();
     if (!client) {
@@ -142,9 +179,11 @@ export class ServerConnection implements vscode.Disposable {
 
   private async start(generation: number): Promise<LanguageClient | undefined> {
     const config = vscode.workspace.getConfiguration(SECTION);
+    const mine = this.paths ? privatePython(this.paths.storage) : undefined;
     const candidates = launchCandidates(
       { path: config.get<string>("server.path"), python: config.get<string>("server.python") },
       await pythonOfPythonExtension(),
+      mine && existsSync(mine) ? mine : undefined,
     );
     const { launch, failures } = await chooseLaunch(candidates);
     if (generation !== this.generation) {
@@ -154,7 +193,7 @@ export class ServerConnection implements vscode.Disposable {
     this.failed = !launch;
     if (!launch) {
       this.stateChanged.fire(this.state);
-      void offerInstall(failures.length);
+      void this.offerInstall(failures.length);
       return undefined;
     }
     this.output.info(`starting ${[launch.command, ...launch.args].join(" ")} (${launch.source})`);
@@ -295,15 +334,4 @@ async function pythonOfPythonExtension(): Promise<string | undefined> {
   }
 }
 
-async function offerInstall(tried: number): Promise<void> {
-  const open = "Open Settings";
-  const choice = await vscode.window.showErrorMessage(
-    `The heapspurs language server could not start (${tried} way${tried === 1 ? "" : "s"} tried; see the ` +
-      `"heapspurs" output). Install it with \`${INSTALL_HINT}\`, or set heapspurs.server.path or ` +
-      "heapspurs.server.python.",
-    open,
-  );
-  if (choice === open) {
-    await vscode.commands.executeCommand("workbench.action.openSettings", "heapspurs.server");
-  }
-}
+

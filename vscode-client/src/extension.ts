@@ -22,7 +22,7 @@ import { registerRetained } from "./retainedCommand";
 import { DumpStatus } from "./statusBar";
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const connection = new ServerConnection();
+  const connection = new ServerConnection({ extension: context.extensionUri.fsPath, storage: context.globalStorageUri.fsPath });
   const results = new ResultDocuments();
   const view = new ResultsView((args) => connection.directOwners(args));
   const editors = new EditorTracker();

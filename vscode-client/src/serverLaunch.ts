@@ -21,9 +21,10 @@ export const INSTALL_HINT = "pip install heapspurs (Python 3.10 or newer; from a
 
 /**
  * Candidates in the order they are tried: an explicit setting is the only candidate;
- * otherwise `heapspurs-lsp` on PATH, then the Python extension's interpreter.
+ * otherwise `heapspurs-lsp` on PATH, then the Python extension's interpreter, then the
+ * extension's private environment (when it was made).
  */
-export function launchCandidates(settings: LaunchSettings, extensionPython?: string): Launch[] {
+export function launchCandidates(settings: LaunchSettings, extensionPython?: string, privatePython?: string): Launch[] {
   const path = settings.path?.trim();
   if (path) {
     return [{ command: path, args: [], source: "heapspurs.server.path" }];
@@ -35,6 +36,9 @@ export function launchCandidates(settings: LaunchSettings, extensionPython?: str
   const out: Launch[] = [{ command: "heapspurs-lsp", args: [], source: "heapspurs-lsp on PATH" }];
   if (extensionPython) {
     out.push(pythonLaunch(extensionPython, "the Python extension's interpreter"));
+  }
+  if (privatePython) {
+    out.push(pythonLaunch(privatePython, "the extension's private environment"));
   }
   return out;
 }

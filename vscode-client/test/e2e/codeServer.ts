@@ -31,6 +31,8 @@ export interface CodeServerOptions {
   workspace: string;
   /** Extra user settings. */
   settings?: Record<string, unknown>;
+  /** Variables of the server's environment to set (PATH: without code-server's Node). */
+  env?: Record<string, string>;
 }
 
 export function missingPrerequisites(): string[] {
@@ -60,7 +62,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const env = {
     ...process.env,
-    PATH: [NODE24_BIN, process.env.PATH].join(":"), // code-server runs on Node 24
+    ...options.env,
+    PATH: [NODE24_BIN, options.env?.PATH ?? process.env.PATH].join(":"), // code-server runs on Node 24
     XDG_CONFIG_HOME: join(dirs.xdg, "config"),
     XDG_DATA_HOME: join(dirs.xdg, "data"),
     XDG_CACHE_HOME: join(dirs.xdg, "cache"),

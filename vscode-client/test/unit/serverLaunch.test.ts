@@ -26,6 +26,16 @@ describe("launchCandidates", () => {
     );
     assert.equal(launchCandidates({}).length, 1);
   });
+
+  it("tries the private environment last, once it was made", () => {
+    const candidates = launchCandidates({}, undefined, "/storage/venv/bin/python");
+    assert.deepEqual(
+      candidates.map((c) => [c.command, ...c.args]),
+      [["heapspurs-lsp"], ["/storage/venv/bin/python", "-m", "heapspurs.lsp"]],
+    );
+    assert.equal(candidates[1].source, "the extension's private environment");
+    assert.equal(launchCandidates({ path: "/opt/lsp" }, undefined, "/storage/venv/bin/python").length, 1, "a setting wins");
+  });
 });
 
 describe("chooseLaunch with real processes", () => {
