@@ -77,20 +77,30 @@ async def test_hover_on_goroutine_in_a_log(client: LanguageClient, tmp_path: Pat
     assert await hover(client, uri, 0, 3) is None  # no goroutine, no address
 
 
-async def test_goroutines_view_pages_with_source_links(client: LanguageClient, tmp_path: Path):
-    """The Goroutines view's page: the leaked first, as the limited answer orders them, and
-    each frame in the workspace's main.go linked to its line."""
+async def test_goroutines_view_pages_groups_with_source_links(client: LanguageClient, tmp_path):
+    """The Goroutines view: groups of goroutines with one stack, the leaked first, each
+    group's goroutines a page at a time, every frame in the workspace's main.go linked to
+    its line."""
     ws = workspace(tmp_path / "ws")
     await start(client, ws)
-    page = await request(client, "heapspurs/goroutines", {"page": 0})
-    limited = await request(client, "heapspurs/goroutines", {"limit": 200})
-    assert [g["id"] for g in page["items"]] == [g["id"] for g in limited["goroutines"]]
-    assert page["total"] == limited["total"] and page["more"] is False
-    leaked = sum(c["leaked"] for c in truth()["goroutines"])
-    assert [g["leaked"] for g in page["items"][:leaked]] == [True] * leaked
+    groups = await request(client, "heapspurs/goroutines", {"page": 0})
+    assert groups["more"] is False and groups["total"] == len(groups["items"])
+    every = await request(client, "heapspurs/goroutines", {})
+    assert sum(g["count"] for g in groups["items"]) == every["total"]
+    leaked = [g["first"]["leaked"] for g in groups["items"]]
+    assert leaked == sorted(leaked, key=lambda v: {True: 0, None: 1, False: 2}[v])
+    members: dict[int, int] = {}
+    for g in groups["items"]:
+        inside = await request(client, "heapspurs/goroutines", {"page": 0, "group": g["group"]})
+        assert inside["total"] == g["count"] and inside["items"][0]["id"] == g["first"]["id"]
+        members.update({m["id"]: g["group"] for m in inside["items"]})
+        assert sum(m["retained"]["bytes"] for m in inside["items"]) == g["retained"]
+    assert set(members) == {g["id"] for g in every["goroutines"]}
     case = next(c for c in truth()["goroutines"] if c["case"] == "chain_a")
+    group = members[case["id"]]
+    inside = await request(client, "heapspurs/goroutines", {"page": 0, "group": group})
     frame = next(
-        f for g in page["items"] if g["id"] == case["id"] for f in g["frames"]
+        f for g in inside["items"] if g["id"] == case["id"] for f in g["frames"]
         if f["function"] == "main.chainA"
     )  # fmt: skip
     assert frame["uri"] == f"{(ws / 'main.go').resolve().as_uri()}#L{frame['line']}"
@@ -98,8 +108,10 @@ async def test_goroutines_view_pages_with_source_links(client: LanguageClient, t
     first = next(n for n, text in enumerate(lines, 1) if text.startswith("func chainA("))
     end = next(n for n, text in enumerate(lines, 1) if n > first and text == "}")
     assert first < frame["line"] < end, "the link opens a line of chainA's body"
-    frames = [f for g in page["items"] for f in g["frames"]]
+    frames = [f for g in inside["items"] for f in g["frames"]]
     runtime = next(f for f in frames if f["file"].startswith("runtime/"))
     assert runtime["uri"] is None, "runtime's files are not in the workspace"
     with pytest.raises(JsonRpcInvalidParams, match="'page' must be"):
         await request(client, "heapspurs/goroutines", {"page": -1})
+    with pytest.raises(JsonRpcInvalidParams, match="no goroutine group 9999"):
+        await request(client, "heapspurs/goroutines", {"page": 0, "group": 9999})

@@ -2,7 +2,8 @@
 // (the histogram → a type's objects, largest retained first → their owners, a level at a
 // time → roots), Retainers (the dominator tree from the top, drilled down), Leak Suspects
 // (each suspect's anchor, objects, accumulation point and what piled up) and Goroutines
-// (the leaked first → frames, opening the source line → variables → the objects they hold). Children
+// (groups of one stack, the leaked first → goroutines → frames, opening the source line →
+// variables → the objects they hold). Children
 // come from the server a page at a time (heapspurs/types, heapspurs/retainers: 200 a page,
 // a "show more" row past them), so a dump of millions of objects opens at once.
 
@@ -55,6 +56,12 @@ interface GoroutineItem {
   frames: FrameItem[];
   created_by: FrameItem;
 }
+interface GroupItem {
+  group: number;
+  count: number;
+  retained: number;
+  first: GoroutineItem;
+}
 interface Page<T> {
   dump: string;
   items: T[];
@@ -67,6 +74,7 @@ type HeapNode =
   | { kind: "type"; dump: string; row: TypeRow }
   // `address` and `dump` at the top: the address commands take the node as their argument
   | { kind: "instance"; dump: string; address: string; object: ViewObject; below: "owners" | "dominated"; variable?: string }
+  | { kind: "group"; dump: string; group: GroupItem }
   | { kind: "goroutine"; dump: string; goroutine: GoroutineItem }
   | { kind: "frame"; dump: string; frame: FrameItem; created?: boolean }
   | { kind: "suspect"; dump: string; suspect: Suspect; rank: number }
@@ -119,6 +127,8 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
       }
       case "instance":
         return instanceItem(node);
+      case "group":
+        return groupItem(node.group);
       case "goroutine":
         return goroutineItem(node.goroutine);
       case "suspect": {
@@ -273,7 +283,14 @@ export class GoroutinesTree extends HeapTree {
     }
     switch (node.kind) {
       case "dump": {
-        const answer = await this.connection.request<Page<GoroutineItem>>(REQUEST_GOROUTINES, { dump: node.info.uri, page });
+        const answer = await this.connection.request<Page<GroupItem>>(REQUEST_GOROUTINES, { dump: node.info.uri, page });
+        return withMore(answer, node, page, (group) => ({ kind: "group", dump: answer.dump, group }));
+      }
+      case "group": {
+        if (node.group.count === 1 && page === 0) {
+          return this.page({ kind: "goroutine", dump: node.dump, goroutine: node.group.first }, 0);
+        }
+        const answer = await this.connection.request<Page<GoroutineItem>>(REQUEST_GOROUTINES, { dump: node.dump, page, group: node.group.group });
         return withMore(answer, node, page, (goroutine) => ({ kind: "goroutine", dump: answer.dump, goroutine }));
       }
       case "goroutine": {
@@ -404,6 +421,20 @@ function instanceItem(node: Extract<HeapNode, { kind: "instance" }>): vscode.Tre
   // a click offers the address commands, as in the results view
   const row = objectRow(object, node.dump, false);
   item.command = { title: "Show…", command: "heapspurs.results.pick", arguments: [row] };
+  return item;
+}
+
+/** A group: one stack (its top function), how many goroutines, the verdict, what they retain. */
+function groupItem(group: GroupItem): vscode.TreeItem {
+  const g = group.first;
+  const top = g.frames.find((f) => !f.function.startsWith("runtime.")) ?? g.frames[0];
+  const who = group.count === 1 ? `goroutine ${g.id}` : `${number(group.count)} goroutines`;
+  const item = new vscode.TreeItem(`${who} [${g.wait_reason || g.status}]`, vscode.TreeItemCollapsibleState.Collapsed);
+  const verdict = g.leaked ? "leaked · " : g.leaked === null ? "leak unknown · " : "";
+  item.description = `${verdict}retains ${bytes(group.retained)}${top ? ` · ${top.function}` : ""}`;
+  item.tooltip = g.why ? `${item.label as string}: leaked — ${g.why}` : (item.label as string);
+  item.iconPath = new vscode.ThemeIcon(g.leaked ? "warning" : "debug-stackframe");
+  item.accessibilityInformation = { label: `${item.label as string} ${item.description}` };
   return item;
 }
 

@@ -87,20 +87,60 @@ def first_goroutines(view: GoroutineView, limit: int) -> dict[str, Any]:
     return answer
 
 
-def goroutines_page(entry: DumpEntry, page: int, folders: list[str]) -> dict[str, Any]:
-    """The Goroutines view's page: goroutines in :func:`first_goroutines`'s order, 200 a
-    page; each frame and ``created_by`` with ``uri`` (``file://…#L<line>``) when a
-    workspace folder has its file."""
+def goroutines_page(
+    entry: DumpEntry, page: int, folders: list[str], group: int | None = None
+) -> dict[str, Any]:
+    """The Goroutines view's page, 200 a page. Without ``group``: the groups (same verdict,
+    wait, stack and creator; leaked groups first, then larger), each with its count,
+    retained bytes and first goroutine; with it: that group's goroutines. Every frame and
+    ``created_by`` carries ``uri`` (``file://…#L<line>``) when a workspace folder has its
+    file."""
     view = view_of(entry)
-    ordered = first_goroutines(view, (page + 1) * VIEW_PAGE)
-    items = ordered["goroutines"][page * VIEW_PAGE :]
-    for g in items:
-        for frame in [*g["frames"], g["created_by"]]:
-            path = source_file(frame["file"], folders) if frame.get("file") else None
-            frame["uri"] = f"{from_fs_path(path)}#L{frame['line']}" if path else None
-    total = len(view.gor)
-    return {"dump": entry.uri, "parent": None, "page": page, "items": items,
-            "more": total > (page + 1) * VIEW_PAGE, "total": total}  # fmt: skip
+    groups = groups_of(view)
+    start, end = page * VIEW_PAGE, (page + 1) * VIEW_PAGE
+    if group is None:
+        items = [_group_json(view, k, members, folders) for k, members in
+                 enumerate(groups[start:end], start)]  # fmt: skip
+        total = len(groups)
+    else:
+        if not 0 <= group < len(groups):
+            raise ArgumentError(f"{entry.name} has no goroutine group {group}")
+        members = groups[group]
+        items = [_linked(view.goroutine_json(i), folders) for i in members[start:end]]
+        total = len(members)
+    return {"dump": entry.uri, "parent": group, "page": page, "items": items,
+            "more": total > end, "total": total}  # fmt: skip
+
+
+# per loaded dump: its goroutine view's groups, worked out once per view
+_groups: weakref.WeakKeyDictionary[Any, tuple[GoroutineView, list[list[int]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def groups_of(view: GoroutineView) -> list[list[int]]:
+    cached = _groups.get(view.heap)
+    if cached is None or cached[0] is not view:
+        cached = _groups[view.heap] = (view, view.groups())
+    return cached[1]
+
+
+def _group_json(view: GoroutineView, k: int, members: list[int], folders: list[str]):
+    gor = view.gor
+    return {
+        "group": k,
+        "count": len(members),
+        "retained": int(gor.retained_bytes[members].sum()),
+        "first": _linked(view.goroutine_json(members[0], variables=False), folders),
+    }
+
+
+def _linked(goroutine: dict[str, Any], folders: list[str]) -> dict[str, Any]:
+    """``goroutine`` with each frame's (and its creator's) ``uri`` in the workspace."""
+    for frame in [*goroutine["frames"], goroutine["created_by"]]:
+        path = source_file(frame["file"], folders) if frame.get("file") else None
+        frame["uri"] = f"{from_fs_path(path)}#L{frame['line']}" if path else None
+    return goroutine
 
 
 def goroutine_at(line: str, character: int) -> int | None:
@@ -226,6 +266,16 @@ def page_argument(params: Any) -> int | None:
     return _int(args, "page", 0, 0)
 
 
+def group_argument(params: Any) -> int | None:
+    """``group`` of a paged request: one group's goroutines (None: the groups)."""
+    args = plain(params)
+    if isinstance(args, list):
+        args = args[0] if args else {}
+    if not isinstance(args, dict) or args.get("group") is None:
+        return None
+    return _int(args, "group", 0, 0)
+
+
 def register(server: HeapspursServer, answers_errors) -> None:
     """Add the goroutines request and command to ``server``."""
 
@@ -233,7 +283,8 @@ def register(server: HeapspursServer, answers_errors) -> None:
         entry = dump_argument(ls, params, REQ_GOROUTINES)
         page = page_argument(params)
         if page is not None:
-            return await ls.analyse(entry, goroutines_page, page, ls.folders())
+            group = group_argument(params)
+            return await ls.analyse(entry, goroutines_page, page, ls.folders(), group)
         return await ls.analyse(entry, goroutines_answer, *goroutine_arguments(params))
 
     # the server arrives as Any: pygls reads annotations at run time (see types_features)

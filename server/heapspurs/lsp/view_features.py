@@ -79,17 +79,18 @@ def objects_by_type(entry: DumpEntry) -> tuple[list[str], np.ndarray, np.ndarray
 def warm_up(entry: DumpEntry) -> None:
     """Work out, on a thread after a big dump loads, what the views' first pages need (the
     tree and the histogram, each type's objects in order, long children lists in order, the
-    goroutines), so that each page answers at once. Without the entry's lock, so hovers are
-    not held up meanwhile: a request that comes first works the same out itself (the tree
-    has its own lock). Errors (the dump unloaded meanwhile, say) are left for the requests
-    to report."""
-    from .goroutine_features import view_of
+    goroutines and their groups), so that each page answers at once. Without the entry's
+    lock, so hovers are not held up meanwhile: a request that comes first works the same
+    out itself (the tree has its own lock). Errors (the dump unloaded meanwhile, say) are
+    left for the requests to report."""
+    from .goroutine_features import groups_of, view_of
 
     try:
         for step in (type_rows, objects_by_type, _sort_long_children, view_of):
             if entry.loaded is None:
                 return
             step(entry)
+        groups_of(view_of(entry))
     except Exception:  # each request reports its own failure
         return
 

@@ -2,7 +2,7 @@
 // (tests/fixtures/goleaks/go1.27) shows the leaked goroutines first as a result document,
 // and a hover on "goroutine N" in a panic trace shows its stack, its verdict and a link to
 // the workspace's source file; the Heap view's Goroutines tree lists the leaked goroutine
-// and a click on its frame opens main.go at the frame's line.
+// (groups of one stack, leaked first) and a click on its frame opens main.go at the line.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
