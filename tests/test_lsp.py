@@ -454,6 +454,7 @@ async def test_graph_and_dumps_requests(client: LanguageClient, tmp_path: Path):
                 "program": (ws / "scenarios").resolve().as_uri(),
                 "error": None,
                 "warning": None,
+                "go_version": loaded(LATEST).heap.params.go_version,
             }
         ]
     }

@@ -393,7 +393,7 @@ function dumpItem(info: DumpInfo, expands: boolean): vscode.TreeItem {
   const program = info.program ? `program ${baseName(info.program)}` : "no program matched";
   item.description =
     info.state === "ready"
-      ? `${number(info.objects)} objects · ${program}`
+      ? `${info.go_version ? `${info.go_version} · ` : ""}${number(info.objects)} objects · ${program}`
       : info.state === "loading"
         ? `loading ${Math.round(100 * info.progress)}%`
         : `error: ${info.error ?? "unknown"}`;

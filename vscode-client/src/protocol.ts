@@ -71,6 +71,8 @@ export interface DumpInfo {
   program: string | null;
   error: string | null;
   warning?: string | null;
+  /** The Go version that wrote the dump, once it is loaded. */
+  go_version?: string | null;
 }
 
 export interface DumpsAnswer {

@@ -139,6 +139,7 @@ class DumpEntry:
         program = path_to_uri(self.program) if self.program else None
         info = dump_info(self.uri, self.state, self.progress, objects, program, self.error)
         info["warning"] = self.warning
+        info["go_version"] = self.loaded.heap.params.go_version if self.loaded else None
         return info
 
     def anchors(self, obj: int) -> AnchorReport:
