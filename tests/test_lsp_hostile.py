@@ -197,6 +197,7 @@ def test_hostile_workspace_and_requests_leave_the_server_answering(hostile_works
             links = re.findall(r'href="([^"]*)"', html)
             assert links and all(h.startswith("command:heapspurs.") for h in links), links
         _malformed_requests_are_answered(client, log)
+        _malformed_view_requests_are_answered(client, dumps["good.heapdump"]["uri"])
         _never_opened_documents_get_no_hover(client, ws)
         still = client.hover(log, 0, len("held=") + 3)
         assert "Object" in still["result"]["contents"]["value"]
@@ -224,6 +225,29 @@ def _malformed_requests_are_answered(client: RawClient, log: str) -> None:
     answer = client.request("workspace/executeCommand",
                             {"command": "heapspurs.owners", "arguments": [address]})  # fmt: skip
     assert answer.get("error", {}).get("code") == INVALID_PARAMS, answer
+
+
+def _malformed_view_requests_are_answered(client: RawClient, dump: str) -> None:
+    """The Heap views' requests, Go instances and CodeLens: bad params are InvalidParams."""
+    bad = [
+        ("heapspurs/types", {"dump": dump, "page": -1}),
+        ("heapspurs/types", {"dump": dump, "page": "x"}),
+        ("heapspurs/types", {"dump": dump, "parent": 5}),
+        ("heapspurs/types", {"dump": dump, "parent": "no.Such"}),
+        ("heapspurs/retainers", {"dump": dump, "parent": "zz"}),
+        ("heapspurs/retainers", {"dump": dump, "parent": "0x1"}),
+        ("heapspurs/retainers", {"dump": dump, "page": 2**70}),
+        ("heapspurs/instances", {"dump": dump, "type": 5}),
+        ("heapspurs/goroutines", {"dump": dump, "page": -1}),
+        ("heapspurs/goroutines", {"dump": dump, "page": 0, "group": "x"}),
+        ("heapspurs/goroutines", {"dump": dump, "page": 0, "group": 10**9}),
+        ("textDocument/codeLens", {"textDocument": 5}),
+    ]
+    for method, params in bad:
+        answer = client.request(method, params)
+        assert answer.get("error", {}).get("code") == INVALID_PARAMS, (method, params, answer)
+    answer = client.request("heapspurs/types", {"dump": dump, "page": 0})
+    assert answer["result"]["items"], "the views still answer"
 
 
 def _never_opened_documents_get_no_hover(client: RawClient, ws: Path) -> None:

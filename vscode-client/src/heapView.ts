@@ -208,7 +208,15 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
   /** Page `page` of what is under `node` (a dump: the view's own top level). */
   protected abstract page(node: HeapNode | undefined, page: number): Promise<HeapNode[]>;
 
-  protected async owners(node: Extract<HeapNode, { kind: "instance" }> | Extract<ResultRow, { kind: "object" }>): Promise<HeapNode[]> {
+  /** Under an object row: its owners, a level at a time (when it expands to owners). */
+  protected ownersBelow(node: HeapNode): Promise<HeapNode[]> {
+    if ((node.kind === "instance" && node.below === "owners") || (node.kind === "object" && node.expandsOwners)) {
+      return this.owners(node);
+    }
+    return Promise.resolve([]);
+  }
+
+  private async owners(node: Extract<HeapNode, { kind: "instance" }> | Extract<ResultRow, { kind: "object" }>): Promise<HeapNode[]> {
     const answer = await this.connection.directOwners<DirectOwnersAnswer>({ address: node.address, dump: node.dump });
     return ownerRows(answer, node.kind === "instance" ? [] : node.below);
   }
@@ -246,12 +254,8 @@ export class TypesTree extends HeapTree {
         const answer = await this.connection.request<Page<ViewObject>>(REQUEST_TYPES, { dump: node.dump, parent: node.row.type, page });
         return withMore(answer, node, page, (object) => ({ kind: "instance", dump: answer.dump, address: object.address, object, below: "owners" }));
       }
-      case "instance":
-        return this.owners(node);
-      case "object":
-        return node.expandsOwners ? this.owners(node) : [];
       default:
-        return [];
+        return this.ownersBelow(node);
     }
   }
 }
@@ -303,12 +307,8 @@ export class GoroutinesTree extends HeapTree {
           const object: ViewObject = { address: v.object, size: 0, name: v.name, type: v.object_type, retained: 0, retained_objects: 0, children: 0 };
           return { kind: "instance", dump: node.dump, address: v.object, object, below: "owners", variable: v.name ?? "(unnamed slot)" };
         });
-      case "instance":
-        return this.owners(node);
-      case "object":
-        return node.expandsOwners ? this.owners(node) : [];
       default:
-        return [];
+        return this.ownersBelow(node);
     }
   }
 }
@@ -334,11 +334,9 @@ export class SuspectsTree extends HeapTree {
       case "suspect":
         return suspectFacts(node.dump, node.suspect);
       case "instance":
-        return node.below === "owners" ? this.owners(node) : this.dominated(node);
-      case "object":
-        return node.expandsOwners ? this.owners(node) : [];
+        return node.below === "owners" ? this.ownersBelow(node) : this.dominated(node);
       default:
-        return [];
+        return this.ownersBelow(node);
     }
   }
 
