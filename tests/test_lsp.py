@@ -346,6 +346,13 @@ async def test_commands(client: LanguageClient, tmp_path: Path):
     await asyncio.sleep(0.3)
     names = {Path(d["uri"]).name for d in await settled(client)}
     assert names == {"service.heapdump", "elsewhere.bin"}
+    # unloaded: out of the list, its objects no longer answer, until it is loaded again
+    left = await command(client, "heapspurs.unloadDump", {"uri": (ws / "elsewhere.bin").as_uri()})
+    assert [Path(d["uri"]).name for d in left["dumps"]] == ["service.heapdump"]
+    with pytest.raises(JsonRpcInvalidParams, match="not a loaded heap dump"):
+        await command(client, "heapspurs.unloadDump", {"uri": (ws / "elsewhere.bin").as_uri()})
+    again = await command(client, "heapspurs.loadDump", {"uri": (ws / "elsewhere.bin").as_uri()})
+    assert again["state"] == "ready"
 
 
 async def test_advertised_commands(client: LanguageClient, tmp_path: Path):

@@ -477,7 +477,9 @@ export const HEAP_COMMANDS = {
   refresh: "heapspurs.heap.refresh",
   reveal: "heapspurs.heap.reveal",
   declaration: "heapspurs.heap.goToDeclaration",
+  unload: "heapspurs.heap.unload",
 } as const;
+const SERVER_COMMAND_UNLOAD = "heapspurs.unloadDump";
 
 /** The three views, refreshed when the server's dumps change. */
 export function registerHeapViews(connection: ServerConnection): vscode.Disposable[] {
@@ -503,6 +505,13 @@ export function registerHeapViews(connection: ServerConnection): vscode.Disposab
     vscode.commands.registerCommand(HEAP_COMMANDS.declaration, (node?: { row?: TypeRow }) => {
       const open = node?.row?.source ? openAtLine(node.row.source) : undefined;
       return open ? vscode.commands.executeCommand(open.command, ...(open.arguments ?? [])) : undefined;
+    }),
+    vscode.commands.registerCommand(HEAP_COMMANDS.unload, async (node?: { dump?: string }) => {
+      if (node?.dump) {
+        // the server's command takes {"uri"}; its memory is given back, the views refresh
+        await connection.executeCommand(SERVER_COMMAND_UNLOAD, { uri: node.dump });
+        refresh(true);
+      }
     }),
     vscode.commands.registerCommand(HEAP_COMMANDS.reveal, (node?: { dump?: string }) =>
       node?.dump ? vscode.commands.executeCommand("revealInExplorer", vscode.Uri.parse(node.dump)) : undefined,

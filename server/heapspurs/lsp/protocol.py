@@ -15,10 +15,12 @@ CMD_ANCHORS = "heapspurs.anchors"
 CMD_OWNERS = "heapspurs.owners"
 CMD_HEXDUMP = "heapspurs.hexdump"
 CMD_LOAD_DUMP = "heapspurs.loadDump"
+# {"uri"}: the dump is unloaded (its memory given back) until it is loaded again
+CMD_UNLOAD_DUMP = "heapspurs.unloadDump"
 # the heapspurs/graph request as a command (same params and answer), so that hover links
 # work in any client
 CMD_GRAPH = "heapspurs.graph"
-COMMANDS = (CMD_ANCHORS, CMD_OWNERS, CMD_HEXDUMP, CMD_LOAD_DUMP, CMD_GRAPH)
+COMMANDS = (CMD_ANCHORS, CMD_OWNERS, CMD_HEXDUMP, CMD_LOAD_DUMP, CMD_UNLOAD_DUMP, CMD_GRAPH)
 
 # custom requests
 REQ_GRAPH = "heapspurs/graph"
@@ -167,11 +169,11 @@ class LoadArgs:
     uri: str
 
     @classmethod
-    def parse(cls, args: Any) -> LoadArgs:
-        a = _one_object(args, CMD_LOAD_DUMP)
+    def parse(cls, args: Any, what: str = CMD_LOAD_DUMP) -> LoadArgs:
+        a = _one_object(args, what)
         uri = a.get("uri")
         if not isinstance(uri, str) or not uri:
-            raise ArgumentError(f"{CMD_LOAD_DUMP}: 'uri' must be a file URI string")
+            raise ArgumentError(f"{what}: 'uri' must be a file URI string")
         return cls(uri)
 
 

@@ -41,6 +41,7 @@ from .protocol import (
     CMD_HEXDUMP,
     CMD_LOAD_DUMP,
     CMD_OWNERS,
+    CMD_UNLOAD_DUMP,
     NOTE_DUMPS_CHANGED,
     REQ_DIRECT_OWNERS,
     REQ_DUMPS,
@@ -699,6 +700,16 @@ def create_server() -> HeapspursServer:
             + (f" — {hover.inline_code(entry.error)}" if entry.error else "")
         )
         return info
+
+    @server.command(CMD_UNLOAD_DUMP)
+    @answers_errors
+    async def cmd_unload_dump(ls: HeapspursServer, *args: Any) -> dict[str, Any]:
+        a = LoadArgs.parse(list(args), CMD_UNLOAD_DUMP)
+        entry = ls.store.entry(a.uri)
+        if entry is None:
+            raise ArgumentError(f"{a.uri} is not a loaded heap dump")
+        ls.unload(entry.path)
+        return ls.dumps_answer()
 
     @server.feature(REQ_DUMPS)
     @answers_errors

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { Page } from "playwright-core";
 import { REPO_DIR } from "./codeServer";
 import { SERVER, describeInVsCode } from "./session";
-import { activeEditor, editorText, openFile, palette, resultRows, waitForResult, webview } from "./workbench";
+import { activeEditor, editorText, openFile, palette, resultRows, statusItem, waitForResult, webview } from "./workbench";
 
 const FIXTURE = join(REPO_DIR, "tests/fixtures/growth/go1.27");
 const SOURCE = join(REPO_DIR, "tests/fixtures/src/growth");
@@ -227,6 +227,22 @@ describeInVsCode(
       const source = readFileSync(join(SOURCE, "main.go"), "utf8").split("\n");
       const line = 1 + source.findIndex((text) => text.startsWith(`type ${truth.growth.type.replace("main.", "")} struct`));
       await page.locator(".statusbar-item", { hasText: `Ln ${line},` }).waitFor({ timeout: 30_000 });
+    });
+
+    step("Unload on a dump in the Dumps view takes it out of every view", async () => {
+      const { page } = session;
+      await palette(page, "Heap: Focus on Dumps View");
+      const dumps = page.getByRole("tree", { name: "Dumps" });
+      const before = dumps.getByRole("treeitem", { name: /^before\.heapdump/ }).first();
+      await before.click({ button: "right" });
+      const unload = page.getByRole("menuitem", { name: "Unload", exact: true });
+      await unload.waitFor();
+      await unload.hover(); // VS Code's menu ignores a click right after it opened
+      await page.keyboard.press("Enter");
+      await before.waitFor({ state: "detached", timeout: 30_000 });
+      await statusItem(page).filter({ hasText: /1 dump/ }).waitFor({ timeout: 30_000 });
+      const types = page.getByRole("tree", { name: "Types" });
+      assert.equal(await types.getByRole("treeitem", { name: /^before\.heapdump/ }).count(), 0, "gone from Types too");
     });
   },
 );
