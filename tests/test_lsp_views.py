@@ -6,6 +6,8 @@ row also says where the workspace declares the type)
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from pygls.exceptions import JsonRpcInvalidParams
@@ -105,3 +107,25 @@ def test_kept_orders_page_as_a_fresh_pick_does(monkeypatch):
         assert V.retainers_page(kept, under, page) == V.retainers_page(fresh, under, page)
         mine = V.types_page(kept, "main.Request", page)["items"]
         assert [o["address"] for o in mine] == requests[page * 7 : (page + 1) * 7]
+
+
+async def test_types_view_against_a_baseline_shows_growth(client: LanguageClient, tmp_path):
+    """With a baseline the Types view's rows are the CLI's --histogram --baseline rows (the
+    most growth first), each with what the type retains."""
+    from test_lsp_gosource import GROWTH
+
+    ws = growth_workspace(tmp_path / "ws")
+    shutil.copy(GROWTH / "heap1.dump", ws / "before.heapdump")
+    await start(client, ws)
+    after, before = ((ws / n).resolve().as_uri() for n in ("service.heapdump", "before.heapdump"))
+    rows = await all_pages(client, "heapspurs/types", {"dump": after, "baseline": before})
+    first = await request(client, "heapspurs/types", {"dump": after, "baseline": before})
+    assert first["comparison"].startswith("same process as")
+    cli = cli_json("--histogram", "--baseline", str(GROWTH / "heap1.dump"))["types"]
+    plain = [{k: v for k, v in r.items() if k not in ("source", "retained")} for r in rows]
+    assert plain == cli
+    assert rows[0]["type"] == "main.Blob" and rows[0]["new"] == 800
+    retained = {r["type"]: r["retained"] for r in cli_json("--histogram")["types"]}
+    assert all(r["retained"] == retained.get(r["type"], 0) for r in rows)
+    with pytest.raises(JsonRpcInvalidParams, match="'baseline' must be a loaded dump"):
+        await request(client, "heapspurs/types", {"dump": after, "baseline": "file:///nope"})

@@ -33,6 +33,11 @@ interface TypeRow {
   retained?: number;
   /** Where the workspace's Go files declare it: `file:///…/main.go#L34`. */
   source?: string | null;
+  /** Against a baseline: its count and bytes, and (one process) the new and freed objects. */
+  baseline_count?: number;
+  baseline_bytes?: number;
+  new?: number | null;
+  freed?: number | null;
 }
 interface ViewObject extends ObjectJson {
   retained: number;
@@ -119,8 +124,12 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
         return dumpItem(node.info, this.dumpsExpand());
       case "type": {
         const item = new vscode.TreeItem(node.row.type, vscode.TreeItemCollapsibleState.Collapsed);
-        const retained = node.row.retained ? ` · retains ${bytes(node.row.retained)}` : "";
-        item.description = `${number(node.row.count)} · ${bytes(node.row.bytes)}${retained}`;
+        const { row } = node;
+        const retained = row.retained ? ` · retains ${bytes(row.retained)}` : "";
+        const grew = (now: number, then: number | undefined, show: (n: number) => string) =>
+          then === undefined ? "" : ` (${now >= then ? "+" : "−"}${show(Math.abs(now - then))})`;
+        const churn = row.new !== null && row.new !== undefined ? ` · ${number(row.new)} new, ${number(row.freed ?? 0)} freed` : "";
+        item.description = `${number(row.count)}${grew(row.count, row.baseline_count, number)} · ${bytes(row.bytes)}${grew(row.bytes, row.baseline_bytes, bytes)}${churn}${retained}`;
         item.iconPath = new vscode.ThemeIcon("symbol-class");
         item.contextValue = node.row.source ? "heapspurs.type.declared" : "heapspurs.type";
         return item;
@@ -237,8 +246,17 @@ function note(err: unknown): HeapNode {
 }
 
 export class TypesTree extends HeapTree {
+  /** The dump the histogram is compared with ("Set as Baseline"), if any. */
+  private baseline: string | undefined;
+
   constructor(connection: ServerConnection) {
     super(HEAP_VIEWS.types, connection);
+  }
+
+  setBaseline(uri: string | undefined): void {
+    this.baseline = uri;
+    this.view.description = uri ? `vs ${baseName(uri)}` : undefined;
+    this.refresh();
   }
 
   protected async page(node: HeapNode | undefined, page: number): Promise<HeapNode[]> {
@@ -247,7 +265,8 @@ export class TypesTree extends HeapTree {
     }
     switch (node.kind) {
       case "dump": {
-        const answer = await this.connection.request<Page<TypeRow>>(REQUEST_TYPES, { dump: node.info.uri, page });
+        const against = this.baseline && this.baseline !== node.info.uri ? { baseline: this.baseline } : {};
+        const answer = await this.connection.request<Page<TypeRow>>(REQUEST_TYPES, { dump: node.info.uri, page, ...against });
         return withMore(answer, node, page, (row) => ({ kind: "type", dump: answer.dump, row }));
       }
       case "type": {
@@ -478,12 +497,15 @@ export const HEAP_COMMANDS = {
   reveal: "heapspurs.heap.reveal",
   declaration: "heapspurs.heap.goToDeclaration",
   unload: "heapspurs.heap.unload",
+  setBaseline: "heapspurs.heap.setBaseline",
+  clearBaseline: "heapspurs.heap.clearBaseline",
 } as const;
 const SERVER_COMMAND_UNLOAD = "heapspurs.unloadDump";
 
 /** The three views, refreshed when the server's dumps change. */
 export function registerHeapViews(connection: ServerConnection): vscode.Disposable[] {
-  const trees = [new DumpsTree(connection), new TypesTree(connection), new RetainersTree(connection), new SuspectsTree(connection), new GoroutinesTree(connection)];
+  const types = new TypesTree(connection);
+  const trees = [new DumpsTree(connection), types, new RetainersTree(connection), new SuspectsTree(connection), new GoroutinesTree(connection)];
   let last = "";
   const refresh = (force: boolean) => {
     void connection.dumps().then((answer) => {
@@ -505,6 +527,14 @@ export function registerHeapViews(connection: ServerConnection): vscode.Disposab
     vscode.commands.registerCommand(HEAP_COMMANDS.declaration, (node?: { row?: TypeRow }) => {
       const open = node?.row?.source ? openAtLine(node.row.source) : undefined;
       return open ? vscode.commands.executeCommand(open.command, ...(open.arguments ?? [])) : undefined;
+    }),
+    vscode.commands.registerCommand(HEAP_COMMANDS.setBaseline, (node?: { dump?: string }) => {
+      types.setBaseline(node?.dump);
+      void vscode.commands.executeCommand("setContext", "heapspurs.baselineSet", Boolean(node?.dump));
+    }),
+    vscode.commands.registerCommand(HEAP_COMMANDS.clearBaseline, () => {
+      types.setBaseline(undefined);
+      void vscode.commands.executeCommand("setContext", "heapspurs.baselineSet", false);
     }),
     vscode.commands.registerCommand(HEAP_COMMANDS.unload, async (node?: { dump?: string }) => {
       if (node?.dump) {

@@ -129,6 +129,8 @@ class DumpEntry:
     type_objects: tuple[object, list[str], np.ndarray, np.ndarray] | None = None
     # the Retainers view's long children lists in order, per parent, for the tree they are of
     sorted_children: tuple[object, dict[int, np.ndarray]] | None = None
+    # the Types view against a baseline: (typing, baseline, rows, comparison line)
+    growth_rows: tuple[object, object, list, str] | None = None
 
     @property
     def name(self) -> str:

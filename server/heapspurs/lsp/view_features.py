@@ -14,12 +14,14 @@ object are ``heapspurs/directOwners``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ..analysis import compare as C
 from ..analysis.dominators import Dominators, dominators
 from ..render import jsonout
+from .compare_features import locked
 from .gosource_features import type_rows, with_sources
 from .protocol import REQ_RETAINERS, REQ_TYPES, VIEW_PAGE, ArgumentError, _int, parse_address
 from .store import DumpEntry
@@ -38,16 +40,25 @@ def paged(items: list[Any] | np.ndarray, page: int) -> tuple[Any, bool]:
 
 
 def types_page(
-    entry: DumpEntry, parent: str | None, page: int, folders: list[str] | None = None
+    entry: DumpEntry,
+    parent: str | None,
+    page: int,
+    folders: list[str] | None = None,
+    baseline: DumpEntry | None = None,
 ) -> dict[str, Any]:
     """Without ``parent`` the histogram's rows, each with ``source`` (where the workspace's
-    Go files declare the type, else null); with it that type's objects."""
+    Go files declare the type, else null); against a ``baseline`` the rows of
+    ``--histogram --baseline`` (most growth first) with ``retained``, and the comparison's
+    line. With ``parent``: that type's objects."""
     assert entry.loaded is not None
     if parent is None:
-        rows = type_rows(entry)
+        rows, line = (type_rows(entry), None) if baseline is None else growth_rows(entry, baseline)
         items, more = paged(rows, page)
         items = with_sources(list(items), folders or [])
-        return _answer(entry, parent, page, items, more, len(rows))
+        answer = _answer(entry, parent, page, items, more, len(rows))
+        if line is not None:
+            answer["comparison"] = line
+        return answer
     labels, first, objs = objects_by_type(entry)
     try:
         label = labels.index(parent)
@@ -55,6 +66,26 @@ def types_page(
         raise ArgumentError(f"no object of type {parent!r} in {entry.name}") from None
     of_type = objs[first[label] : first[label + 1]]  # largest retained first already
     return _objects_page(entry, dominators(entry.loaded.heap), of_type, parent, page, True)
+
+
+def growth_rows(entry: DumpEntry, baseline: DumpEntry) -> tuple[list[dict[str, Any]], str]:
+    """The histogram against ``baseline`` (the CLI's ``--histogram --baseline`` rows with
+    each type's ``retained``) and the comparison's line; kept for the pair of typings."""
+    assert entry.loaded is not None and baseline.loaded is not None
+    typed, old = entry.loaded.names.typed, baseline.loaded
+    cached = entry.growth_rows
+    if cached is not None and cached[0] is typed and cached[1] is old:
+        return cached[2], cached[3]
+    try:
+        answer = C.histogram_answer(C.compare(entry.loaded, [old]))
+    except C.NotComparable as err:
+        raise ArgumentError(str(err)) from None
+    retained = {str(r["type"]): r.get("retained", 0) for r in type_rows(entry)}
+    rows = [{**r, "retained": retained.get(str(r["type"]), 0)}
+            for r in cast(list[dict[str, Any]], answer["types"])]  # fmt: skip
+    line = str(answer["comparison"])
+    entry.growth_rows = (typed, old, rows, line)
+    return rows, line
 
 
 def objects_by_type(entry: DumpEntry) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -164,6 +195,17 @@ def _answer(entry: DumpEntry, parent: Any, page: int, items: list, more: bool, t
             "total": total}  # fmt: skip
 
 
+def baseline_argument(ls: HeapspursServer, args: dict[str, Any]) -> DumpEntry | None:
+    """``baseline``: a loaded dump the Types view compares with (None: none)."""
+    uri = args.get("baseline")
+    if uri is None:
+        return None
+    entry = ls.store.entry(uri) if isinstance(uri, str) else None
+    if entry is None or entry.loaded is None:
+        raise ArgumentError(f"{REQ_TYPES}: 'baseline' must be a loaded dump's URI, not {uri!r}")
+    return entry
+
+
 def register(server: HeapspursServer, answers_errors) -> None:
     """Add the view requests to ``server``."""
 
@@ -174,6 +216,10 @@ def register(server: HeapspursServer, answers_errors) -> None:
         if parent is not None and not isinstance(parent, str):
             raise ArgumentError(f"{REQ_TYPES}: 'parent' must be a type name from its answer")
         page = _int(args, "page", 0, 0)
+        baseline = baseline_argument(ls, args)
+        if baseline is not None and parent is None:
+            return await locked([entry, baseline], types_page, entry, None, page, ls.folders(),
+                                baseline)  # fmt: skip
         return await ls.analyse(entry, types_page, parent, page, ls.folders())
 
     async def retainers(ls: HeapspursServer, params: Any) -> dict[str, Any]:

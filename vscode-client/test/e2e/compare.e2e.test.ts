@@ -229,6 +229,27 @@ describeInVsCode(
       await page.locator(".statusbar-item", { hasText: `Ln ${line},` }).waitFor({ timeout: 30_000 });
     });
 
+    step("Set as Baseline on the older dump: the Types view shows each type's growth", async () => {
+      const { page } = session;
+      await palette(page, "Heap: Focus on Dumps View");
+      const dumps = page.getByRole("tree", { name: "Dumps" });
+      await dumps.getByRole("treeitem", { name: /^before\.heapdump/ }).first().click({ button: "right" });
+      const item = page.getByRole("menuitem", { name: /^Set as Baseline/ });
+      await item.waitFor();
+      await item.hover(); // VS Code's menu ignores a click right after it opened
+      await page.keyboard.press("Enter");
+      await palette(page, "Heap: Focus on Types View");
+      const types = page.getByRole("tree", { name: "Types" });
+      const dumpRow = types.getByRole("treeitem", { name: /^after\.heapdump/ }).first();
+      await dumpRow.waitFor({ timeout: 30_000 });
+      if ((await dumpRow.getAttribute("aria-expanded")) !== "true") {
+        await dumpRow.click();
+      }
+      const growth = new RegExp(`^${pattern(truth.growth.type)} ${grown.new} \\(\\+${grown.new}\\) .* ${grown.new} new, ${grown.freed} freed`);
+      await types.getByRole("treeitem", { name: growth }).first().waitFor({ timeout: 60_000 });
+      await shot("heap-types-growth");
+    });
+
     step("Unload on a dump in the Dumps view takes it out of every view", async () => {
       const { page } = session;
       await palette(page, "Heap: Focus on Dumps View");
