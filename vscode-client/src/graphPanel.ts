@@ -147,7 +147,7 @@ function graphHtml(webview: vscode.Webview, media: vscode.Uri): string {
   <span><i class="swatch root"></i>root (global, goroutine)</span>
   <span><b>▶ frame</b>the stack frame holding it (its variable on the edge)</span>
   <span><i class="line interior"></i>interior pointer (+offset)</span>
-  <span class="hint">Click or Enter on an object: its graph · Right-click: anchors, owners, hexdump · Tab: next object</span>
+  <span class="hint">Click or Enter on an object: its graph · Right-click: more (anchors, owners, hexdump, its type) · Tab: next object</span>
 </div>
 <div id="notes" role="status"></div>
 <div id="viewport"><div id="canvas"></div></div>

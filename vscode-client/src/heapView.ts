@@ -46,7 +46,9 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
   private readonly changes = new vscode.EventEmitter<HeapNode | undefined>();
   readonly onDidChangeTreeData = this.changes.event;
   /** Children asked so far, per parent (undefined: the top), pages appended. */
-  private readonly known = new Map<HeapNode | undefined, Promise<HeapNode[]>>();
+  protected readonly known = new Map<HeapNode | undefined, Promise<HeapNode[]>>();
+  /** Each node's parent (for reveal); the top's nodes have none. */
+  private readonly parents = new WeakMap<HeapNode, HeapNode>();
   protected readonly view: vscode.TreeView<HeapNode>;
 
   constructor(
@@ -117,18 +119,31 @@ abstract class HeapTree implements vscode.TreeDataProvider<HeapNode>, vscode.Dis
   getChildren(node?: HeapNode): Promise<HeapNode[]> {
     let children = this.known.get(node);
     if (!children) {
-      children = this.firstPage(node).catch((err: unknown) => [note(err)]);
+      children = this.firstPage(node)
+        .catch((err: unknown) => [note(err)])
+        .then((list) => this.adopt(node, list));
       this.known.set(node, children);
     }
     return children;
+  }
+
+  getParent(node: HeapNode): HeapNode | undefined {
+    return this.parents.get(node);
   }
 
   /** Replaces the "show more" row with the next page. */
   async showMore(more: Extract<HeapNode, { kind: "more" }>): Promise<void> {
     const shown = (await this.known.get(more.parent)) ?? [];
     const next = await this.page(more.parent, more.page).catch((err: unknown) => [note(err)]);
-    this.known.set(more.parent, Promise.resolve([...shown.filter((n) => n !== more), ...next]));
+    this.known.set(more.parent, Promise.resolve([...shown.filter((n) => n !== more), ...this.adopt(more.parent, next)]));
     this.changes.fire(more.parent);
+  }
+
+  private adopt(parent: HeapNode | undefined, children: HeapNode[]): HeapNode[] {
+    if (parent) {
+      children.forEach((child) => this.parents.set(child, parent));
+    }
+    return children;
   }
 
   dispose(): void {
@@ -192,8 +207,35 @@ export class TypesTree extends HeapTree {
   /** The dump the histogram is compared with ("Set as Baseline"), if any. */
   private baseline: string | undefined;
 
+  get baselineUri(): string | undefined {
+    return this.baseline;
+  }
+
   constructor(connection: ServerConnection) {
     super(HEAP_VIEWS.types, connection);
+  }
+
+  /** Selects `type`'s row under `dump`, asking for more pages until it shows; false if none. */
+  async revealType(dump: string, type: string): Promise<boolean> {
+    let level = await this.getChildren(undefined);
+    const dumpNode = level.find((n) => n.kind === "dump" && n.info.uri === dump);
+    if (dumpNode) {
+      level = await this.getChildren(dumpNode);
+    }
+    for (let pages = 0; pages < 100; pages++) {
+      const found = level.find((n) => n.kind === "type" && n.dump === dump && n.row.type === type);
+      if (found) {
+        await this.view.reveal(found, { select: true, focus: true, expand: true });
+        return true;
+      }
+      const more = level.find((n): n is Extract<HeapNode, { kind: "more" }> => n.kind === "more");
+      if (!more) {
+        return false;
+      }
+      await this.showMore(more);
+      level = (await this.known.get(more.parent)) ?? [];
+    }
+    return false;
   }
 
   setBaseline(uri: string | undefined): void {
@@ -355,6 +397,7 @@ export const HEAP_COMMANDS = {
   declaration: "heapspurs.heap.goToDeclaration",
   unload: "heapspurs.heap.unload",
   setBaseline: "heapspurs.heap.setBaseline",
+  showInTypes: "heapspurs.graph.showInTypes",
   clearBaseline: "heapspurs.heap.clearBaseline",
 } as const;
 const SERVER_COMMAND_UNLOAD = "heapspurs.unloadDump";
@@ -364,6 +407,10 @@ export function registerHeapViews(connection: ServerConnection): vscode.Disposab
   const types = new TypesTree(connection);
   const trees = [new DumpsTree(connection), types, new RetainersTree(connection), new SuspectsTree(connection), new GoroutinesTree(connection)];
   let last = "";
+  const setBaseline = (uri: string | undefined) => {
+    types.setBaseline(uri);
+    void vscode.commands.executeCommand("setContext", "heapspurs.baselineSet", Boolean(uri));
+  };
   const refresh = (force: boolean) => {
     void connection.dumps().then((answer) => {
       // types and the tree change only when a dump is loaded, reloaded or goes
@@ -371,6 +418,10 @@ export function registerHeapViews(connection: ServerConnection): vscode.Disposab
       trees[0].refresh();
       if (force || key !== last) {
         last = key;
+        const ready = new Set((answer?.dumps ?? []).filter((d) => d.state === "ready").map((d) => d.uri));
+        if (types.baselineUri && !ready.has(types.baselineUri)) {
+          setBaseline(undefined); // the baseline went (unloaded, deleted): plain types again
+        }
         trees.slice(1).forEach((tree) => tree.refresh());
       }
     });
@@ -385,14 +436,19 @@ export function registerHeapViews(connection: ServerConnection): vscode.Disposab
       const open = node?.row?.source ? openAtLine(node.row.source) : undefined;
       return open ? vscode.commands.executeCommand(open.command, ...(open.arguments ?? [])) : undefined;
     }),
-    vscode.commands.registerCommand(HEAP_COMMANDS.setBaseline, (node?: { dump?: string }) => {
-      types.setBaseline(node?.dump);
-      void vscode.commands.executeCommand("setContext", "heapspurs.baselineSet", Boolean(node?.dump));
+    // the graph's node menu: the node's type in the Types view
+    vscode.commands.registerCommand(HEAP_COMMANDS.showInTypes, async (context?: { address?: unknown; dump?: unknown }) => {
+      if (typeof context?.address !== "string" || typeof context.dump !== "string") {
+        return;
+      }
+      const { object } = await connection.directOwners<DirectOwnersAnswer>({ address: context.address, dump: context.dump });
+      await vscode.commands.executeCommand(`${HEAP_VIEWS.types}.focus`);
+      if (!object.type || !(await types.revealType(context.dump, object.type))) {
+        void vscode.window.showInformationMessage(`heapspurs: ${object.type ?? context.address} is not in the Types view of ${baseName(context.dump)}`);
+      }
     }),
-    vscode.commands.registerCommand(HEAP_COMMANDS.clearBaseline, () => {
-      types.setBaseline(undefined);
-      void vscode.commands.executeCommand("setContext", "heapspurs.baselineSet", false);
-    }),
+    vscode.commands.registerCommand(HEAP_COMMANDS.setBaseline, (node?: { dump?: string }) => setBaseline(node?.dump)),
+    vscode.commands.registerCommand(HEAP_COMMANDS.clearBaseline, () => setBaseline(undefined)),
     vscode.commands.registerCommand(HEAP_COMMANDS.unload, async (node?: { dump?: string }) => {
       if (node?.dump) {
         // the server's command takes {"uri"}; its memory is given back, the views refresh

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { Page } from "playwright-core";
 import { REPO_DIR } from "./codeServer";
 import { SERVER, describeInVsCode } from "./session";
-import { activeEditor, editorText, openFile, palette, resultRows, statusItem, waitForResult, webview } from "./workbench";
+import { activeEditor, clickTab, editorText, openFile, palette, resultRows, statusItem, waitForResult, webview } from "./workbench";
 
 const FIXTURE = join(REPO_DIR, "tests/fixtures/growth/go1.27");
 const SOURCE = join(REPO_DIR, "tests/fixtures/src/growth");
@@ -264,6 +264,18 @@ describeInVsCode(
       await statusItem(page).filter({ hasText: /1 dump/ }).waitFor({ timeout: 30_000 });
       const types = page.getByRole("tree", { name: "Types" });
       assert.equal(await types.getByRole("treeitem", { name: /^before\.heapdump/ }).count(), 0, "gone from Types too");
+    });
+    step("a graph node's Show in Types View selects its type's row in the Types view", async () => {
+      const { page } = session;
+      await clickTab(page, /^Owner graph/);
+      const owner = webview(page).locator("g.node[id^='obj_']").filter({ hasText: "[1023]*main.Blob" }).first();
+      await owner.click({ button: "right" });
+      const item = page.getByRole("menuitem", { name: "Show in Types View", exact: true });
+      await item.waitFor({ timeout: 10_000 });
+      await item.hover(); // VS Code's menu ignores a click right after it opened
+      await page.keyboard.press("Enter");
+      const types = page.getByRole("tree", { name: "Types" });
+      await types.locator(".monaco-list-row.selected", { hasText: "[1023]*main.Blob" }).waitFor({ timeout: 30_000 });
     });
   },
 );
