@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..export.errors import ExportError
-from .hover import code_block, dump_heading
+from .hover import code_block, dump_heading, inline_code
 from .protocol import CMD_EXPORT, REQ_EXPORT, ArgumentError
 from .store import DumpEntry, uri_to_path
 from .types_features import dump_argument, object_argument
@@ -32,8 +32,8 @@ def export_answer(entry: DumpEntry, directory: str, contents: str, force: bool) 
     except ExportError as err:
         raise ArgumentError(str(err)) from None
     lines = [f"{w.path}  {w.rows} rows, {w.bytes} bytes" for w in written]
-    title = f"**Exported to** `{directory}`" + (" (with object contents)" if contents == "all"
-                                                  else "")  # fmt: skip
+    with_bytes = " (with object contents)" if contents == "all" else ""
+    title = f"**Exported to** {inline_code(directory)}{with_bytes}"
     return {
         "dump": entry.uri,
         "directory": directory,
