@@ -278,12 +278,14 @@ def group_argument(params: Any) -> int | None:
 
 def register(server: HeapspursServer, answers_errors) -> None:
     """Add the goroutines request and command to ``server``."""
+    from .view_features import prepared  # imports this module
 
     async def goroutines(ls: HeapspursServer, params: Any) -> dict[str, Any]:
         entry = dump_argument(ls, params, REQ_GOROUTINES)
         page = page_argument(params)
         if page is not None:
             group = group_argument(params)
+            await prepared(entry, lambda e: groups_of(view_of(e)))  # not under the lock
             return await ls.analyse(entry, goroutines_page, page, ls.folders(), group)
         return await ls.analyse(entry, goroutines_answer, *goroutine_arguments(params))
 

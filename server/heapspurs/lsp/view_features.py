@@ -14,6 +14,8 @@ object are ``heapspurs/directOwners``."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -105,6 +107,22 @@ def objects_by_type(entry: DumpEntry) -> tuple[list[str], np.ndarray, np.ndarray
     first = np.searchsorted(index[objs], np.arange(len(labels) + 1), side="left")
     entry.type_objects = (typed, labels, first, objs)
     return labels, first, objs
+
+
+async def prepared(entry: DumpEntry, *steps: Any) -> None:
+    """Run the views' preparation ``steps`` (each ``step(entry)``: kept orders, tables) on
+    a thread without the entry's lock, so that hovers on the dump are not held up while a
+    view's first page works them out; the page is then cut under the lock from what they
+    kept. A failure (the dump unloaded meanwhile) is left for the page to report."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            for step in steps:
+                if entry.loaded is None:
+                    return
+                step(entry)
+
+    await asyncio.to_thread(run)
 
 
 def warm_up(entry: DumpEntry) -> None:
@@ -220,6 +238,7 @@ def register(server: HeapspursServer, answers_errors) -> None:
         if baseline is not None and parent is None:
             return await locked([entry, baseline], types_page, entry, None, page, ls.folders(),
                                 baseline)  # fmt: skip
+        await prepared(entry, type_rows if parent is None else objects_by_type)
         return await ls.analyse(entry, types_page, parent, page, ls.folders())
 
     async def retainers(ls: HeapspursServer, params: Any) -> dict[str, Any]:
@@ -228,6 +247,7 @@ def register(server: HeapspursServer, answers_errors) -> None:
         parent = args.get("parent")
         address = None if parent is None else parse_address(parent)
         page = _int(args, "page", 0, 0)
+        await prepared(entry, _sort_long_children)
         return await ls.analyse(entry, retainers_page, address, page)
 
     # the server arrives as Any: see types_features.register
