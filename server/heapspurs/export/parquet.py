@@ -19,7 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+# pyarrow.compute registers the compute kernels (writing dictionary columns asks for "take")
+# here, once: left to the first write, two writer threads raced to register them
 import pyarrow as pa
+import pyarrow.compute
 import pyarrow.parquet as pq
 
 from ..loaded import LoadedDump
