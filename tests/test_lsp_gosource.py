@@ -21,7 +21,6 @@ from heapspurs.lsp.gosource_features import Live, declared_types, summary
 from test_lsp import client, command, hover, open_doc, request, start
 
 __all__ = ["client"]  # the fixture, shared with test_lsp
-pytestmark = pytest.mark.asyncio
 
 GROWTH = Path(__file__).parent / "fixtures" / "growth" / "go1.27"
 SOURCE = Path(__file__).parent / "fixtures" / "src" / "growth"
@@ -57,6 +56,7 @@ def line_of(text: str, start: str) -> int:
     return next(n for n, line in enumerate(text.splitlines()) if line.startswith(start))
 
 
+@pytest.mark.asyncio
 async def test_code_lens_over_each_type_says_what_the_dump_holds(client: LanguageClient, tmp_path):
     ws = growth_workspace(tmp_path / "ws")
     await start(client, ws)
@@ -75,6 +75,7 @@ async def test_code_lens_over_each_type_says_what_the_dump_holds(client: Languag
         assert list(lens.command.arguments or []) == [{"dump": dump, "type": f"main.{name}"}]
 
 
+@pytest.mark.asyncio
 async def test_instances_are_the_types_objects_largest_retained_first(
     client: LanguageClient, tmp_path
 ):
@@ -96,6 +97,7 @@ async def test_instances_are_the_types_objects_largest_retained_first(
         await request(client, "heapspurs/instances", {"type": 5})
 
 
+@pytest.mark.asyncio
 async def test_hover_on_a_declared_type_and_nothing_elsewhere(client: LanguageClient, tmp_path):
     ws = growth_workspace(tmp_path / "ws")
     await start(client, ws)

@@ -18,7 +18,6 @@ from test_lsp import client, request, start
 from test_lsp_gosource import cli_json, growth_workspace
 
 __all__ = ["client"]  # the fixture, shared with test_lsp
-pytestmark = pytest.mark.asyncio
 
 
 async def all_pages(c: LanguageClient, method: str, params: dict) -> list[dict]:
@@ -34,6 +33,7 @@ async def all_pages(c: LanguageClient, method: str, params: dict) -> list[dict]:
     raise AssertionError("more pages than objects")
 
 
+@pytest.mark.asyncio
 async def test_types_view_pages_the_histogram_and_a_types_objects(client: LanguageClient, tmp_path):
     ws = growth_workspace(tmp_path / "ws")
     await start(client, ws)
@@ -57,6 +57,7 @@ async def test_types_view_pages_the_histogram_and_a_types_objects(client: Langua
         await request(client, "heapspurs/types", {"parent": "main.Nothing"})
 
 
+@pytest.mark.asyncio
 async def test_retainers_view_is_the_dominator_tree_a_page_at_a_time(
     client: LanguageClient, tmp_path
 ):
@@ -109,6 +110,7 @@ def test_kept_orders_page_as_a_fresh_pick_does(monkeypatch):
         assert [o["address"] for o in mine] == requests[page * 7 : (page + 1) * 7]
 
 
+@pytest.mark.asyncio
 async def test_types_view_against_a_baseline_shows_growth(client: LanguageClient, tmp_path):
     """With a baseline the Types view's rows are the CLI's --histogram --baseline rows (the
     most growth first), each with what the type retains."""

@@ -19,7 +19,7 @@ from ..render.compare import comparison_lines, group_lines
 from .hover import code_block, dump_heading, inline_code
 from .protocol import CMD_COMPARE, DEFAULT_TOP, REQ_COMPARE, ArgumentError, _int
 from .store import DumpEntry
-from .types_features import dump_argument, object_argument
+from .types_features import dump_argument, object_argument, offer
 
 if TYPE_CHECKING:
     from .server import HeapspursServer
@@ -91,13 +91,4 @@ def register(server: HeapspursServer, answers_errors) -> None:
         top = _int(args, "top", DEFAULT_TOP, 1)
         return await locked([entry, *baselines], compare_of, entry, baselines, top)
 
-    # the server arrives as Any: see types_features.register
-    @server.feature(REQ_COMPARE)
-    @answers_errors
-    async def req_compare(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await compare(ls, params)
-
-    @server.command(CMD_COMPARE)
-    @answers_errors
-    async def cmd_compare(ls: Any, *args: Any) -> dict[str, Any]:
-        return await compare(ls, list(args))
+    offer(server, answers_errors, compare, REQ_COMPARE, CMD_COMPARE)

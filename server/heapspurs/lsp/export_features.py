@@ -15,7 +15,7 @@ from ..export.errors import ExportError
 from .hover import code_block, dump_heading, inline_code
 from .protocol import CMD_EXPORT, REQ_EXPORT, ArgumentError
 from .store import DumpEntry, uri_to_path
-from .types_features import dump_argument, object_argument
+from .types_features import dump_argument, object_argument, offer
 
 if TYPE_CHECKING:
     from .server import HeapspursServer
@@ -75,13 +75,4 @@ def register(server: HeapspursServer, answers_errors) -> None:
         directory, contents, force = export_arguments(args)
         return await ls.analyse(entry, export_answer, directory, contents, force)
 
-    # the server arrives as Any: see types_features.register
-    @server.feature(REQ_EXPORT)
-    @answers_errors
-    async def req_export(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await export(ls, params)
-
-    @server.command(CMD_EXPORT)
-    @answers_errors
-    async def cmd_export(ls: Any, *args: Any) -> dict[str, Any]:
-        return await export(ls, list(args))
+    offer(server, answers_errors, export, REQ_EXPORT, CMD_EXPORT)

@@ -28,7 +28,7 @@ from ..render.safe import markdown_text
 from .hover import code_block, dump_heading, inline_code
 from .protocol import CMD_GOROUTINES, REQ_GOROUTINES, VIEW_PAGE, ArgumentError, _int, plain
 from .store import DumpEntry
-from .types_features import dump_argument
+from .types_features import dump_argument, offer
 
 if TYPE_CHECKING:
     from .server import HeapspursServer
@@ -289,16 +289,7 @@ def register(server: HeapspursServer, answers_errors) -> None:
             return await ls.analyse(entry, goroutines_page, page, ls.folders(), group)
         return await ls.analyse(entry, goroutines_answer, *goroutine_arguments(params))
 
-    # the server arrives as Any: pygls reads annotations at run time (see types_features)
-    @server.feature(REQ_GOROUTINES)
-    @answers_errors
-    async def req_goroutines(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await goroutines(ls, params)
-
-    @server.command(CMD_GOROUTINES)
-    @answers_errors
-    async def cmd_goroutines(ls: Any, *args: Any) -> dict[str, Any]:
-        return await goroutines(ls, list(args))
+    offer(server, answers_errors, goroutines, REQ_GOROUTINES, CMD_GOROUTINES)
 
 
 __all__ = ["goroutine_at", "goroutines_answer", "hover_markdown", "register"]

@@ -28,7 +28,7 @@ from ..render.safe import markdown_text
 from .hover import code_block, dump_heading, inline_code
 from .protocol import CMD_INSTANCES, REQ_INSTANCES, ArgumentError, _int
 from .store import DumpEntry
-from .types_features import dump_argument, object_argument
+from .types_features import dump_argument, object_argument, offer
 
 if TYPE_CHECKING:
     from .server import HeapspursServer
@@ -339,13 +339,4 @@ def register(server: HeapspursServer, answers_errors) -> None:
         limit = _int(args, "limit", INSTANCES_LIMIT, 1)
         return await ls.analyse(entry, instances_answer, type_name, limit)
 
-    # the server arrives as Any: see types_features.register
-    @server.feature(REQ_INSTANCES)
-    @answers_errors
-    async def req_instances(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await instances(ls, params)
-
-    @server.command(CMD_INSTANCES)
-    @answers_errors
-    async def cmd_instances(ls: Any, *args: Any) -> dict[str, Any]:
-        return await instances(ls, list(args))
+    offer(server, answers_errors, instances, REQ_INSTANCES, CMD_INSTANCES)

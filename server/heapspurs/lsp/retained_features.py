@@ -25,7 +25,7 @@ from .protocol import (
     parse_address,
 )
 from .store import DumpEntry
-from .types_features import dump_argument, object_argument
+from .types_features import dump_argument, object_argument, offer
 
 if TYPE_CHECKING:
     from .server import HeapspursServer
@@ -91,23 +91,5 @@ def register(server: HeapspursServer, answers_errors) -> None:
         entry = dump_argument(ls, args, REQ_SUSPECTS)
         return await ls.analyse(entry, suspects_of, threshold_argument(args))
 
-    # the server arrives as Any: see types_features.register
-    @server.feature(REQ_TOP)
-    @answers_errors
-    async def req_top(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await top(ls, params)
-
-    @server.command(CMD_TOP)
-    @answers_errors
-    async def cmd_top(ls: Any, *args: Any) -> dict[str, Any]:
-        return await top(ls, list(args))
-
-    @server.feature(REQ_SUSPECTS)
-    @answers_errors
-    async def req_suspects(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await suspects(ls, params)
-
-    @server.command(CMD_SUSPECTS)
-    @answers_errors
-    async def cmd_suspects(ls: Any, *args: Any) -> dict[str, Any]:
-        return await suspects(ls, list(args))
+    offer(server, answers_errors, top, REQ_TOP, CMD_TOP)
+    offer(server, answers_errors, suspects, REQ_SUSPECTS, CMD_SUSPECTS)

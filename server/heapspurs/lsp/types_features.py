@@ -4,6 +4,7 @@ plus ``dump`` and ``markdown``."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.dominators import retained_per_type
@@ -61,6 +62,31 @@ def object_argument(params: Any, what: str) -> dict[str, Any]:
     return args
 
 
+Handler = Callable[[Any, Any], Awaitable[dict[str, Any]]]
+
+
+def offer(
+    server: HeapspursServer, answers_errors, handler: Handler, request: str = "", command: str = ""
+) -> None:
+    """Serve ``handler(ls, params)`` as the custom ``request`` and as the ``command`` (whose
+    arguments arrive as a list, the first being what a request's params would be)."""
+    # pygls reads the handlers' annotations at run time, where HeapspursServer (which
+    # imports this module) is not importable: the server arrives as Any
+    if request:
+
+        @server.feature(request)
+        @answers_errors
+        async def on_request(ls: Any, params: Any = None) -> dict[str, Any]:
+            return await handler(ls, params)
+
+    if command:
+
+        @server.command(command)
+        @answers_errors
+        async def on_command(ls: Any, *args: Any) -> dict[str, Any]:
+            return await handler(ls, list(args))
+
+
 def register(server: HeapspursServer, answers_errors) -> None:
     """Add the histogram request and command to ``server``."""
 
@@ -68,14 +94,4 @@ def register(server: HeapspursServer, answers_errors) -> None:
         entry = dump_argument(ls, params)
         return await ls.analyse(entry, histogram_answer)
 
-    # pygls reads the handlers' annotations at run time, where HeapspursServer (which
-    # imports this module) is not importable: the server arrives as Any
-    @server.feature(REQ_HISTOGRAM)
-    @answers_errors
-    async def req_histogram(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await histogram(ls, params)
-
-    @server.command(CMD_HISTOGRAM)
-    @answers_errors
-    async def cmd_histogram(ls: Any, *args: Any) -> dict[str, Any]:
-        return await histogram(ls, list(args))
+    offer(server, answers_errors, histogram, REQ_HISTOGRAM, CMD_HISTOGRAM)

@@ -27,7 +27,7 @@ from .compare_features import locked
 from .gosource_features import type_rows, with_sources
 from .protocol import REQ_RETAINERS, REQ_TYPES, VIEW_PAGE, ArgumentError, _int, parse_address
 from .store import DumpEntry
-from .types_features import dump_argument, object_argument
+from .types_features import dump_argument, object_argument, offer
 
 if TYPE_CHECKING:
     from .server import HeapspursServer
@@ -250,13 +250,5 @@ def register(server: HeapspursServer, answers_errors) -> None:
         await prepared(entry, _sort_long_children)
         return await ls.analyse(entry, retainers_page, address, page)
 
-    # the server arrives as Any: see types_features.register
-    @server.feature(REQ_TYPES)
-    @answers_errors
-    async def req_types(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await types(ls, params)
-
-    @server.feature(REQ_RETAINERS)
-    @answers_errors
-    async def req_retainers(ls: Any, params: Any = None) -> dict[str, Any]:
-        return await retainers(ls, params)
+    offer(server, answers_errors, types, REQ_TYPES)
+    offer(server, answers_errors, retainers, REQ_RETAINERS)
