@@ -109,6 +109,22 @@ def test_retained_is_what_only_its_stack_holds(version):
     assert parked["retained"]["objects"] == 0  # the channel is the global's
 
 
+@pytest.mark.parametrize("version", LEAK_VERSIONS)
+def test_search_near_the_goroutines_decides_as_the_whole_heap(version, monkeypatch):
+    """The leak search stays among the objects that lead to the goroutines' own (found
+    backwards) while they are few; forced over the whole heap, it answers the same."""
+    from heapspurs.analysis import goroutines as GR
+
+    d = GOLEAKS / version
+    loaded = load_dump(d / "heap.dump", program=str(d / "goleaks"))
+    near = GR.goroutines(loaded.heap, loaded.names)
+    monkeypatch.setattr(GR, "SCOPE_SHARE", 1 << 62)  # no scope: every search is whole
+    whole = GR.goroutines(loaded.heap, loaded.names)
+    assert near.leaked.sum() == sum(c["leaked"] for c in truth(version)["goroutines"])
+    for column in ("verdict", "retained_bytes", "retained_objects", "prim_obj"):
+        assert np.array_equal(getattr(near, column), getattr(whole, column)), column
+
+
 def test_text_groups_leaked_first():
     lines = run(str(GOLEAKS / "go1.27" / "heap.dump"), "--program",
                 str(GOLEAKS / "go1.27" / "goleaks"), "--goroutines").splitlines()  # fmt: skip

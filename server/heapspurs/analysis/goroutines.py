@@ -53,6 +53,7 @@ COND_FRAME = "sync.(*Cond).Wait"
 STACK_ROOTS = (R.FRAME, R.DEFER, R.PANIC, R.GOROUTINE_CONTEXT)
 MAX_SELECT_CASES = 1 << 16  # a waitlink chain longer than any select: a damaged dump
 UNKNOWN, NOT_LEAKED, LEAKED = -1, 0, 1
+SCOPE_SHARE = 8  # the leak search stays near the goroutines while they lead to 1/8 of the heap
 
 
 @dataclass
@@ -216,8 +217,10 @@ def goroutines(heap: Heap, names: Names) -> Goroutines:
     sudogs = _blocked_on(heap, names, gor, layout, root_goroutine)
     passable = _not_entered(heap, names, gor, sudogs)
     keep_root = _roots_kept(heap, names)
-    _decide(heap, gor, root_goroutine, keep_root, passable, layout is not None)
-    _retained(heap, gor, root_goroutine, keep_root, passable)
+    search = _Search.of(heap, gor, root_goroutine, passable)
+    by_others = search.mark(heap.roots.target[keep_root & (root_goroutine < 0)], heap.phantom)
+    _decide(heap, gor, root_goroutine, keep_root, search, by_others, layout is not None)
+    _retained(heap, gor, root_goroutine, passable, by_others)
     return gor
 
 
@@ -351,23 +354,76 @@ def _roots_kept(heap: Heap, names: Names) -> np.ndarray:
     return keep
 
 
+@dataclass
+class _Search:
+    """Marks of what roots reach, entering no ``stop`` object, and within a scope when one
+    is known: the objects that lead to a goroutine's own objects or to what one waits on,
+    the only ones whose marks the verdicts and retained sizes read.
+
+    The scope is found backwards from those objects along the owners (a heap is mostly
+    tree-like: few objects lead to a goroutine's), giving up when it grows past a share of
+    the heap (SCOPE_SHARE); then every search covers the whole heap."""
+
+    heap: Heap
+    stop: np.ndarray  # bool per object: marked, never entered (and outside the scope)
+    queue: np.ndarray  # int32 per object: the searches' scratch
+    scoped: bool
+
+    @classmethod
+    def of(cls, heap: Heap, gor: Goroutines, root_goroutine: np.ndarray,
+           stop: np.ndarray) -> _Search:  # fmt: skip
+        n = heap.n_objects
+        queue = np.empty(n, dtype=np.int32)
+        limit = n // SCOPE_SHARE
+        theirs = np.concatenate([heap.roots.target[root_goroutine >= 0], gor.prim_obj])
+        near = np.zeros(n, dtype=np.bool_)
+        found = K.mark_within(theirs.astype(np.int32), heap.cols.obj_first, heap.field_target,
+                              stop | heap.phantom, near, queue, limit)  # fmt: skip
+        if found < 0:
+            return cls(heap, stop, queue, False)
+        near_objects = np.flatnonzero(near).astype(np.int32)
+        back_stop = stop.copy()
+        back_stop[near_objects] = False  # a stop object of theirs: what leads to it counts
+        scope = np.zeros(n, dtype=np.bool_)
+        found = K.mark_within(near_objects, heap.in_first, heap.in_src, back_stop, scope, queue,
+                              limit)  # fmt: skip
+        if found < 0:
+            return cls(heap, stop, queue, False)
+        outside = np.logical_not(scope, out=scope)
+        return cls(heap, np.logical_or(outside, stop, out=outside), queue, True)
+
+    def mark(self, starts: np.ndarray, stop: np.ndarray | None = None,
+             seen: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        """``seen`` (a new mark when None) with what ``starts`` reach, entering neither
+        this search's stops nor ``stop``."""
+        heap = self.heap
+        seen = np.zeros(heap.n_objects, dtype=np.bool_) if seen is None else seen
+        blocked = self.stop if stop is None else self.stop | stop
+        K.mark_within(starts.astype(np.int32), heap.cols.obj_first, heap.field_target, blocked,
+                      seen, self.queue, heap.n_objects if self.scoped else -1)  # fmt: skip
+        return seen
+
+
 def _decide(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, keep_root: np.ndarray,
-            stop: np.ndarray, have_layout: bool) -> None:  # fmt: skip
-    """The fixpoint: parked goroutines whose primitive is reached become roots."""
+            search: _Search, by_others: np.ndarray, have_layout: bool) -> None:  # fmt: skip
+    """The fixpoint: parked goroutines whose primitive is reached become roots. It goes on
+    from the other roots' mark (``by_others``, made without entering phantoms, which this
+    search enters: the phantoms met there are entered now)."""
     parked = gor.candidate.copy()
-    root_parked = (root_goroutine >= 0) & parked[np.maximum(root_goroutine, 0)]
-    seen = np.zeros(heap.n_objects, dtype=np.bool_)
-    starts = heap.roots.target[keep_root & ~root_parked]
-    stack = np.empty(heap.n_objects, dtype=np.int32)
-    while True:
-        K.mark_from(
-            starts.astype(np.int32), heap.cols.obj_first, heap.field_target, stop, seen, stack
-        )
-        woken = _maybe_runnable(gor, parked, seen, have_layout)
-        if not len(woken):
-            break
-        parked[woken] = False
-        starts = heap.roots.target[keep_root & np.isin(root_goroutine, woken)]
+    if parked.any():
+        root_parked = (root_goroutine >= 0) & parked[np.maximum(root_goroutine, 0)]
+        seen = by_others.copy()
+        met = np.flatnonzero(heap.phantom & seen)
+        seen[met] = False
+        mine = heap.roots.target[keep_root & (root_goroutine >= 0) & ~root_parked]
+        starts = np.concatenate([met, mine])
+        while True:
+            search.mark(starts, seen=seen)
+            woken = _maybe_runnable(gor, parked, seen, have_layout)
+            if not len(woken):
+                break
+            parked[woken] = False
+            starts = heap.roots.target[keep_root & np.isin(root_goroutine, woken)]
     gor.verdict[:] = NOT_LEAKED
     gor.verdict[parked] = LEAKED
     for i in gor.notes:
@@ -386,14 +442,12 @@ def _maybe_runnable(
     return np.flatnonzero(parked & any_hit)
 
 
-def _retained(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, keep_root: np.ndarray,
-              stop: np.ndarray) -> None:  # fmt: skip
-    """Objects reachable from one goroutine's stack and from no other root."""
-    others = keep_root & (root_goroutine < 0)
-    seen = stop.copy() | heap.phantom
-    stack = np.empty(heap.n_objects, dtype=np.int32)
-    K.mark_from(heap.roots.target[others].astype(np.int32), heap.cols.obj_first,
-                heap.field_target, stop, seen, stack)  # fmt: skip
+def _retained(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, stop: np.ndarray,
+              by_others: np.ndarray) -> None:  # fmt: skip
+    """Objects reachable from one goroutine's stack and from no other root (``by_others``:
+    what the other roots reach)."""
+    seen = by_others | stop
+    seen |= heap.phantom
     # a goroutine's own: its stack roots, and what it waits on (kept by its sudog)
     mine = np.flatnonzero(root_goroutine >= 0)
     owner = np.concatenate(
@@ -402,14 +456,11 @@ def _retained(heap: Heap, gor: Goroutines, root_goroutine: np.ndarray, keep_root
     target = np.concatenate([heap.roots.target[mine], gor.prim_obj]).astype(np.int32)
     order = np.argsort(owner, kind="stable")
     first = np.searchsorted(owner[order], np.arange(len(gor) + 1)).astype(np.int64)
+    stack = np.empty(heap.n_objects, dtype=np.int32)
     label = K.label_owners(
         first, target[order], heap.cols.obj_first, heap.field_target, seen, stack
     )
-    own = label >= 0
-    gor.retained_bytes = np.bincount(label[own], weights=heap.size[own], minlength=len(gor)).astype(
-        np.int64
-    )
-    gor.retained_objects = np.bincount(label[own], minlength=len(gor)).astype(np.int64)
+    gor.retained_bytes, gor.retained_objects = K.owned_totals(label, heap.size, len(gor))
 
 
 # --- anchors through goroutines -------------------------------------------------------------
