@@ -6,6 +6,7 @@
 // program's main.go, a CodeLens above the planted type says how many are live in each dump
 // and opens their list. The Heap views: Types expanded three levels (dump → type → one of
 // its objects → its owners), then that object's anchors and graph; Retainers drilled down.
+// Last, on a 1366×768 screen in the high contrast theme, the views and the graph stay legible.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -15,7 +16,19 @@ import { join } from "node:path";
 import { Page } from "playwright-core";
 import { REPO_DIR } from "./codeServer";
 import { SERVER, describeInVsCode } from "./session";
-import { activeEditor, clickTab, editorText, openFile, palette, resultRows, statusItem, waitForResult, webview } from "./workbench";
+import {
+  activeEditor,
+  clickTab,
+  editorText,
+  openFile,
+  palette,
+  resultRows,
+  shownWhole,
+  statusItem,
+  textContrast,
+  waitForResult,
+  webview,
+} from "./workbench";
 
 const FIXTURE = join(REPO_DIR, "tests/fixtures/growth/go1.27");
 const SOURCE = join(REPO_DIR, "tests/fixtures/src/growth");
@@ -276,6 +289,44 @@ describeInVsCode(
       await page.keyboard.press("Enter");
       const types = page.getByRole("tree", { name: "Types" });
       await types.locator(".monaco-list-row.selected", { hasText: "[1023]*main.Blob" }).waitFor({ timeout: 30_000 });
+    });
+
+    step("on a 1366×768 screen in the high contrast theme, the Types view and the graph stay legible", async () => {
+      const { page } = session;
+      await page.setViewportSize({ width: 1366, height: 768 });
+      // the palette's first row for this title is the marketplace's: pick the command by its label
+      await page.locator(".monaco-workbench").focus();
+      await page.keyboard.press("F1");
+      await page.locator(".quick-input-widget input").first().fill(">Preferences: Color Theme");
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: /^Preferences: Color Theme/ }).first().click();
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: "Dark Modern" }).first().waitFor(); // the theme picker
+      await page.locator(".quick-input-widget input").first().fill("Dark High Contrast");
+      await page.locator(".quick-input-list .monaco-list-row.focused", { hasText: "Dark High Contrast" }).waitFor();
+      await page.keyboard.press("Enter");
+      await page.locator(".monaco-workbench.hc-black").waitFor({ timeout: 30_000 });
+      await palette(page, "Heap: Focus on Types View");
+      const types = page.getByRole("tree", { name: "Types" });
+      // the row the graph's "Show in Types View" selected, kept in view at this height
+      const typeName = types.locator(".monaco-list-row.selected .label-name", { hasText: "[1023]*main.Blob" }).first();
+      await typeName.waitFor({ timeout: 30_000 });
+      assert.ok(await shownWhole(typeName), "the type's name is shown whole in the Types view");
+      const contrast = await textContrast(typeName);
+      assert.ok(contrast >= 7, `the type's name has a contrast of ${contrast.toFixed(1)}:1 (high contrast: 7:1 or more)`);
+      await shot("heap-types-high-contrast-1366x768");
+      await clickTab(page, /^Owner graph/);
+      const title = webview(page).locator("#title");
+      await title.waitFor({ timeout: 30_000 });
+      assert.ok((await textContrast(title)) >= 7, "the graph's title stands out from its background");
+      const label = webview(page).locator("g.node[id^='obj_'] text").first();
+      const box = await label.boundingBox();
+      assert.ok(box && box.height >= 7, `a node's label is ${box?.height.toFixed(1)} px high (7 or more to read it)`);
+      const target = webview(page).locator('g.node:has(polygon[fill="yellow"])').first();
+      const place = await target.boundingBox();
+      const room = await webview(page).locator("#viewport").boundingBox();
+      assert.ok(place && room, "the asked object's node and the graph's area are drawn");
+      const seen = place.x >= room.x && place.y >= room.y && place.x + place.width <= room.x + room.width && place.y + place.height <= room.y + room.height;
+      assert.ok(seen, "the asked object's node is in view without scrolling");
+      await shot("graph-high-contrast-1366x768");
     });
   },
 );

@@ -226,3 +226,33 @@ export async function waitForResult(page: Page, title: string): Promise<void> {
 export async function tabTitles(page: Page): Promise<string[]> {
   return page.locator(".tabs-container .tab").evaluateAll((tabs) => tabs.map((t) => t.getAttribute("aria-label") ?? ""));
 }
+
+/**
+ * WCAG's contrast ratio of an element's text against what it is drawn on (the nearest
+ * ancestor with an opaque background): 4.5 is legible, high contrast themes give 7 or more.
+ */
+export async function textContrast(element: Locator): Promise<number> {
+  return element.evaluate((e) => {
+    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r, g, b]: number[]) => {
+      const linear = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+    };
+    let back: Element | null = e;
+    while (back && (rgb(getComputedStyle(back).backgroundColor)[3] ?? 1) === 0) {
+      back = back.parentElement;
+    }
+    const fore = luminance(rgb(getComputedStyle(e).color));
+    const under = back ? luminance(rgb(getComputedStyle(back).backgroundColor)) : 1;
+    return (Math.max(fore, under) + 0.05) / (Math.min(fore, under) + 0.05);
+  });
+}
+
+/** Whether the element is drawn whole inside the page and its text is not cut off. */
+export async function shownWhole(element: Locator): Promise<boolean> {
+  return element.evaluate((e) => {
+    const box = e.getBoundingClientRect();
+    const inside = box.left >= 0 && box.top >= 0 && box.right <= window.innerWidth && box.bottom <= window.innerHeight;
+    return inside && box.width > 0 && e.scrollWidth <= e.clientWidth + 1;
+  });
+}
