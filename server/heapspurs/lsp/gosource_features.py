@@ -10,11 +10,13 @@ Instances of a generic type's every instantiation (``main.Box[int]``) count for 
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -111,12 +113,25 @@ def qualifier_of(path: str, lines: Sequence[str]) -> str | None:
     package = next((m.group(1) for m in map(PACKAGE.match, lines) if m), None)
     if package is None or package == "main":
         return package
+    vendored = vendored_import_path(os.path.dirname(path))
+    if vendored:
+        return vendored
     found = module_of(os.path.dirname(path))
     if found is None:
         return package
     module, root = found
     folder = os.path.relpath(os.path.dirname(path), root)
     return module if folder == "." else f"{module}/{folder.replace(os.sep, '/')}"
+
+
+def vendored_import_path(folder: str) -> str | None:
+    """A vendored package's import path (what follows the folder's last ``vendor``
+    component: ``…/vendor/github.com/a/b`` is ``github.com/a/b``), or None."""
+    parts = Path(folder).parts
+    if "vendor" not in parts:
+        return None
+    rest = parts[len(parts) - parts[::-1].index("vendor") :]
+    return "/".join(rest) or None
 
 
 def module_of(folder: str) -> tuple[str, str] | None:
@@ -152,7 +167,7 @@ def declarations_of(path: str, lines: Sequence[str]) -> list[Declared]:
     return declared_types(lines, qualifier) if qualifier else []
 
 
-SKIPPED_FOLDERS = ("vendor", "node_modules", "testdata")
+SKIPPED_FOLDERS = ("node_modules", "testdata")
 MAX_GO_FILES = 5000
 MAX_GO_FILE_BYTES = 1 << 20
 DECLARATIONS_FRESH_S = 10.0
@@ -161,8 +176,9 @@ _declarations: dict[tuple[str, ...], tuple[float, dict[str, str]]] = {}
 
 def declarations_in(folders: list[str]) -> dict[str, str]:
     """Where the workspace's Go files declare their types: qualified name → the file's URI
-    at the line (``file:///…/main.go#L34``). Hidden folders, vendor, node_modules and
-    testdata are skipped, at most 5,000 files of at most 1 MB are read; kept 10 seconds."""
+    at the line (``file:///…/main.go#L34``). Hidden folders, node_modules and testdata are
+    skipped, vendor folders read after the rest, at most 5,000 files of at most 1 MB are
+    read; kept 10 seconds."""
     key = tuple(folders)
     now = time.monotonic()
     cached = _declarations.get(key)
@@ -182,18 +198,33 @@ def declarations_in(folders: list[str]) -> dict[str, str]:
 
 
 def _go_files(folders: list[str]) -> Iterator[str]:
-    count = 0
-    for folder in folders:
-        for root, dirs, files in os.walk(folder):
-            dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS]
-            for name in files:
-                path = os.path.join(root, name)
-                if name.endswith(".go") and os.path.isfile(path):
-                    if os.path.getsize(path) <= MAX_GO_FILE_BYTES:
-                        count += 1
-                        yield path
-                    if count >= MAX_GO_FILES:
-                        return
+    """The Go files below ``folders``, the workspace's own before vendored ones (a large
+    vendor folder must not use up the files read), at most MAX_GO_FILES."""
+    vendor: list[str] = []
+    own = (path for folder in folders for path in _go_files_below(folder, vendor))
+    vendored = (path for folder in vendor for path in _go_files_below(folder, None))
+    for count, path in enumerate(itertools.chain(own, vendored), 1):
+        yield path
+        if count >= MAX_GO_FILES:
+            return
+
+
+def _go_files_below(folder: str, vendor: list[str] | None) -> Iterator[str]:
+    """Go files of at most MAX_GO_FILE_BYTES below ``folder``; vendor folders are added to
+    ``vendor`` rather than walked (walked when ``vendor`` is None)."""
+    for root, dirs, files in os.walk(folder):
+        if vendor is not None and "vendor" in dirs:
+            vendor.append(os.path.join(root, "vendor"))
+            dirs.remove("vendor")
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIPPED_FOLDERS]
+        for name in files:
+            path = os.path.join(root, name)
+            if (
+                name.endswith(".go")
+                and os.path.isfile(path)
+                and (os.path.getsize(path) <= MAX_GO_FILE_BYTES)
+            ):
+                yield path
 
 
 def with_sources(rows: list[dict[str, Any]], folders: list[str]) -> list[dict[str, Any]]:
