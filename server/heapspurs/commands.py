@@ -21,6 +21,7 @@ from .dumpfile.columns import DumpFile, read_columns
 from .dumpfile.errors import DumpFormatError
 from .export.errors import ExportError
 from .heap import roots as R
+from .heap.index import IndexDamaged
 from .heap.model import Heap
 from .loaded import LoadedDump, _Background, load_dump, load_types, segments_of
 from .names.elf import ProgramError, UnusableProgram, check_matches, read_symbols
@@ -31,7 +32,7 @@ from .render.graph import GraphvizMissing, render_svg, to_dot
 
 # reported in one line on stderr (exit status 1), not as a traceback
 USER_ERRORS = (DumpFormatError, OidFileError, ProgramError, GraphvizMissing, UsageError,
-               NoRoots, ExportError, C.NotComparable)  # fmt: skip
+               NoRoots, ExportError, C.NotComparable, IndexDamaged)  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> Iterator[str]:
@@ -43,7 +44,12 @@ def run(args: argparse.Namespace) -> Iterator[str]:
                        index_beside=args.index_beside_dump)  # fmt: skip
     for warning in loaded.warnings:
         print(f"heapspurs: warning: {warning}", file=sys.stderr)
-    yield from run_on(loaded, args)
+    told = len(loaded.warnings)
+    try:
+        yield from run_on(loaded, args)
+    finally:  # damage found in an array of the index when the answer first used it
+        for warning in loaded.warnings[told:]:
+            print(f"heapspurs: warning: {warning}", file=sys.stderr)
 
 
 def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:

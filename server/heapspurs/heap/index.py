@@ -6,32 +6,37 @@ dtype, shape and checksum. It lives in the user's cache folder (``$XDG_CACHE_HOM
 else ``~/.cache/heapspurs``) unless asked to go beside the dump (``DUMP.heapspurs-index/``).
 
 A saved index is a file like any other: copied along in a tarball, half-written by a full
-disk, edited. Before use it is checked whole (:func:`problem_of`): the format, every
-array's dtype and length against the counts it must agree with, the range of every value
-compiled code indexes with, and the checksums. Anything off and the index is rebuilt from
-the dump, with a one-line warning. The arrays are read into the process's own memory, not
-mapped: a file rewritten in place under a map kills the process with SIGBUS (and could
-change after it was checked). A dump that changed is never served a stale index; a place
-that cannot be written is not an error: the index is simply not saved.
+disk, edited. Nothing of it reaches compiled code unchecked (:func:`problem_of`): the
+format, every array's dtype and length against the counts it must agree with, the range of
+every value compiled code indexes with, the checksums. On opening, meta.json and every
+file's header are checked; the arrays themselves are read and checked whole (a long-lived
+process), or each when first used (one query: :class:`SavedArrays`, which reads only what
+the query touches). Anything off and the index is rebuilt from the dump, with a one-line
+warning. Read whole, the arrays are in the process's own memory, not mapped: a file
+rewritten in place under a map kills the process with SIGBUS (and could change after it
+was checked). A dump that changed is never served a stale index; a place that cannot be
+written is not an error: the index is simply not saved.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import mmap
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numba
 import numpy as np
 
 from ..dumpfile import layout as L
-from ..dumpfile.columns import DumpColumns, DumpFile
+from ..dumpfile.columns import DumpColumns, DumpFile, read_columns
 from ..dumpfile.walk import ROW
 from .model import Heap
 
@@ -110,7 +115,8 @@ def load_index(
     mapped: bool = False,
 ) -> Heap | None:
     """The saved index of ``dump``, or None. A damaged one adds a line to ``warnings``.
-    ``mapped``: map the arrays rather than read them (see :func:`_read_npy`)."""
+    ``mapped``: one query: the arrays are mapped rather than read (see :func:`_read_npy`),
+    each when first used (damage found then: see :meth:`SavedArrays.rebuilt`)."""
     key = dump_key(dump)
     for place in index_places(dump.path, beside):
         try:
@@ -123,7 +129,7 @@ def load_index(
         if meta.get("key") != key:
             continue  # the index of an earlier dump at this path: rebuilt silently
         try:
-            heap = _open(dump, place, meta, mapped)
+            heap = _open(dump, place, meta, mapped, warnings)
         except (BadIndex, OSError, ValueError) as err:
             _warn(warnings, place, str(err))
             continue
@@ -151,21 +157,139 @@ def _read_meta(place: Path) -> dict:
     return meta
 
 
-def _open(dump: DumpFile, place: Path, meta: dict, mapped: bool) -> Heap:
-    arrays_meta = meta.get("arrays")
-    wanted = set(SCHEMA) | {f"col_{f}" for f in DumpColumns.__dataclass_fields__}
-    wanted |= set(Heap.DERIVED)
-    if not isinstance(arrays_meta, dict) or set(arrays_meta) != wanted:
-        raise BadIndex("its list of arrays is not this version's")
-    names = sorted(wanted, key=lambda name: -_claimed_bytes(arrays_meta[name]))
-    with ThreadPoolExecutor(2) as pool:  # reads and checksums release the GIL
-        read = pool.map(lambda nm: _read_npy(place, nm, arrays_meta[nm], mapped=mapped), names)
-        arrays = dict(zip(names, read, strict=True))
-    problem = problem_of(arrays, dump.size)
-    if problem:
-        raise BadIndex(problem)
-    cols = DumpColumns(**{f: arrays.pop(f"col_{f}") for f in DumpColumns.__dataclass_fields__})
-    return Heap(dump, cols, saved=arrays)
+def _open(
+    dump: DumpFile, place: Path, meta: dict, mapped: bool, warnings: list[str] | None
+) -> Heap:
+    saved = SavedArrays(dump, place, meta, mapped, warnings)
+    if mapped:
+        _MAPPED_PLACES.add(place)  # its other arrays (the saved tree's) are mapped too
+    else:
+        saved.load_all()
+    return Heap(dump, _SavedColumns(saved), saved=saved)
+
+
+_MAPPED_PLACES: set[Path] = set()  # the indexes this process opened for one query
+
+
+class IndexDamaged(Exception):
+    """A saved index found damaged while a query was using it, whose arrays in use differ
+    from the dump's (forged): the index was rebuilt, the query cannot go on."""
+
+
+class SavedArrays:
+    """The arrays of a saved index, each read and checked when first asked for (or all at
+    once: :meth:`load_all`). On opening, the counts the arrays' shapes must agree with and
+    every file's header are checked; an array is handed out once its own checks and those
+    relating it to arrays already handed out pass (a relation matters only between arrays
+    used together). Damage found later rebuilds the index from the dump (:meth:`rebuilt`)."""
+
+    def __init__(
+        self, dump: DumpFile, place: Path, meta: dict, mapped: bool, warnings: list[str] | None
+    ):
+        arrays_meta = meta.get("arrays")
+        wanted = set(SCHEMA) | {f"col_{f}" for f in DumpColumns.__dataclass_fields__}
+        wanted |= set(Heap.DERIVED)
+        if not isinstance(arrays_meta, dict) or set(arrays_meta) != wanted:
+            raise BadIndex("its list of arrays is not this version's")
+        self.dump, self.place, self.mapped, self.warnings = dump, place, mapped, warnings
+        self._files: dict[str, _NpyFile] = {}
+        try:
+            for name in sorted(wanted):
+                self._files[name] = _open_npy(place, name, arrays_meta[name])
+            self.counts = _counts_of({name: f.shape for name, f in self._files.items()})
+        except BaseException:
+            self._close()
+            raise
+        self._ready: dict[str, np.ndarray] = {}
+        self._lock = threading.RLock()
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        array = self._ready.get(name)
+        if array is None:
+            with self._lock:
+                array = self._ready.get(name)
+                if array is None:
+                    array = self._load(name)
+        return array
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._files or name in self._ready
+
+    def load_all(self) -> None:
+        """Every array, read and checked now (the largest first, two at a time: reads and
+        checksums let go of the GIL); a problem raises :class:`BadIndex`."""
+        names = sorted(self._files, key=lambda name: -self._files[name].nbytes)
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                read = pool.map(lambda name: _read_body(self._files[name], self.mapped), names)
+                arrays = dict(zip(names, read, strict=True))
+        finally:
+            self._close()
+        problem = problem_of(arrays, self.dump.size, self.counts)
+        if problem:
+            raise BadIndex(problem)
+        self._ready = arrays
+
+    def _load(self, name: str) -> np.ndarray:
+        npy = self._files.get(name)
+        if npy is None:  # the arrays were replaced by the dump's (rebuilt)
+            return self._ready[name]
+        try:
+            array = _read_body(npy, self.mapped)
+            problem = problem_of({**self._ready, name: array}, self.dump.size, self.counts, name)
+            if problem:
+                raise BadIndex(problem)
+        except (BadIndex, OSError, ValueError) as err:
+            self.rebuilt(str(err))
+            return self._ready[name]
+        finally:
+            npy.file.close()
+        del self._files[name]
+        self._ready[name] = array
+        return array
+
+    def rebuilt(self, why: str) -> None:
+        """Damage found while in use: the warning, the index rebuilt from the dump and saved
+        over the damaged one, and its arrays served from now on. Those already handed out
+        were checked (checksums, ranges): they equal the dump's unless forged, and then the
+        query cannot go on mixing the two (:class:`IndexDamaged`)."""
+        self._close()
+        fresh = Heap(self.dump, read_columns(self.dump))
+        _save_at(fresh, self.place, dump_key(self.dump))
+        arrays = _arrays_of(fresh)
+        if any(not np.array_equal(arrays[name], a) for name, a in self._ready.items()):
+            raise IndexDamaged(
+                f"saved index {self.place} is damaged ({why}) and the arrays in use differ "
+                "from the dump's: it was rebuilt, ask again"
+            )
+        _warn(self.warnings, self.place, why)
+        self._ready = arrays
+
+    def _close(self) -> None:
+        for npy in self._files.values():
+            npy.file.close()
+        self._files.clear()
+
+
+class _SavedColumns(DumpColumns):
+    """The dump's columns of a saved index, each read on first use (its fields are not set
+    until then: :meth:`__getattr__` is asked)."""
+
+    def __init__(self, saved: SavedArrays):
+        self._saved = saved  # and no field: each is read when first asked for
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name.startswith("_") or f"col_{name}" not in self._saved:
+            raise AttributeError(name)
+        array = self._saved[f"col_{name}"]
+        setattr(self, name, array)
+        return array
+
+
+def _arrays_of(heap: Heap) -> dict[str, np.ndarray]:
+    """Every array an index of ``heap`` holds, by name."""
+    arrays = {f"col_{k}": v for k, v in heap.cols.arrays().items()} | heap.derived()
+    return {name: np.ascontiguousarray(v) for name, v in arrays.items()}
 
 
 def _claimed_bytes(info: object) -> int:
@@ -176,51 +300,90 @@ def _claimed_bytes(info: object) -> int:
         return 0
 
 
-def _read_npy(place: Path, name: str, info: object, *, mapped: bool = False) -> np.ndarray:
+@dataclass
+class _NpyFile:
+    """An array's file, open, its header checked: the body starts at ``start``."""
+
+    name: str
+    file: BinaryIO
+    start: int
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    checksum: object
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape)) * self.dtype.itemsize
+
+
+def _read_npy(place: Path, name: str, info: object, *, mapped: bool | None = None) -> np.ndarray:
     """One array, read whole into memory after its header, size and checksum are checked
     against ``info`` (from meta.json): nothing is allocated for a size a file merely claims.
     ``mapped``: memory-mapped instead (read-only), for a short-lived process: cheaper than
-    reading, but a file cut short under the map would end the process (SIGBUS)."""
+    reading, but a file cut short under the map would end the process (SIGBUS); by default,
+    as this process opened the index at ``place`` (:func:`load_index`)."""
+    npy = _open_npy(place, name, info)
+    try:
+        return _read_body(npy, place in _MAPPED_PLACES if mapped is None else mapped)
+    finally:
+        npy.file.close()
+
+
+def _open_npy(place: Path, name: str, info: object) -> _NpyFile:
+    """The array's file, opened, its header and size checked against ``info``."""
     if not isinstance(info, dict):
         raise BadIndex(f"{name}: no dtype, shape and checksum")
     dtype, shape = info.get("dtype"), info.get("shape")
     if name in SCHEMA and dtype != SCHEMA[name][0]:
         raise BadIndex(f"{name}: dtype {dtype!r}, expected {SCHEMA[name][0]}")
-    with open(place / f"{name}.npy", "rb") as f:
-        try:
-            version = np.lib.format.read_magic(f)
-            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)  # fmt: skip
-            if read_header is None:
-                raise ValueError(f"format version {version}")
-            header = read_header(f, max_header_size=1 << 16)
-        except Exception as err:  # numpy's header parser raises several kinds
-            raise BadIndex(f"{name}.npy: bad header ({type(err).__name__})") from None
-        got_shape, fortran, got_dtype = header
-        if fortran or got_dtype.hasobject or list(got_shape) != shape or got_dtype.str != dtype:
+    f = open(place / f"{name}.npy", "rb")  # noqa: SIM115 - closed by the caller, or below
+    try:
+        got_shape, got_dtype = _header(f, name)
+        if list(got_shape) != shape or got_dtype.str != dtype:
             raise BadIndex(
                 f"{name}.npy holds {got_dtype.str} {got_shape}, meta.json says otherwise"
             )
-        start, nbytes = f.tell(), int(np.prod(got_shape)) * got_dtype.itemsize
+        npy = _NpyFile(name, f, f.tell(), got_shape, got_dtype, info.get("checksum"))
         size = os.fstat(f.fileno()).st_size
-        if size < start + nbytes:
+        if size < npy.start + npy.nbytes:
             raise BadIndex(f"{name}.npy is shorter than its header says")
-        if size > start + nbytes:
+        if size > npy.start + npy.nbytes:
             raise BadIndex(f"{name}.npy is longer than its header says")
-        out: np.ndarray
-        if mapped and nbytes:
-            out = np.memmap(f, dtype=got_dtype, mode="r", offset=start, shape=got_shape)
-        else:
-            out = np.empty(got_shape, dtype=got_dtype)
-            if f.readinto(out.reshape(-1).view(np.uint8).data) != out.nbytes:
-                raise BadIndex(f"{name}.npy is shorter than its header says")
-    if checksum(out) != info.get("checksum"):
-        raise BadIndex(f"{name}: checksum mismatch")
-    if isinstance(out, np.memmap) and out._mmap is not None:  # type: ignore[attr-defined]
-        # the checksum touched every page: let go of them (they stay in the page cache),
-        # so that the process holds only what its query reads
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            out._mmap.madvise(mmap.MADV_DONTNEED)  # type: ignore[attr-defined]
+        return npy
+    except BaseException:
+        f.close()
+        raise
+
+
+def _header(f: BinaryIO, name: str) -> tuple[tuple[int, ...], np.dtype]:
+    try:
+        version = np.lib.format.read_magic(f)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)  # fmt: skip
+        if read_header is None:
+            raise ValueError(f"format version {version}")
+        shape, fortran, dtype = read_header(f, max_header_size=1 << 16)
+    except Exception as err:  # numpy's header parser raises several kinds
+        raise BadIndex(f"{name}.npy: bad header ({type(err).__name__})") from None
+    if fortran or dtype.hasobject:
+        raise BadIndex(f"{name}.npy holds {dtype.str} {shape}, meta.json says otherwise")
+    return shape, dtype
+
+
+def _read_body(npy: _NpyFile, mapped: bool) -> np.ndarray:
+    """The array of an opened file, its checksum checked."""
+    out: np.ndarray
+    if mapped and npy.nbytes:
+        out = np.memmap(npy.file, dtype=npy.dtype, mode="r", offset=npy.start, shape=npy.shape)
+        if os.fstat(npy.file.fileno()).st_size < npy.start + npy.nbytes:
+            raise BadIndex(f"{npy.name}.npy is shorter than its header says")
+    else:
+        out = np.empty(npy.shape, dtype=npy.dtype)
+        npy.file.seek(npy.start)
+        if npy.file.readinto(out.reshape(-1).view(np.uint8).data) != out.nbytes:  # type: ignore[attr-defined]
+            raise BadIndex(f"{npy.name}.npy is shorter than its header says")
+    if checksum(out) != npy.checksum:
+        raise BadIndex(f"{npy.name}: checksum mismatch")
     return out
 
 
@@ -253,53 +416,41 @@ def _hash_words(words, tail):
     return ((h ^ tail[0]) * m2) ^ (h >> r)
 
 
-def problem_of(a: dict[str, np.ndarray], dump_size: int) -> str | None:
+def problem_of(
+    a: dict[str, np.ndarray],
+    dump_size: int,
+    counts: dict[str, int] | None = None,
+    new: str | None = None,
+) -> str | None:
     """What makes these arrays unusable as a dump's index, or None: shapes that disagree
-    with the counts, and any value compiled code indexes with out of its range."""
-    problem = _shape_problem(a)
-    if problem:
-        return problem
-    n, k, r = len(a["col_obj_addr"]), len(a["col_field_off"]), len(a["col_recs"])
-    q = len(a["root_kind"])
-    checks = [
-        ("col_obj_first", _csr_ok(a["col_obj_first"], k)),
-        ("in_first", _csr_ok(a["in_first"], len(a["in_src"]))),
-        ("order", _within(a["order"], 0, n)),
-        ("in_src", _within(a["in_src"], 0, n)),
-        ("field_target", _within(a["field_target"], -1, n)),
-        ("root_target", _within(a["root_target"], -1, n)),
-        ("root_targets_sorted", _within(a["root_targets_sorted"], -1, n)),
-        ("roots_by_target", _within(a["roots_by_target"], 0, q)),
-        ("root_rec", _within(a["root_rec"], 0, r)),
-        ("col_root_rec", _within(a["col_root_rec"], 0, r)),
-        ("root_kind", _within(a["root_kind"], 0, ROOT_KINDS)),
-        ("has_header", _within(a["has_header"].view(np.uint8), 0, 2)),
-        ("phantom", _within(a["phantom"].view(np.uint8), 0, 2)),
-        ("col_recs", _records_ok(a["col_recs"], dump_size)),
-    ]
-    for name, ok in checks:
-        if not ok:
+    with the counts, and any value compiled code indexes with out of its range. ``a`` may
+    be part of an index when its ``counts`` (checked on its files' headers) are given;
+    ``new``: only what concerns that array, its values and its relations with the others
+    of ``a`` (the others were checked before)."""
+    if counts is None:
+        try:
+            counts = _counts_of({name: array.shape for name, array in a.items()})
+        except BadIndex as err:
+            return str(err)
+    for name in [new] if new else a:
+        own = _OWN_CHECKS.get(name)
+        if own is not None and not own(a[name], counts, dump_size):
             return f"{name} holds values out of range"
-    return _objects_problem(a, dump_size) or _page_table_problem(a) or _roots_problem(a)
-
-
-def _roots_problem(a: dict[str, np.ndarray]) -> str | None:
-    """The roots sorted by target (few: checked exactly; the objects' own arrays, large,
-    only as far as compiled code needs, the checksums standing for the rest)."""
-    by_target, targets = a["roots_by_target"], a["root_targets_sorted"]
-    if len(by_target) and int(np.bincount(by_target).max()) > 1:
-        return "roots_by_target is not a permutation"
-    if not np.array_equal(targets, a["root_target"][by_target]) or not _ascending(targets):
-        return "the roots' target order is not theirs"
+    for names, related in _RELATIONS:
+        if (new is None or new in names) and all(name in a for name in names):
+            problem = related(a, dump_size)
+            if problem:
+                return problem
     return None
 
 
-def _shape_problem(a: dict[str, np.ndarray]) -> str | None:
+def _counts_of(shapes: dict[str, tuple[int, ...]]) -> dict[str, int]:
+    """The counts the shapes define (see SCHEMA); BadIndex when they disagree."""
     counts: dict[str, int] = {}
     for name, (_, dims) in SCHEMA.items():
-        shape = a[name].shape
+        shape = shapes[name]
         if len(shape) != len(dims):
-            return f"{name} has {len(shape)} dimensions, expected {len(dims)}"
+            raise BadIndex(f"{name} has {len(shape)} dimensions, expected {len(dims)}")
         for dim, size in zip(dims, shape, strict=True):
             if isinstance(dim, int):
                 want: int | None = dim
@@ -308,13 +459,71 @@ def _shape_problem(a: dict[str, np.ndarray]) -> str | None:
             else:
                 want = counts.setdefault(dim, size)
             if size != want:
-                return f"{name} has {size} entries where {want} are expected"
+                raise BadIndex(f"{name} has {size} entries where {want} are expected")
+    return counts
+
+
+def _objects_inside(a: dict[str, np.ndarray], dump_size: int) -> str | None:
+    if _max_end(a["col_obj_data"], a["col_obj_size"]) > dump_size:  # each <= the size
+        return "an object's contents lie outside the dump"
+    return None
+
+
+def _addresses_fit(a: dict[str, np.ndarray], _: int) -> str | None:
+    if not _ends_fit(a["col_obj_addr"], a["col_obj_size"]):
+        return "an object ends past the address space"
+    return None
+
+
+def _fields_problem(a: dict[str, np.ndarray], _: int) -> str | None:
+    if not _fields_inside(a["col_obj_first"], a["col_field_off"], a["col_obj_size"]):
+        return "a pointer field lies outside its object"
+    return None
+
+
+def _address_order_problem(a: dict[str, np.ndarray], _: int) -> str | None:
+    arrays = (a["order"], a["col_obj_addr"], a["col_obj_size"], a["sorted_addr"], a["sorted_end"])
+    if not _address_order_ok(*arrays):
+        return "the address order is not the objects' sorted"
+    return None
+
+
+def _page_table_problem(a: dict[str, np.ndarray], _: int) -> str | None:
+    """What :func:`graph.resolve` needs of the page table besides its own values: a row
+    past every page of the address span."""
+    table, shift, start, end = a["page_table"], a["page_shift"], a["sorted_addr"], a["sorted_end"]
+    if len(start) and len(table) < ((int(end[-1]) - int(start[0])) >> int(shift[0])) + 2:
+        return "page_table does not cover the heap"
+    return None
+
+
+def _roots_problem(a: dict[str, np.ndarray], _: int) -> str | None:
+    """The roots sorted by target are the roots' (few: checked exactly)."""
+    if not np.array_equal(a["root_targets_sorted"], a["root_target"][a["roots_by_target"]]):
+        return "the roots' target order is not theirs"
     return None
 
 
 def _within(values: np.ndarray, lo: int, hi: int) -> bool:
     """All of ``values`` in ``[lo, hi)`` (true when empty)."""
-    return not len(values) or (int(values.min()) >= lo and int(values.max()) < hi)
+    if not len(values):
+        return True
+    if values.ndim == 1 and values.dtype.kind in "iu" and values.dtype.itemsize >= 4:
+        low, high = _min_max(values)  # one pass, not two
+    else:
+        low, high = values.min(), values.max()
+    return int(low) >= lo and int(high) < hi
+
+
+@numba.njit(cache=True, nogil=True)
+def _min_max(values):
+    low = high = values[0]
+    for v in values:
+        if v < low:
+            low = v
+        elif v > high:
+            high = v
+    return low, high
 
 
 def _csr_ok(first: np.ndarray, total: int) -> bool:
@@ -329,6 +538,11 @@ def _ascending(values):
     return True
 
 
+def _permutation(values: np.ndarray) -> bool:
+    """No value twice (the values checked in range first)."""
+    return not len(values) or int(np.bincount(values).max()) <= 1
+
+
 def _records_ok(recs: np.ndarray, dump_size: int) -> bool:
     tags, offsets = recs[:, 0], recs[:, 1]
     return (
@@ -338,23 +552,34 @@ def _records_ok(recs: np.ndarray, dump_size: int) -> bool:
     )
 
 
-def _objects_problem(a: dict[str, np.ndarray], dump_size: int) -> str | None:
-    """Objects: sizes and contents inside the dump, pointer fields inside their object,
-    and the address-ordered arrays exactly the objects sorted."""
-    addr, size, data = a["col_obj_addr"], a["col_obj_size"], a["col_obj_data"]
-    if len(addr) == 0:
-        return None
-    if not (_within(size, 0, dump_size + 1) and _within(data, 0, dump_size + 1)):
-        return "an object's contents lie outside the dump"
-    if int((data + size).max()) > dump_size:  # both at most the size: no overflow
-        return "an object's contents lie outside the dump"
-    if np.any(addr > np.uint64(2**64 - 1) - size.view(np.uint64)):
-        return "an object ends past the address space"
-    if not _fields_inside(a["col_obj_first"], a["col_field_off"], size):
-        return "a pointer field lies outside its object"
-    if not _address_order_ok(a["order"], addr, size, a["sorted_addr"], a["sorted_end"]):
-        return "the address order is not the objects' sorted"
-    return None
+def _page_table_ok(table: np.ndarray, n: int) -> bool:
+    """Two rows at least, first objects ascending within the objects, runs ending inside
+    them."""
+    if len(table) < 2:
+        return False
+    first, run_size, run_end = table[:, 0], table[:, 2], table[:, 3]
+    if not _within(first, 0, n + 1) or not _ascending(np.ascontiguousarray(first)):
+        return False
+    return not np.any((run_size != 0) & (run_end >= np.uint64(max(n, 1))))
+
+
+@numba.njit(cache=True, nogil=True)
+def _max_end(data, size):
+    """The largest ``data + size`` (0 for none): the end of the objects' bytes."""
+    end = 0
+    for i in range(size.shape[0]):
+        end = max(end, data[i] + size[i])
+    return end
+
+
+@numba.njit(cache=True, nogil=True)
+def _ends_fit(addr, size):
+    """Every object's end inside the address space (sizes checked >= 0 first)."""
+    top = np.uint64(2**64 - 1)
+    for i in range(addr.shape[0]):  # noqa: SIM110 - compiled, as above
+        if addr[i] > top - np.uint64(size[i]):
+            return False
+    return True
 
 
 @numba.njit(cache=True, nogil=True)
@@ -375,55 +600,77 @@ def _address_order_ok(order, addr, size, sorted_addr, sorted_end):
         o = order[i]
         if sorted_addr[i] != addr[o] or sorted_end[i] != addr[o] + np.uint64(size[o]):
             return False
-        if i > 0 and sorted_addr[i] < sorted_addr[i - 1]:
-            return False
     return True
 
 
-def _page_table_problem(a: dict[str, np.ndarray]) -> str | None:
-    """What :func:`graph.resolve` needs of the page table: a row past every page of the
-    address span, first objects ascending within the objects, runs ending inside them."""
-    table, shift, n = a["page_table"], int(a["page_shift"][0]), len(a["order"])
-    if not 0 <= shift < 64 or len(table) < 2:
-        return "page_shift or page_table out of range"
-    if n:
-        span = int(a["sorted_end"][-1]) - int(a["sorted_addr"][0])
-        if len(table) < (span >> shift) + 2:
-            return "page_table does not cover the heap"
-    first, run_end, run_size = table[:, 0], table[:, 3], table[:, 2]
-    if not _within(first, 0, n + 1) or not _ascending(np.ascontiguousarray(first)):
-        return "page_table holds objects out of range"
-    if np.any((run_size != 0) & (run_end >= np.uint64(max(n, 1)))):
-        return "page_table holds runs out of range"
-    return None
+# What each array's values must be on their own: (array, counts, dump size) -> fine
+_OWN_CHECKS: dict[str, Callable[[np.ndarray, dict[str, int], int], bool]] = {
+    "col_obj_first": lambda v, c, _: _csr_ok(v, c["k"]),
+    "in_first": lambda v, c, _: _csr_ok(v, c["e"]),
+    "order": lambda v, c, _: _within(v, 0, c["n"]),
+    "in_src": lambda v, c, _: _within(v, 0, c["n"]),
+    "field_target": lambda v, c, _: _within(v, -1, c["n"]),
+    "root_target": lambda v, c, _: _within(v, -1, c["n"]),
+    "root_targets_sorted": lambda v, c, _: _within(v, -1, c["n"]) and _ascending(v),
+    "roots_by_target": lambda v, c, _: _within(v, 0, c["q"]) and _permutation(v),
+    "root_rec": lambda v, c, _: _within(v, 0, c["r"]),
+    "col_root_rec": lambda v, c, _: _within(v, 0, c["r"]),
+    "root_kind": lambda v, c, _: _within(v, 0, ROOT_KINDS),
+    "has_header": lambda v, c, _: _within(v.view(np.uint8), 0, 2),
+    "phantom": lambda v, c, _: _within(v.view(np.uint8), 0, 2),
+    "col_recs": lambda v, c, size: _records_ok(v, size),
+    "col_obj_size": lambda v, c, size: _within(v, 0, size + 1),
+    "col_obj_data": lambda v, c, size: _within(v, 0, size + 1),
+    "sorted_addr": lambda v, c, _: _ascending(v),
+    "page_shift": lambda v, c, _: 0 <= int(v[0]) < 64,
+    "page_table": lambda v, c, _: _page_table_ok(v, c["n"]),
+}
+
+
+# What arrays used together must agree on (each checked once all of its arrays are in use;
+# the checks of each array's own values first): ((arrays), (arrays, dump size) -> problem)
+_RELATIONS: list[tuple[tuple[str, ...], Callable[[dict[str, np.ndarray], int], str | None]]] = [
+    (("col_obj_size", "col_obj_data"), _objects_inside),
+    (("col_obj_addr", "col_obj_size"), _addresses_fit),
+    (("col_obj_first", "col_field_off", "col_obj_size"), _fields_problem),
+    (("order", "col_obj_addr", "col_obj_size", "sorted_addr", "sorted_end"),
+     _address_order_problem),
+    (("page_table", "page_shift", "sorted_addr", "sorted_end"), _page_table_problem),
+    (("roots_by_target", "root_targets_sorted", "root_target"), _roots_problem),
+]  # fmt: skip
 
 
 def save_index(heap: Heap, beside: bool = False) -> Path | None:
     """Write the index to the first place that takes it; None when none does."""
     key = dump_key(heap.dump)
-    arrays = {f"col_{k}": v for k, v in heap.cols.arrays().items()} | heap.derived()
-    arrays = {name: np.ascontiguousarray(v) for name, v in arrays.items()}
+    for place in index_places(heap.dump.path, beside):
+        if _save_at(heap, place, key):
+            return place
+    return None
+
+
+def _save_at(heap: Heap, place: Path, key: dict[str, object]) -> bool:
+    """Write the index at ``place`` (over what is there); False when it cannot be."""
+    arrays = _arrays_of(heap)
     described = {
         name: {"dtype": v.dtype.str, "shape": list(v.shape), "checksum": checksum(v)}
         for name, v in arrays.items()
     }
-    meta = {"key": key, "arrays": described}
-    for place in index_places(heap.dump.path, beside):
-        try:
-            place.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=".heapspurs-", dir=place.parent))
-        except OSError:
-            continue
-        try:
-            for name, array in arrays.items():
-                np.save(tmp / f"{name}.npy", array)
-            (tmp / "meta.json").write_text(json.dumps(meta))
-            _replace(tmp, place)
-            heap.index_place = place
-            return place
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return None
+    try:
+        place.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".heapspurs-", dir=place.parent))
+    except OSError:
+        return False
+    try:
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", array)
+        (tmp / "meta.json").write_text(json.dumps({"key": key, "arrays": described}))
+        _replace(tmp, place)
+        heap.index_place = place
+        return True
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
 
 
 def _replace(tmp: Path, place: Path) -> None:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,9 @@ from ..dumpfile import layout as L
 from ..dumpfile.columns import DumpColumns, DumpFile
 from . import graph, spans
 from .roots import Roots, collect_roots
+
+if TYPE_CHECKING:
+    from .index import SavedArrays
 
 # Go >= 1.22 puts a type word before pointer-holding objects in this size range.
 MALLOC_HEADER_MAX = 32768
@@ -88,20 +92,57 @@ class Heap:
         "root_kind", "root_rec", "root_slot", "root_target", "page_table", "page_shift",
     )  # fmt: skip
 
-    def __init__(self, dump: DumpFile, cols: DumpColumns, saved: dict | None = None):
+    # (set by _derive, or read from a saved index on first use: see __getattr__)
+    order: np.ndarray
+    sorted_addr: np.ndarray
+    sorted_end: np.ndarray
+    field_target: np.ndarray
+    in_first: np.ndarray
+    in_src: np.ndarray
+    has_header: np.ndarray
+    phantom: np.ndarray
+    roots_by_target: np.ndarray
+    root_targets_sorted: np.ndarray
+    root_kind: np.ndarray
+    root_rec: np.ndarray
+    root_slot: np.ndarray
+    root_target: np.ndarray
+    page_table: np.ndarray
+    page_shift: np.ndarray
+
+    def __init__(self, dump: DumpFile, cols: DumpColumns, saved: SavedArrays | None = None):
+        """``saved``: the derived arrays of a saved index (see heap.index), each read when
+        first used; without, they are derived from ``cols`` now."""
         self.dump = dump
         self.cols = cols
         self.params = read_params(dump, cols)
-        self.addr = cols.obj_addr
-        self.size = cols.obj_size
-        if saved is not None:
-            for name in self.DERIVED:
-                setattr(self, name, saved[name])
-        else:
+        self._saved = saved
+        if saved is None:
+            self._n_objects = len(cols.obj_addr)
             self._derive()
+        else:
+            self._n_objects = saved.counts["n"]
         self.roots = Roots(self.root_kind, self.root_rec, self.root_slot, self.root_target)
         self._nearest: np.ndarray | None = None
         self.index_place: Path | None = None  # the saved index's folder, once there is one
+
+    if not TYPE_CHECKING:  # (to the type checker, a Heap has only the attributes above)
+
+        def __getattr__(self, name: str) -> np.ndarray:
+            saved = self.__dict__.get("_saved")
+            if saved is None or name not in self.DERIVED:
+                raise AttributeError(name)
+            array = saved[name]
+            setattr(self, name, array)
+            return array
+
+    @property
+    def addr(self) -> np.ndarray:
+        return self.cols.obj_addr
+
+    @property
+    def size(self) -> np.ndarray:
+        return self.cols.obj_size
 
     def _derive(self) -> None:
         cols = self.cols
@@ -131,7 +172,7 @@ class Heap:
     # --- objects -------------------------------------------------------------------------
     @property
     def n_objects(self) -> int:
-        return len(self.addr)
+        return self._n_objects
 
     def resolve(self, values: np.ndarray) -> np.ndarray:
         """Index of the object record containing each address; -1 for none."""
