@@ -3,7 +3,11 @@ their checksums recomputed so that validation lets them through, each loaded and
 query (tests/hostile.py's). Wrong answers are expected; a signal, a hang or an exception
 other than the one-line errors is a bug.
 
-    python tests/forged.py DUMP SEED [KIND ...]    # prints {kind: "answered" | "noticed"}
+    python tests/forged.py DUMP SEED [lazy] [wild] [KIND ...]
+    # prints {kind: "answered" | "noticed"}
+
+``lazy``: each forged index opened as the CLI opens it, for one query (each array read and
+checked when first used), not read whole as a server reads it.
 
 DUMP is a copy (its index is written in a private cache folder). Progress goes to stderr,
 one line per kind before it is tried, so a caller killed by a signal or a timeout can name
@@ -411,10 +415,14 @@ def _write_forged(place: Path, meta: dict, where: dict[str, str], a: Arrays, b: 
     (place / "meta.json").write_text(json.dumps(meta))
 
 
-def campaign(dump: Path, seed: int, kinds: list[str], wild: bool = False) -> dict:
+def campaign(
+    dump: Path, seed: int, kinds: list[str], wild: bool = False, lazy: bool = False
+) -> dict:
     """Each kind forged into the index, loaded and asked every query. Any exception is an
     error; ``wild`` (validation bypassed): only a compiled kernel's out-of-bounds access
-    is (Python's own IndexErrors on such values are counted, not failed)."""
+    is (Python's own IndexErrors on such values are counted, not failed). ``lazy``: loaded
+    for one query, each array checked when a query first uses it (a warning then counts
+    the kind as noticed)."""
     fresh = load_dump(dump)
     dominators.dominators(fresh.heap)  # saved into the index: its arrays are forged too
     place = index_places(str(dump))[0]
@@ -435,8 +443,7 @@ def campaign(dump: Path, seed: int, kinds: list[str], wild: bool = False) -> dic
             index_arrays = {k: v for k, v in forged.items() if where[k] == "arrays"}
             assert problem_of(index_arrays, dump.stat().st_size) is None, f"{kind}: refused"
         _write_forged(place, json.loads(good["meta.json"]), where, forged, original)
-        loaded = load_dump(dump)
-        report["noticed" if loaded.warnings else "answered"].append(kind)
+        loaded = load_dump(dump, many_lookups=not lazy)
         for what, query in queries(loaded, addresses + addresses_of(loaded, 2)):
             print(f"forged.py: {kind}: {what}", file=sys.stderr, flush=True)
             try:
@@ -446,14 +453,17 @@ def campaign(dump: Path, seed: int, kinds: list[str], wild: bool = False) -> dic
                     report["python_errors"].append(f"{kind}: {what}: {err!r}"[:200])
                     continue
                 report["errors"][f"{kind}: {what}"] = traceback.format_exc(limit=-8)
+        report["noticed" if loaded.warnings else "answered"].append(kind)
     return report
 
 
 if __name__ == "__main__":
-    # python tests/forged.py DUMP SEED [wild] [KIND ...]
+    # python tests/forged.py DUMP SEED [lazy] [wild] [KIND ...]
     target, seed, rest = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+    lazy = rest[:1] == ["lazy"]
+    rest = rest[1:] if lazy else rest
     wild = rest[:1] == ["wild"]
     chosen = rest[1:] if wild else rest
-    result = campaign(target, seed, chosen or list(WILD if wild else FORGES), wild)
+    result = campaign(target, seed, chosen or list(WILD if wild else FORGES), wild, lazy)
     print(json.dumps(result))
     sys.exit(1 if result["errors"] else 0)

@@ -69,6 +69,14 @@ def test_in_range_forgeries_answer_every_query(tmp_path: Path, dump: Path) -> No
     assert len(report["answered"]) > 20
 
 
+def test_in_range_forgeries_answer_every_query_of_one_query_loads(tmp_path: Path) -> None:
+    """As the CLI opens an index (each array read and checked when first used): the same
+    forgeries get past the checks of first use too, and every query answers them."""
+    report = _forged(_copy(fixture("go1.27").dump, tmp_path), 7, "lazy")
+    assert report["noticed"] == [], "validation now refuses these: forge them in range"
+    assert len(report["answered"]) > 20
+
+
 def test_in_range_forgeries_under_numba_bounds_checks(tmp_path: Path) -> None:
     report = _forged(_copy(fixture("go1.27").dump, tmp_path), 8, *KERNEL_KINDS, env=BOUNDSCHECK)
     assert sorted(report["answered"]) == sorted(KERNEL_KINDS)
@@ -83,4 +91,10 @@ def test_kernels_guard_what_validation_would_refuse(tmp_path: Path, env: dict | 
     before its guards, field_target, root_target, col_obj_first and dom_idom out of range
     each ended the process with SIGSEGV."""
     report = _forged(_copy(fixture("go1.27").dump, tmp_path), 9, "wild", env=env)
+    assert len(report["answered"]) == 11
+
+
+def test_kernels_guard_what_validation_would_refuse_in_one_query_loads(tmp_path: Path) -> None:
+    """The same, the index opened as the CLI opens it (mapped, each array on first use)."""
+    report = _forged(_copy(fixture("go1.27").dump, tmp_path), 9, "lazy", "wild")
     assert len(report["answered"]) == 11

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from heapspurs.heap.index import checksum, index_places
-from heapspurs.loaded import load_dump
+from heapspurs import commands
+from heapspurs.cli import build_parser, check_args
+from heapspurs.heap.index import SCHEMA, checksum, index_places
+from heapspurs.loaded import LoadedDump, load_dump
 
 from conftest import fixture
 
@@ -123,3 +125,38 @@ def test_forged_arrays_in_use_then_damage_is_one_clear_error(tmp_path: Path) -> 
     assert "in_src: checksum mismatch" in lines[0] and "ask again" in lines[0]
     again = _cli(dump, "--top", "5", "--json")
     assert again.returncode == 0 and again.stdout == want.stdout and again.stderr == ""
+
+
+def _answers(loaded: LoadedDump, address: str) -> list[list[str]]:
+    """What the CLI answers to the queries that read a saved index, from a loaded dump."""
+    out = []
+    for argv in (["--top", "3", "--json"], ["--histogram", "--json"],
+                 ["--address", address, "--anchors", "--json"],
+                 ["--address", address, "--owners", "3"],
+                 ["--address", address, "--hexdump", "--json"]):  # fmt: skip
+        args = build_parser().parse_args([loaded.path, *argv])
+        check_args(args)
+        out.append(list(commands.run_on(loaded, args)))
+    return out
+
+
+def test_every_array_damaged_is_noticed_on_first_use_and_never_trusted(tmp_path: Path) -> None:
+    """Each array of the index with one byte changed, opened for one query: the answers
+    are those of a good index, and the damage gives one warning when a query read it."""
+    dump = _copy(tmp_path)
+    address = F.scenario("leak")["address"]
+    want = _answers(load_dump(dump), address)
+    place = index_places(str(dump))[0]
+    good = tmp_path / "good-index"
+    shutil.copytree(place, good)
+    noticed = set()
+    for name in SCHEMA:
+        shutil.rmtree(place)
+        shutil.copytree(good, place)
+        _flip_a_byte(place, name)
+        loaded = load_dump(dump, many_lookups=False)
+        assert _answers(loaded, address) == want, name
+        assert len(loaded.warnings) <= 1, loaded.warnings
+        assert all(f"({name}: checksum mismatch)" in w for w in loaded.warnings), name
+        noticed |= {name} if loaded.warnings else set()
+    assert len(noticed) > len(SCHEMA) // 2
