@@ -68,9 +68,12 @@ def _same(value: str, n: int) -> pa.DictionaryArray:
 def _labels(index: np.ndarray, labels: list[str]) -> pa.DictionaryArray:
     """Strings by index into ``labels`` (-1: null), dictionary-encoded."""
     index = np.asarray(index, dtype=np.int32)
-    return pa.DictionaryArray.from_arrays(
-        pa.array(index, mask=index < 0), pa.array(labels, type=pa.string())
-    )
+    values = pa.array(labels, type=pa.string())
+    if not labels:  # all null (no OID file, no types): no index to read through
+        return pa.nulls(len(index), pa.dictionary(pa.int32(), pa.string()))
+    nulls = index < 0
+    indices = pa.array(index, mask=nulls) if nulls.any() else pa.array(index)
+    return pa.DictionaryArray.from_arrays(indices, values)
 
 
 def _address(values: np.ndarray) -> np.ndarray:
@@ -105,38 +108,47 @@ def objects_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
 
 def root_distance(heap: Heap) -> np.ndarray:
     """Per object, the fewest pointers from a root to it (0: a root points at it; -1: no
-    root reaches it), from the one breadth-first search the anchors use."""
+    root reaches it): the levels of the breadth-first search the anchors use
+    (graph.roots_bfs, phantoms never entered)."""
     out = np.full(heap.n_objects, -1, dtype=np.int32)
-    _depths(heap.nearest_roots(), out, np.empty(heap.n_objects, dtype=np.int32))
+    _levels(heap.root_target, heap.cols.obj_first, heap.field_target, ~heap.phantom, out,
+            np.empty(heap.n_objects, dtype=np.int32))  # fmt: skip
     return out
 
 
 @numba.njit(cache=True, nogil=True)
-def _depths(parent, out, stack):
-    """Depth of every object in the BFS forest ``parent`` (-1: a root's own object,
-    graph.UNREACHED: none) into ``out`` (-1 where unknown): each object's chain is walked
-    up to the first object of known depth, then filled in on the way down."""
-    n = parent.shape[0]
-    for i in range(n):
-        if out[i] >= 0 or parent[i] == graph.UNREACHED:
-            continue
-        top = 0
-        o = i
-        depth = -1
-        while True:
-            if out[o] >= 0:
-                depth = out[o]
-                break
-            stack[top] = o
-            top += 1
-            p = parent[o]
-            if p < 0 or p >= n:  # a root's own object (or a damaged link: taken as one)
-                break
-            o = p
-        while top > 0:
-            top -= 1
-            depth += 1
-            out[stack[top]] = depth
+def _levels(root_target, obj_first, field_target, allowed, depth, queue):
+    """Breadth-first from every root at once, writing each object's level into ``depth``
+    (the queue holds one level after another: a level ends where the queue stood when the
+    one before it was done). Seen objects are bits (graph._seen_bits); the coming objects
+    are asked for ahead (graph.prefetch)."""
+    seen = graph._seen_bits(allowed)
+    n = min(allowed.shape[0], obj_first.shape[0] - 1, depth.shape[0], queue.shape[0])
+    field_target = graph.below(field_target, n)
+    total = field_target.shape[0]
+    tail = 0
+    for r in range(root_target.shape[0]):
+        t = root_target[r]
+        if 0 <= t < n and graph._first_visit(seen, t):
+            depth[t] = 0
+            queue[tail] = t
+            tail += 1
+    head, level_end, level = 0, tail, 0
+    while head < tail:
+        if head == level_end:
+            level_end = tail
+            level += 1
+        o = queue[head]
+        graph.prefetch(obj_first, queue[min(head + 16, tail - 1)])
+        graph.prefetch(field_target, obj_first[queue[min(head + 4, tail - 1)]])
+        head += 1
+        lo, hi = graph.csr_span(obj_first, o, total)
+        for k in range(lo, hi):
+            t = field_target[k]
+            if t >= 0 and graph._first_visit(seen, t):
+                depth[t] = level + 1
+                queue[tail] = t
+                tail += 1
 
 
 def references_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
