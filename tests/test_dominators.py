@@ -157,24 +157,50 @@ def random_graph(rng: random.Random, n: int) -> tuple:
     return roots, obj_first, field_target, in_first, in_src, allowed, size
 
 
+def networkx_idom(roots, obj_first, field_target, allowed) -> list[int]:
+    """networkx's immediate dominator of each object of a random_graph (D's encoding)."""
+    g = nx.DiGraph()
+    g.add_node(R)
+    g.add_edges_from((R, int(t)) for t in roots if allowed[t])
+    for o in range(len(allowed)):
+        for c in field_target[obj_first[o] : obj_first[o + 1]].tolist():
+            if allowed[o] and c >= 0 and allowed[c]:
+                g.add_edge(o, c)
+    idom = nx.immediate_dominators(g, R)
+    return [D.UNREACHED if v not in idom else D.VIRTUAL_ROOT if idom[v] == R else idom[v]
+            for v in range(len(allowed))]  # fmt: skip
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_random_graphs_match_networkx(seed: int) -> None:
     rng = random.Random(seed)
     roots, obj_first, field_target, in_first, in_src, allowed, size = random_graph(rng, 60)
     tree = D.compute(roots, obj_first, field_target, in_first, in_src, allowed, size)
-    g = nx.DiGraph()
-    g.add_node(R)
-    g.add_edges_from((R, int(t)) for t in roots if allowed[t])
-    for o in range(len(size)):
-        for c in field_target[obj_first[o] : obj_first[o + 1]].tolist():
-            if allowed[o] and c >= 0 and allowed[c]:
-                g.add_edge(o, c)
-    idom = nx.immediate_dominators(g, R)
-    want = [D.UNREACHED if v not in idom else D.VIRTUAL_ROOT if idom[v] == R else idom[v]
-            for v in range(len(size))]  # fmt: skip
+    want = networkx_idom(roots, obj_first, field_target, allowed)
     assert tree.idom.tolist() == want
-    reached = [v for v in idom if v != R]
+    reached = [v for v, d in enumerate(want) if d != D.UNREACHED]
     assert tree.live_bytes == int(size[reached].sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_passes_split_across_threads_match_networkx(seed: int, monkeypatch) -> None:
+    """Large heaps take the passes in blocks and halves on two threads: the same tree and
+    retained sizes on graphs of a few thousand objects made to go that way."""
+    monkeypatch.setattr(D, "SPLIT_MIN", 0)
+    rng = random.Random(seed)
+    roots, obj_first, field_target, in_first, in_src, allowed, size = random_graph(rng, 3000)
+    tree = D.compute(roots, obj_first, field_target, in_first, in_src, allowed, size)
+    want = networkx_idom(roots, obj_first, field_target, allowed)
+    assert tree.idom.tolist() == want
+    retained, objects = [0] * len(want), [0] * len(want)
+    for v in range(len(want)):  # v counts for itself and every object above it
+        u = v if want[v] != D.UNREACHED else D.VIRTUAL_ROOT
+        while u != D.VIRTUAL_ROOT:
+            retained[u] += int(size[v])
+            objects[u] += 1
+            u = want[u]
+    assert tree.retained.tolist() == retained
+    assert tree.retained_objects.tolist() == objects
 
 
 @pytest.mark.parametrize("case", dump_cases())

@@ -55,7 +55,9 @@ def depth_first(root_targets, obj_first, field_target, target_first, seen, verte
                     cursor[top - 1] = k
                     vertex[count], parent[count] = c, stack[top - 1]
                     stack[top] = count
-                    cursor[top], ends[top] = clamped(target_first[k - 1], obj_first[c + 1], total)
+                    start, end = clamped(target_first[k - 1], obj_first[c + 1], total)
+                    prefetch(target_first, start)  # its children's, with its pointers
+                    cursor[top], ends[top] = start, end
                     count += 1
                     top += 1
                     break
@@ -75,106 +77,166 @@ def gather(values, index, out):
     return out
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _eval(v, last_linked, link, stack):
-    """The smallest semidominator on the forest path above ``v`` (vertices numbered
-    ``last_linked`` and up are linked to their parents), compressing the path. ``link[v]``
-    is (ancestor, smallest semidominator from v up to it): the two in one cache line."""
-    if link[v, 0] < last_linked:
-        return link[v, 1]
-    top = 0
-    while True:
-        stack[top] = v
-        top += 1
-        v = link[v, 0]
-        if link[v, 0] < last_linked:
-            break
-    p = v
-    while top > 0:
-        top -= 1
-        v = stack[top]
-        link[v, 0] = link[p, 0]
-        if link[p, 1] < link[v, 1]:
-            link[v, 1] = link[p, 1]
-        p = v
-    return link[v, 1]
+@numba.njit(cache=True, nogil=True)
+def later_owners(lo, hi, pos, count, vertex, parent, number, in_first, in_src, later, span, semi):
+    """For the vertices numbered ``lo`` to ``hi - 1``, the owners SEMI-NCA must evaluate:
+    those numbered after the vertex, written downward from ``later[pos - 1]``, highest
+    vertex first (``later[span[w, 0]:span[w, 1]]`` are ``w``'s). The owners numbered before
+    ``w`` need no evaluation: ``semi[w]`` gets the smallest of them and ``parent[w]`` (where
+    SEMI-NCA starts). Returns where the next vertices' owners end.
+
+    Owners by object (``in_first``/``in_src``, the heap's) are read once here, in the order
+    SEMI-NCA asks for them: it then reads its input in sequence, and this pass, whose reads
+    do not depend on one another, runs beside it on another core (see dominators.compute).
+    Values out of range are skipped, never used as indexes."""
+    total = in_src.shape[0]
+    n, m = np.uint64(in_first.shape[0] - 1), np.uint64(number.shape[0])
+    for w in range(hi - 1, lo - 1, -1):
+        ahead = np.uint64(vertex[max(w - 16, lo)])
+        if ahead < n:
+            prefetch(in_first, ahead)
+        ahead = np.uint64(vertex[max(w - 8, lo)])
+        if ahead < n:
+            prefetch(in_src, in_first[ahead])
+        ahead = np.uint64(vertex[max(w - 4, lo)])
+        if ahead < n:
+            a, b = csr_span(in_first, ahead, total)
+            for j in range(a, b):
+                if np.uint64(in_src[j]) < m:
+                    prefetch(number, in_src[j])
+        o, s, end = np.uint64(vertex[w]), parent[w], pos
+        if o < n:
+            a, b = csr_span(in_first, o, total)
+            for j in range(a, b):
+                x = np.uint64(in_src[j])  # -1 and the like wrap past m (see gather)
+                v = number[x] if x < m else -1
+                if w < v < count and pos > 0:
+                    pos -= 1
+                    later[pos] = v
+                elif 0 <= v < s:
+                    s = v
+        span[w, 0], span[w, 1], semi[w] = pos, end, s
+    return pos
+
+
+LOOKAHEAD = 4  # levels of ancestors asked for ahead by semidominators, 3 vertices apart
 
 
 @numba.njit(cache=True, nogil=True)
-def semi_nca(count, vertex, parent, pred_first, pred, link, stack, idom):
-    """Immediate dominator of every vertex (by number) into ``idom``; ``idom[0] = 0``.
+def semidominators(lo, hi, span, later, semi, link):
+    """SEMI-NCA's first pass for the vertices numbered ``hi - 1`` down to ``lo`` (every
+    higher number done before): each one's semidominator into ``semi``, from what
+    later_owners left there and the evaluation of its later owners.
 
-    ``pred[pred_first[vertex[w]]:pred_first[vertex[w] + 1]]`` are the numbers of the
-    vertices pointing at ``w`` (UNREACHED for owners no root reaches); ``parent[w]`` is 0
-    for root targets (the virtual root points at them: their semidominator is 0).
-    ``link`` and ``stack``: scratch of ``count`` rows; ``idom`` holds the semidominators
-    between the passes. Semidominators in reverse preorder
-    (Lengauer–Tarjan's eval with path compression, keeping only the smallest
-    semidominator, which is all SEMI-NCA needs), then each vertex's immediate dominator is
-    the nearest ancestor of its parent not above its semidominator.
-    """
-    total = pred.shape[0]
-    for w in range(count):
-        link[w, 0], link[w, 1] = parent[w], w
+    ``link[v]`` is (v's ancestor in the forest of the vertices done, the smallest
+    semidominator from v up to it, that ancestor excluded): both in one cache line, set to
+    (parent, v) beforehand. An evaluation walks up to the forest's root halving the path
+    (each vertex passed points to its grandparent): one pass, no stack, and 20% faster
+    than compressing the whole path. The walks wait on memory, one row after another, so
+    the rows they will read are asked for ahead, a level up every 3 vertices: the owners'
+    rows of the vertex 12 below, their ancestors' for the vertex 9 below, and so on (the
+    ancestors may change before the walk, a row asked for in vain costs little): 35%
+    faster than asking for the owners' rows alone."""
+    total, count = later.shape[0], link.shape[0]
     flat = link.reshape(link.size)
-    for w in range(count - 1, 0, -1):
-        o = vertex[w]
-        prefetch(pred_first, vertex[max(w - 16, 0)])
-        prefetch(pred, pred_first[vertex[max(w - 6, 0)]])
-        soon = vertex[max(w - 3, 0)]  # the first link each of its evaluations reads
-        lo, hi = csr_span(pred_first, soon, total)
-        for j in range(lo, hi):
-            if pred[j] > 0:
-                prefetch(flat, 2 * pred[j])
-        s = parent[w]
+    for w in range(hi - 1, lo - 1, -1):
+        for level in range(LOOKAHEAD):
+            ahead = max(w - 3 * (LOOKAHEAD - level), lo)
+            a, b = clamped(span[ahead, 0], span[ahead, 1], total)
+            for j in range(a, b):
+                v = later[j]
+                if 0 <= v < count:
+                    for _ in range(level):
+                        v = link[v, 0]
+                    prefetch(flat, 2 * v)
+        s = semi[w]
         if s > 0:
-            lo, hi = csr_span(pred_first, o, total)
-            for j in range(lo, hi):
-                v = pred[j]
-                if v == UNREACHED:
+            a, b = clamped(span[w, 0], span[w, 1], total)
+            for j in range(a, b):
+                v = later[j]
+                if not w < v < count:
                     continue
-                u = v if v <= w else _eval(v, w + 1, link, stack)
+                u = _evaluate(v, w + 1, link)
                 if u < s:
                     s = u
                     if s == 0:  # none is smaller: the other owners need no evaluation
                         break
         link[w, 1] = s
-        idom[w] = s  # the semidominator, until the second pass
+        semi[w] = s
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _evaluate(v, done, link):
+    """The smallest semidominator on the forest path from ``v`` up to its root (vertices
+    numbered ``done`` and up are in the forest), halving the path on the way."""
+    u = link[v, 1]
+    a = link[v, 0]
+    while a >= done:
+        la = link[a, 1]
+        u = min(u, la)
+        aa = link[a, 0]
+        if aa < done:
+            break
+        if la < link[v, 1]:
+            link[v, 1] = la
+        link[v, 0] = aa
+        v = aa
+        u = min(u, link[v, 1])
+        a = link[v, 0]
+    return u
+
+
+@numba.njit(cache=True, nogil=True)
+def nearest_common_ancestors(count, parent, idom):
+    """SEMI-NCA's second pass: ``idom`` holds semidominators and becomes the immediate
+    dominators, each the nearest ancestor of the vertex's parent not above its
+    semidominator (in preorder, so the ancestors' are final). ``idom[0] = 0``."""
     idom[0] = 0
     for w in range(1, count):
-        d, semi = parent[w], idom[w]
-        while d > semi:
+        d, s = parent[w], idom[w]
+        while d > s:
             d = idom[d]
         idom[w] = d
 
 
 @numba.njit(cache=True, nogil=True)
-def retained_sizes(count, vertex, idom, size, retained, retained_objects):
-    """Fold each vertex's size and object count into its immediate dominator, deepest
-    numbers first (a dominator's number is below its vertices'). Per object: the
-    ``retained``/``retained_objects`` arrays; returns the virtual root's (the live heap)."""
-    bytes_ = np.zeros(count, dtype=np.int64)
-    objects = np.zeros(count, dtype=np.int64)
+def weights(count, vertex, size, acc):
+    """``acc[w]`` = (the size of vertex ``w``'s object, 1, 0); the virtual root's 0."""
+    n = np.uint64(size.shape[0])
+    acc[0, 0] = acc[0, 1] = acc[0, 2] = 0
     for w in range(1, count):
-        bytes_[w] = size[vertex[w]]
-        objects[w] = 1
-    for w in range(count - 1, 0, -1):
-        d = idom[w]
-        bytes_[d] += bytes_[w]
-        objects[d] += objects[w]
-    for w in range(1, count):
-        o = vertex[w]
-        retained[o] = bytes_[w]
-        retained_objects[o] = objects[w]
-    return bytes_[0], objects[0]
+        o = np.uint64(vertex[w])
+        acc[w, 0] = size[o] if o < n else 0
+        acc[w, 1], acc[w, 2] = 1, 0
 
 
 @numba.njit(cache=True, nogil=True)
-def dominators_by_object(count, vertex, idom, out):
-    """``out[object]`` = the object that immediately dominates it (-1: the virtual root);
-    objects without a number keep what ``out`` held."""
-    for w in range(1, count):
-        out[vertex[w]] = vertex[idom[w]]  # vertex[0] is -1
+def fold(count, vertex, idom, acc):
+    """Retained sizes: each vertex's bytes and objects (``acc[w, 0:2]``, from weights)
+    folded into its immediate dominator's, deepest numbers first (a dominator's number is
+    below its vertices'); ``acc[w, 2]`` gets the dominator's object (-1: the virtual root),
+    so that by_object reads one row per object. Returns the virtual root's (the live
+    heap). The dominators' rows are few and stay in the cache."""
+    for w in range(count - 1, 0, -1):
+        d = idom[w]
+        acc[d, 0] += acc[w, 0]
+        acc[d, 1] += acc[w, 1]
+        acc[w, 2] = vertex[d]  # vertex[0] is -1
+    return acc[0, 0], acc[0, 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def by_object(lo, hi, number, acc, unreached, retained, retained_objects, idom):
+    """fold's results for the objects ``lo`` to ``hi - 1``, which it writes in order (the
+    reads of one row each overlap; writing in number order instead was 2x slower). An
+    object without a number retains 0 and has ``unreached`` as its dominator."""
+    count = acc.shape[0]
+    for o in range(lo, hi):
+        w = number[o]
+        if 0 < w < count:
+            retained[o], retained_objects[o], idom[o] = acc[w, 0], acc[w, 1], acc[w, 2]
+        else:
+            retained[o], retained_objects[o], idom[o] = 0, 0, unreached
 
 
 @numba.njit(cache=True, nogil=True)

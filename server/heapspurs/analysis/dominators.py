@@ -14,6 +14,7 @@ import json
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -28,6 +29,7 @@ from .typing import ObjectTypes
 
 VIRTUAL_ROOT = -1  # idom of the objects only the virtual root dominates (first level)
 UNREACHED = -2  # idom of objects no root reaches, and of phantom records
+SPLIT_MIN = PARALLEL_MIN  # pointers from which passes go in blocks or halves on two threads
 SAVED = ("dom_idom", "dom_retained", "dom_retained_objects", "dom_live")
 
 
@@ -106,22 +108,62 @@ def compute(
     target_first = parallel_gather(obj_first, field_target, wide)
     count = K.depth_first(root_targets, obj_first, field_target, target_first, seen, vertex,
                           parent, stack, np.empty(n + 1, wide), np.empty(n + 1, wide))  # fmt: skip
-    del seen, target_first
+    del seen, target_first, stack
     number[vertex[1:count]] = np.arange(1, count, dtype=np.int32)
     targets = root_targets[root_targets >= 0]
     parent[number[targets[allowed[targets]]]] = 0  # the virtual root points at them
-    pred = parallel_gather(number, in_src, np.int32)  # owners by number, see K.gather
-    idom_by_number = np.empty(count, dtype=np.int32)
-    link = np.empty((count, 2), dtype=np.int32)
-    K.semi_nca(count, vertex, parent, in_first, pred, link, stack, idom_by_number)
-    del number, parent, stack, pred, link
-    retained = np.zeros(n, dtype=np.int64)
-    retained_objects = np.zeros(n, dtype=np.int32)
-    live_bytes, live_objects = K.retained_sizes(count, vertex, idom_by_number, size, retained,
-                                                retained_objects)  # fmt: skip
-    idom = np.full(n, UNREACHED, dtype=np.int32)
-    K.dominators_by_object(count, vertex, idom_by_number, idom)
+    acc = np.empty((count, 3), dtype=np.int64)
+    with ThreadPoolExecutor(1) as helper:  # the passes that need not wait, on the other core
+        semidominators = semidominators_ahead(helper, count, vertex, parent, number, in_first,
+                                              in_src)  # fmt: skip
+        weighed = helper.submit(K.weights, count, vertex, size, acc)
+        idom_by_number = semidominators()
+        K.nearest_common_ancestors(count, parent, idom_by_number)
+        weighed.result()
+        live_bytes, live_objects = K.fold(count, vertex, idom_by_number, acc)
+        del vertex, parent, idom_by_number
+        retained = np.empty(n, dtype=np.int64)
+        retained_objects = np.empty(n, dtype=np.int32)
+        idom = np.empty(n, dtype=np.int32)
+        half = n // 2 if len(in_src) >= SPLIT_MIN else n
+        rest = helper.submit(K.by_object, half, n, number, acc, UNREACHED, retained,
+                             retained_objects, idom)  # fmt: skip
+        K.by_object(0, half, number, acc, UNREACHED, retained, retained_objects, idom)
+        rest.result()
     return Dominators(idom, retained, retained_objects, int(live_bytes), int(live_objects))
+
+
+def semidominators_ahead(helper: ThreadPoolExecutor, count: int, vertex: np.ndarray,
+                         parent: np.ndarray, number: np.ndarray, in_first: np.ndarray,
+                         in_src: np.ndarray) -> Callable[[], np.ndarray]:  # fmt: skip
+    """Starts making the input of SEMI-NCA's first pass on ``helper`` (each vertex's owners
+    numbered after it, K.later_owners) in blocks of vertices, highest numbers first;
+    returns the function that works out every vertex's semidominator (by number) as the
+    blocks come (K.semidominators): the two passes wait on memory, each on its core."""
+    wide = np.int32 if len(in_src) < 2**31 else np.int64
+    later = np.empty(len(in_src), dtype=np.int32)
+    span = np.empty((count, 2), dtype=wide)
+    semi = np.zeros(count, dtype=np.int32)
+    blocks = 8 if len(in_src) >= SPLIT_MIN else 1
+    bounds = np.linspace(count, 1, blocks + 1).astype(np.int64).tolist()
+    end = [len(in_src)]
+
+    def make(hi: int, lo: int) -> None:  # one thread: each block goes on where the last ended
+        end[0] = K.later_owners(lo, hi, end[0], count, vertex, parent, number, in_first, in_src,
+                                later, span, semi)  # fmt: skip
+
+    made = [helper.submit(make, hi, lo) for hi, lo in pairwise(bounds)]
+
+    def semidominators() -> np.ndarray:
+        link = np.empty((count, 2), dtype=np.int32)
+        link[:, 0] = parent[:count]
+        link[:, 1] = np.arange(count, dtype=np.int32)
+        for block, (hi, lo) in zip(made, pairwise(bounds), strict=True):
+            block.result()
+            K.semidominators(lo, hi, span, later, semi, link)
+        return semi
+
+    return semidominators
 
 
 def parallel_gather(values: np.ndarray, index: np.ndarray, dtype: type) -> np.ndarray:
