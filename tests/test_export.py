@@ -129,6 +129,21 @@ def test_an_anchors_chain_is_in_the_references(exports: Path) -> None:
     assert target["retained"] == answer["object"]["retained"]
 
 
+def test_references_written_in_runs_are_the_whole_table(exports: Path, tmp_path: Path) -> None:
+    """The export writes the references a run of objects at a time (one row group each,
+    in reused columns); in runs of 7 pointers they are the exported table, row for row."""
+    from heapspurs.export import parquet as P
+    from heapspurs.export import tables as T
+
+    loaded = loaded_of(*scenario_args())
+    runs = T.references_chunks(loaded, T.identity(loaded.heap), 7)
+    P._write_chunks(tmp_path / "runs.parquet", "references", runs, T.REFERENCES_SCHEMA)
+    assert pq.ParquetFile(tmp_path / "runs.parquet").num_row_groups > 10
+    whole = table(exports / "scenarios", "references")
+    assert any(r["field"] for r in whole)
+    assert pq.read_table(tmp_path / "runs.parquet").to_pylist() == whole
+
+
 def test_first_level_retainers_are_the_top(exports: Path) -> None:
     top = cli_json(*scenario_args(), "--top", "5")["objects"]
     objects = table(exports / "scenarios", "objects")

@@ -64,7 +64,9 @@ def export(
     try:
         rows = _write_tables(loaded, who, contents, temps)
         if contents == "all":
-            rows["contents"] = _write_batches(temps["contents"], T.contents_batches(loaded, who))
+            batches = T.contents_batches(loaded, who)
+            rows["contents"] = _write_chunks(temps["contents"], "contents", batches,
+                                             T.CONTENTS_SCHEMA)  # fmt: skip
         else:
             _remove(folder / "contents.parquet")  # an earlier export's: not this one's
         for name in names:
@@ -102,22 +104,25 @@ def _claim(folder: Path, force: bool) -> bool:
 def _write_tables(
     loaded: LoadedDump, who: T.DumpIdentity, contents: str, temps: dict[str, Path]
 ) -> dict[str, int]:
-    """Every table but the contents, written. Three at once: the goroutines' leak search
-    (two marks of the whole heap) on one thread, each other table built here and written
-    on another thread while the next is built; compiled code, numpy and Parquet's encoders
-    let go of the GIL."""
+    """Every table but the contents, written. Three at once: the goroutines' and the
+    references' on two threads (the references built and written a run of objects at a
+    time), each other table built here and written on one of those threads while the
+    next is built; compiled code, numpy and Parquet's encoders let go of the GIL."""
     with ThreadPoolExecutor(2) as pool:
         goroutines = pool.submit(
             lambda: _write(temps["goroutines"], "goroutines", T.goroutines_table(loaded, who))
         )
+        references = pool.submit(_write_chunks, temps["references"], "references",
+                                 T.references_chunks(loaded, who), T.REFERENCES_SCHEMA)  # fmt: skip
         written = {}
         for name in temps:
-            if name not in ("contents", "goroutines"):
+            if name not in ("contents", "goroutines", "references"):
                 table = _table(loaded, who, name, contents)
                 written[name] = pool.submit(_write, temps[name], name, table)
                 del table  # the writer holds it until written
         rows = {name: future.result() for name, future in written.items()}
         rows["goroutines"] = goroutines.result()
+        rows["references"] = references.result()
     return rows
 
 
@@ -146,23 +151,14 @@ def _write(path: Path, name: str, table: pa.Table) -> int:
     return table.num_rows
 
 
-def _write_batches(path: Path, batches) -> int:
+def _write_chunks(path: Path, name: str, chunks, schema: pa.Schema) -> int:
+    """Tables or record batches of one schema into one file, each written before the next
+    is made (see tables.references_chunks); an empty table when there are none."""
     rows = 0
-    writer = None
-    try:
-        for batch in batches:
-            if writer is None:
-                writer = pq.ParquetWriter(path, batch.schema,
-                                          **_options("contents", batch.schema))  # fmt: skip
-            writer.write_batch(batch)
-            rows += batch.num_rows
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:  # no objects: an empty table all the same
-        pq.write_table(pa.table({"dump": pa.array([], pa.string()),
-                                 "address": pa.array([], pa.int64()),
-                                 "bytes": pa.array([], pa.large_binary())}), path)  # fmt: skip
+    with pq.ParquetWriter(path, schema, **_options(name, schema)) as writer:
+        for chunk in chunks:
+            writer.write(chunk)
+            rows += chunk.num_rows
     return rows
 
 
