@@ -60,16 +60,18 @@ def mark_within(starts, first, targets, stop, seen, queue, limit):
 
 
 @numba.njit(cache=True, nogil=True)
-def _claim(t, g, label, skip, stack, top):
-    """Visit ``t`` from goroutine ``g``: claim it, or mark it shared; returns the new top."""
+def _claim(t, g, label, skip, stack, top, shared, n_shared):
+    """Visit ``t`` from goroutine ``g``: claim it (on the stack), or mark it shared (in
+    ``shared``); returns the new top and number shared."""
     if skip[t] or label[t] == SHARED or label[t] == g:
-        return top
+        return top, n_shared
     if label[t] == FREE:
         label[t] = g
         stack[top] = t
-        return top + 1
+        return top + 1, n_shared
     label[t] = SHARED  # another goroutine's: what it reaches is shared too (second pass)
-    return top
+    shared[n_shared] = t
+    return top, n_shared + 1
 
 
 @numba.njit(cache=True, nogil=True)
@@ -81,13 +83,15 @@ def label_owners(first, targets, obj_first, field_target, skip, stack):
     n = obj_first.shape[0] - 1
     label = np.full(n, FREE, dtype=np.int32)
     n = min(n, skip.shape[0], stack.shape[0])
+    shared = np.empty(n, dtype=np.int32)  # touched only where used: no pass over the heap
+    n_shared = 0
     total = field_target.shape[0]
     for g in range(first.shape[0] - 1):
         top = 0
         lo, hi = csr_span(first, g, targets.shape[0])
         for j in range(lo, hi):
             if 0 <= targets[j] < n:
-                top = _claim(targets[j], g, label, skip, stack, top)
+                top, n_shared = _claim(targets[j], g, label, skip, stack, top, shared, n_shared)
         while top > 0:
             top -= 1
             o = stack[top]
@@ -95,12 +99,9 @@ def label_owners(first, targets, obj_first, field_target, skip, stack):
             for k in range(lo, hi):
                 t = field_target[k]
                 if 0 <= t < n:
-                    top = _claim(t, g, label, skip, stack, top)
-    top = 0
-    for o in range(n):
-        if label[o] == SHARED:
-            stack[top] = o
-            top += 1
+                    top, n_shared = _claim(t, g, label, skip, stack, top, shared, n_shared)
+    top = n_shared
+    stack[:top] = shared[:top]
     while top > 0:
         top -= 1
         o = stack[top]

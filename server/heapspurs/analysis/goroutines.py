@@ -200,7 +200,7 @@ def goroutines(heap: Heap, names: Names) -> Goroutines:
     frame_rows = heap.rows(L.TAG_STACK_FRAME)
     owner = np.searchsorted(rows, frame_rows, side="right") - 1
     frame_first = np.searchsorted(owner, np.arange(n + 1), side="left").astype(np.int64)
-    reasons = [heap.dump.text_at(int(a), int(b)) for a, b in recs[rows, 10:12].tolist()]
+    reasons = _texts(heap, recs[rows, 10].astype(np.int64), recs[rows, 11].astype(np.int64))
     gor = Goroutines(
         rows=rows.astype(np.int64), ids=recs[rows, 4].astype(np.int64),
         address=recs[rows, 2].astype(np.uint64), gopc=recs[rows, 5].astype(np.uint64),
@@ -222,6 +222,33 @@ def goroutines(heap: Heap, names: Names) -> Goroutines:
     _decide(heap, gor, root_goroutine, keep_root, search, by_others, layout is not None)
     _retained(heap, gor, root_goroutine, passable, by_others)
     return gor
+
+
+TEXT_WINDOW = 1 << 20  # bytes read at a time for the wait reasons
+
+
+def _texts(heap: Heap, pos: np.ndarray, length: np.ndarray) -> list[str]:
+    """The strings at file positions ``pos``, read a window at a time (one read each cost
+    a system call per goroutine: half a second for 100k); equal ones decoded once."""
+    out = [""] * len(pos)
+    order = np.argsort(pos, kind="stable")
+    pos, length = pos[order], np.maximum(length[order], 0)
+    seen: dict[bytes, str] = {}
+    order_list = order.tolist()
+    i = 0
+    while i < len(pos):
+        j = max(int(np.searchsorted(pos, pos[i] + TEXT_WINDOW, side="left")), i + 1)
+        base = int(pos[i])
+        window = heap.dump.bytes_at(base, int((pos[i:j] + length[i:j]).max()) - base)
+        for k, p, n in zip(order_list[i:j], (pos[i:j] - base).tolist(), length[i:j].tolist(),
+                           strict=True):  # fmt: skip
+            raw = window[p : p + n]
+            text = seen.get(raw)
+            if text is None:
+                text = seen[raw] = raw.decode("utf-8", "replace")
+            out[k] = text
+        i = j
+    return out
 
 
 def _find_candidates(heap: Heap, gor: Goroutines) -> None:
