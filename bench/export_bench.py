@@ -12,7 +12,8 @@ with its saved index (and the dominator tree in it) made first:
 1. in a fresh process per run, after the saved index is loaded: the whole export
    (:func:`heapspurs.export.parquet.export`, graph only), beside the numpy floor process of
    bench.py taken in turns with it; medians. Goal: <= 3 s.
-2. where it goes: each table built, then written, in one more fresh process (the parts
+2. where it goes: each table built, then written (the references a run of objects at a
+   time, built and written together as the export does), in one more fresh process (the parts
    computed once per dump: the type-name index, the roots' BFS, the goroutines' leak
    search, the per-type retained sizes, are in the table that first needs them).
 3. the command line: ``heapspurs DUMP --export DIR`` against a reopen that answers one
@@ -78,7 +79,14 @@ def parts_worker(dump: str, out: str, program: str | None) -> None:
     parts = {"read the saved dominator tree": (time.perf_counter() - t, time.process_time() - c)}
     who = T.identity(loaded.heap)
     os.makedirs(out, exist_ok=True)
-    for name, build in [*T.TABLES.items(), ("dumps", lambda ld, w: T.dumps_table(ld, w, False))]:
+    t, c = time.perf_counter(), time.process_time()
+    P._write_chunks(Path(out) / "references.parquet", "references",
+                    T.references_chunks(loaded, who), T.REFERENCES_SCHEMA)  # fmt: skip
+    parts["build and write references, a run at a time"] = (time.perf_counter() - t,
+                                                              time.process_time() - c)  # fmt: skip
+    builds = {**T.TABLES, "dumps": lambda ld, w: T.dumps_table(ld, w, False)}
+    del builds["references"]  # built whole, its columns are new memory: not as exported
+    for name, build in builds.items():
         t, c = time.perf_counter(), time.process_time()
         table = build(loaded, who)
         parts[f"build {name}"] = (time.perf_counter() - t, time.process_time() - c)
@@ -168,8 +176,9 @@ def report(c: dict, repeat: int) -> tuple[list[str], bool]:
         f"| CLI difference: the export beyond the index | "
         f"{c['cli_export_s'] - c['cli_lookup_s']:.2f} | |",
         "",
-        "Where it goes (one more fresh process, each table built then written; the goroutines' "
-        "table is built on a thread beside the others in a real export):",
+        "Where it goes (one more fresh process, each table built then written, the references "
+        "a run of objects at a time as the export does; in a real export the references and "
+        "the goroutines are made on the writer threads beside the other tables):",
         "",
         "| part | seconds | CPU seconds |",
         "| --- | ---: | ---: |",

@@ -19,6 +19,11 @@ what is measured):
    answers one object (``--address A --hexdump``), medians: the difference is what
    --goroutines costs beyond loading the index.
 
+3. a large heap with few goroutines: the 5M-object random graph of bench/make_dumps.py
+   with its generator (``--program``), reopened from its saved index; the CPU time of the
+   first analysis in the process (what the editor's Goroutines view waits for on its
+   first page). Goal: <= 0.1 s.
+
 The leaked count is checked against the program's truth (its cases + every third extra).
 """
 
@@ -38,6 +43,8 @@ REPO = BENCH_DIR.parent
 sys.path.insert(0, str(REPO / "tests" / "fixtures"))
 
 GOAL_S = 2.0
+LARGE_GOAL_S = 0.1  # the Goroutines view's first page
+LARGE_N = 5_000_000
 GO_VERSION = "1.27.3"
 DEFAULT_OUT = BENCH_DIR / "goroutines-results.md"
 PYTHON = REPO / ".venv" / "bin" / "python"
@@ -49,13 +56,16 @@ from heapspurs.loaded import load_dump
 from heapspurs.render.goroutines import goroutine_view, goroutine_text, goroutines_json_lines
 dump, binary, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
 loaded = load_dump(dump, program=binary)
-best = json_s = float("inf")
+best = best_cpu = json_s = float("inf")
+first_cpu = None
 for _ in range(repeat):
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.thread_time()
     view = goroutine_view(loaded.heap, loaded.names, binary)
     analysed = time.perf_counter()
+    first_cpu = time.thread_time() - cpu if first_cpu is None else first_cpu
     lines = list(goroutine_text(view))
     listed = time.perf_counter()
+    best_cpu = min(best_cpu, time.thread_time() - cpu)
     if listed - t < best:
         best, analysis, listing = listed - t, analysed - t, listed - analysed
 t = time.perf_counter()
@@ -63,6 +73,8 @@ size = sum(len(s) for s in goroutines_json_lines(view))
 json_s = time.perf_counter() - t
 print(json.dumps({"goroutines": len(view.gor), "leaked": int(view.gor.leaked.sum()),
                   "groups": sum(1 for s in lines if " @ 0x" in s), "total_s": best,
+                  "first_cpu_s": first_cpu, "best_cpu_s": best_cpu,
+                  "objects": loaded.heap.n_objects,
                   "analysis_s": analysis, "listing_s": listing, "json_s": json_s,
                   "json_mb": size / 1e6, "g_address": hex(int(view.gor.address[0]))}))
 """
@@ -90,6 +102,20 @@ def ensure_dump(many: int) -> Path:
         build_goleaks(GO_VERSION, out, many)
         stamp.write_text(source_stamp())
     return out
+
+
+def large_heap(repeat: int) -> dict:
+    """The analysis on the 5M-object random graph, reopened from its saved index."""
+    sys.path.insert(0, str(BENCH_DIR))
+    import make_dumps
+
+    dump, _ = make_dumps.make_dump("random", LARGE_N)
+    binary = str(make_dumps.build_gen()[0])
+    subprocess.run([str(CLI), str(dump), "--program", binary, "--histogram"], check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    child = subprocess.run([str(PYTHON), "-c", CHILD, str(dump), binary, str(repeat)],
+                           check=True, capture_output=True, text=True)  # fmt: skip
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def cli_seconds(argv: list[str], runs: int) -> float:
@@ -122,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     reopen = cli_seconds([str(CLI), str(dump), "--address", address, "--hexdump"], max(repeat, 1))
     listing = cli_seconds([str(CLI), str(dump), "--program", str(binary), "--goroutines"],
                           max(repeat, 1))  # fmt: skip
+    large = None if args.quick else large_heap(repeat)
     ok = got["leaked"] == want
-    met = got["total_s"] <= GOAL_S
+    met = got["total_s"] <= GOAL_S and (large is None or large["first_cpu_s"] <= LARGE_GOAL_S)
     rows = [
         f"# Goroutines benchmark ({got['goroutines']} goroutines, Go {GO_VERSION})",
         "",
@@ -135,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         "| --- | ---: | --- |",
         f"| analysis + grouped listing, in process (best of {repeat}) | {got['total_s']:.2f} | "
         f"<= {GOAL_S} s {'met' if met else 'MISSED'} |",
+        f"| the same in CPU time (best of {repeat}; a loaded machine inflates the above) | "
+        f"{got['best_cpu_s']:.2f} | |",
         f"| of which the analysis (waits, leaks, retained, lines) | {got['analysis_s']:.2f} | |",
         f"| of which the grouped listing | {got['listing_s']:.2f} | |",
         f"| JSON of every goroutine ({got['json_mb']:.0f} MB) | {got['json_s']:.2f} | |",
@@ -142,6 +171,18 @@ def main(argv: list[str] | None = None) -> int:
         f"| CLI reopen `--address A --hexdump` (median) | {reopen:.2f} | |",
         f"| CLI difference: beyond the index | {listing - reopen:.2f} | |",
     ]
+    if large is not None:
+        large_met = "met" if large["first_cpu_s"] <= LARGE_GOAL_S else "MISSED"
+        rows += [
+            "",
+            f"Random graph of {large['objects']:,} objects, {large['goroutines']} goroutines "
+            "(bench/make_dumps.py, with its binary), reopened from its saved index:",
+            "",
+            "| measure | CPU seconds | goal |",
+            "| --- | ---: | --- |",
+            f"| first analysis in the process (the Goroutines view's first page) | "
+            f"{large['first_cpu_s']:.3f} | <= {LARGE_GOAL_S} s {large_met} |",
+        ]
     args.out.write_text("\n".join(rows) + "\n")
     print("\n".join(rows))
     if not ok:
