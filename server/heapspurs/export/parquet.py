@@ -36,6 +36,9 @@ COMPRESSION = "zstd"
 # than zstd makes the plain column, and twice as fast to write)
 DELTA_COLUMNS = {"objects": ["address", "size"], "references": ["owner", "owned", "offset"],
                  "contents": ["address"]}  # fmt: skip
+# left uncompressed: the owned addresses' bit-packed deltas are random bits, which zstd
+# shrinks by 2% for an eighth of the references' writing time
+UNCOMPRESSED = {"references": ["owned"]}
 TMP_PREFIX = "."
 TMP_SUFFIX = ".parquet.tmp"
 
@@ -141,7 +144,9 @@ def _options(name: str, schema: pa.Schema) -> dict[str, object]:
     # columns: types, names and fields are in no order (they would skip nothing), the dump
     # column's one value is read from its dictionary as fast; they cost 15% of the writes
     statistics = [f.name for f in schema if f.name not in dictionary]
-    options: dict[str, object] = {"compression": COMPRESSION, "use_dictionary": dictionary,
+    plain = UNCOMPRESSED.get(name, [])
+    compression = {f.name: "none" if f.name in plain else COMPRESSION for f in schema}
+    options: dict[str, object] = {"compression": compression, "use_dictionary": dictionary,
                                   "write_statistics": statistics}  # fmt: skip
     if delta:
         options["column_encoding"] = dict.fromkeys(delta, "DELTA_BINARY_PACKED")
