@@ -5,6 +5,7 @@ their size and pointer count, with the reason."""
 from __future__ import annotations
 
 import mmap
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,10 +93,8 @@ def untyped(heap: Heap, types: GoTypes | None = None) -> ObjectTypes:
 def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
     """Type every object of ``heap`` with the program's ``types``."""
     n = heap.n_objects
-    state = K.new_state(n)
-    out = ObjectTypes(types, *state[:3])
     if not n or not _columns_fit(heap):
-        return out
+        return untyped(heap, types)
     cols = heap.cols
     ptr = heap.params.ptr_size
     tables = types.tables()
@@ -103,14 +102,19 @@ def type_objects(heap: Heap, types: GoTypes) -> ObjectTypes:
                cols.obj_data, heap.addr, types.closure_pc, types.closure_type)  # fmt: skip
     specials = np.array([_type_named(types, name) for name in ("uint8", "runtime.hchan")],
                         dtype=np.int32)  # fmt: skip
-    objs = K.object_table(heap.addr, heap.size, heap.has_header, cols.obj_first, TINY_BLOCK)
-    mem = read_whole(heap.dump)
-    K.type_from_headers(heap.has_header, cols.obj_data, mem, ptr, objs, lookups, tables, state)
     seed_type, seed_rel, seed_pos, seed_val, seed_target = _seeds(heap, types)
-    K.spread(seed_type, seed_rel, seed_pos, seed_val, seed_target, mem, ptr, objs, cols.obj_data,
-             cols.obj_first, cols.field_off, cols.field_val, heap.field_target, tables, lookups,
-             specials, state)  # fmt: skip
-    K.settle_why(out.type, out.why)
+    state = K.new_state(n)
+    objs = K.object_table(heap.addr, heap.size, heap.has_header, cols.obj_first, TINY_BLOCK)
+    with DumpPages(heap.dump) as pages:
+        mem = pages.kernel_view()
+        K.type_from_headers(heap.has_header, cols.obj_data, mem, ptr, objs, lookups, tables,
+                            state)  # fmt: skip
+        K.spread(seed_type, seed_rel, seed_pos, seed_val, seed_target, mem, ptr, objs,
+                 cols.obj_data, cols.obj_first, cols.field_off, cols.field_val,
+                 heap.field_target, tables, lookups, specials, state)  # fmt: skip
+    why = state[K.S_WHY]
+    out = ObjectTypes(types, np.empty(n, np.int32), np.empty(n, np.int32), why)
+    K.settle(objs, why, out.type, out.count)
     return out
 
 
@@ -124,25 +128,31 @@ def _columns_fit(heap: Heap) -> bool:
             and all(len(a) == len(cols.field_off) for a in per_field))  # fmt: skip
 
 
-def read_whole(dump: DumpFile) -> np.ndarray:
-    """The dump's bytes, in anonymous memory asked to be backed by huge pages: a fresh
-    process faults a 4 KiB page at a time otherwise (a 339 MB dump: 0.4-0.6 s of page
-    faults, 0.18 s in huge pages). Never a map of the file itself (see DumpFile). A file
-    cut shorter since it was opened gives fewer bytes (the kernels check every read)."""
-    size = dump.size
-    if not size:
-        return np.zeros(0, dtype=np.uint8)
-    buf = mmap.mmap(-1, size)
-    if hasattr(mmap, "MADV_HUGEPAGE"):
-        buf.madvise(mmap.MADV_HUGEPAGE)
-    got = 0
-    with memoryview(buf) as view, open(dump.path, "rb", buffering=0) as f:
-        while got < size:
-            n = f.readinto(view[got:])
-            if not n:
-                break
-            got += n
-    return np.frombuffer(buf, dtype=np.uint8)[:got]
+class DumpPages:
+    """The dump's bytes for the kernels (``kernel_view``, see ``typing_kernels.read_word``),
+    read a chunk at a time when a kernel first asks for one: into anonymous memory asked
+    to be backed by huge pages (a fresh process faults a 4 KiB page at a time otherwise),
+    never a map of the file itself (see DumpFile). Untouched chunks cost no memory."""
+
+    def __init__(self, dump: DumpFile):
+        size = dump.size
+        n_chunks = (size + (1 << K.CHUNK_SHIFT) - 1) >> K.CHUNK_SHIFT
+        self._buf = mmap.mmap(-1, max(size, 1))
+        if hasattr(mmap, "MADV_HUGEPAGE"):
+            self._buf.madvise(mmap.MADV_HUGEPAGE)
+        self._fd = os.open(dump.path, os.O_RDONLY)
+        self._view = (np.frombuffer(self._buf, dtype=np.uint8)[:size],
+                      np.zeros(n_chunks, dtype=np.uint8), self._fd)  # fmt: skip
+
+    def kernel_view(self) -> tuple[np.ndarray, np.ndarray, int]:
+        return self._view
+
+    def __enter__(self) -> DumpPages:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
+        del self._view  # (the map closes once no array uses it)
 
 
 def _type_named(types: GoTypes, name: str) -> int:

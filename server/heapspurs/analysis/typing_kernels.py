@@ -10,8 +10,13 @@ dataqsiz), or what it is (an interface's type word or itab).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
 
 from ..heap.graph import prefetch
 from ..program import gotypes as G
@@ -28,14 +33,59 @@ WHY_MISFIT = 4  # a typed pointer says a type that does not fit the object (left
 WHY_FIELD = 5  # only pointed at inside a field of an unknown whole (left unknown)
 
 
+CHUNK_SHIFT = 21  # the dump is read 2 MiB (a huge page) at a time, when first asked for
+
+
+def _pread(typingctx, fd, address, count, offset):
+    """``pread(fd, (void *) address, count, offset)`` of the C library, called from
+    compiled code (the symbol is bound by name when the code is loaded, so the kernels
+    stay cached, where a ctypes function would not let them)."""
+
+    def codegen(context, builder, signature, args):
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        byte_ptr = ir.IntType(8).as_pointer()
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i32, byte_ptr, i64, i64]), "pread"
+        )
+        fd32 = builder.trunc(args[0], i32)
+        return builder.call(fn, [fd32, builder.inttoptr(args[1], byte_ptr), args[2], args[3]])
+
+    return types.int64(types.int64, types.int64, types.int64, types.int64), codegen
+
+
+pread: Any = intrinsic(_pread)  # Any: mypy cannot see numba's call signature
+
+
+@numba.njit(cache=True, nogil=True)
+def _load_chunk(buf, loaded, fd, c):
+    """Chunk ``c`` of the dump into ``buf`` (a file cut shorter since it was opened leaves
+    zeros where its bytes were)."""
+    lo = c << CHUNK_SHIFT
+    hi = min(lo + (1 << CHUNK_SHIFT), buf.shape[0])
+    while lo < hi:
+        got = pread(np.int64(fd), np.int64(buf.ctypes.data) + lo, np.int64(hi - lo), np.int64(lo))
+        if got <= 0:
+            break
+        lo += got
+    loaded[c] = 1
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def read_word(mem, pos, width):
-    """The little-endian unsigned integer of ``width`` bytes at file offset ``pos``."""
-    if pos < 0 or pos + width > mem.shape[0]:
+    """The little-endian unsigned integer of ``width`` bytes at file offset ``pos`` of the
+    dump ``mem`` = (bytes, a flag per chunk: read yet, the file's descriptor): its chunks
+    are read when first asked for (a dump's bytes beside the pointers it holds are most of
+    it, but the pass asks for few of them: reading it whole cost a third of its time and
+    the size of the dump in memory)."""
+    buf, loaded = mem[0], mem[1]
+    if pos < 0 or pos + width > buf.shape[0]:
         return np.uint64(0)
+    for c in range(pos >> CHUNK_SHIFT, ((pos + width - 1) >> CHUNK_SHIFT) + 1):
+        if not loaded[c]:
+            _load_chunk(buf, loaded, mem[2], c)
     v = np.uint64(0)
     for i in range(width - 1, -1, -1):
-        v = (v << np.uint64(8)) | np.uint64(mem[pos + i])
+        v = (v << np.uint64(8)) | np.uint64(buf[pos + i])
     return v
 
 
@@ -82,29 +132,33 @@ def _find_sorted(keys, key):
 # What the kernels share (the inner kernels index the tuples where they use them: an array
 # taken out of a tuple into a local costs a reference count change per call, which was
 # 90 % of the pass):
-# objs, an [n, 2] table (see object_table): per object the address where its value
-#   starts (8 after a malloc header), and its meta: value_size << META_SHIFT | the META_*
-#   flags; both in one cache line: a target costs one miss, not five;
+# objs, an [n, 4] table (see object_table): per object the address where its value
+#   starts (8 after a malloc header), its meta (value_size << META_SHIFT | the META_*
+#   flags), and the answer so far: its type and array length; a row is a cache line's
+#   half: a target costs one miss, not five, and typing it writes the line just read;
 # tables = GoTypes.tables(): kind, size, elem, length, has_ptr, direct, count_delta,
 #   count_width, count_how, aux, field_first, field_off, field_type;
 # lookups = (rtype_off, rtype_type, types_base, itab_addr, itab_type, obj_data, addr,
 #   closure_pc, closure_type);
 # specials = [uint8 (a string's bytes), runtime.hchan (a sudog's channel)]: type indexes;
-# state = (obj_type, obj_count, obj_why, stack, typed_bits): the answer so far, the
-#   objects typed (stack[0] is how many), and a bit per object set once it is typed (see
-#   new_state): the pass asks it for every pointer, and an object's bit shares its 64-bit
-#   word with 63 others, so it stays in the cache where obj_type would miss.
-OBJ_START, OBJ_META = 0, 1
+# mem = DumpPages(...).kernel_view(): the dump's bytes, read a chunk at a time when a
+#   kernel first asks for one (see read_word);
+# state = (obj_why, stack, settled_bits): why each object has its type (or none), the
+#   objects typed (stack[0] is how many), and a bit per object set once its type is
+#   final (see new_state; a malloc header's array length may still be corrected by a
+#   slice): the pass asks it for every pointer, and an object's bit shares its 64-bit word
+#   with 63 others, so it stays in the cache where the objs row would miss.
+OBJ_START, OBJ_META, OBJ_TYPE, OBJ_COUNT, OBJ_WIDTH = 0, 1, 2, 3, 4
 META_PTRS, META_TINY, META_HEADER, META_SHIFT = 1, 2, 4, 3
 T_KIND, T_SIZE, T_ELEM, T_LENGTH, T_HAS_PTR, T_DIRECT = 0, 1, 2, 3, 4, 5
 T_COUNT_DELTA, T_COUNT_WIDTH, T_COUNT_HOW, T_AUX = 6, 7, 8, 9
-S_TYPE, S_COUNT, S_WHY, S_STACK, S_BITS = 0, 1, 2, 3, 4
+S_WHY, S_STACK, S_BITS = 0, 1, 2
 
 
 def new_state(n):
     """The pass's ``state`` for ``n`` objects, every one unknown."""
-    return (np.full(n, -1, np.int32), np.full(n, -1, np.int32), np.zeros(n, np.int8),
-            np.zeros(n + 1, np.int32), np.zeros((n + 63) // 64, np.uint64))  # fmt: skip
+    return (np.zeros(n, np.int8), np.zeros(n + 1, np.int32),
+            np.zeros((n + 63) // 64, np.uint64))  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -117,25 +171,38 @@ def _mark_typed(bits, o):
     bits[o >> 6] |= np.uint64(1) << np.uint64(o & 63)
 
 
-@numba.njit(cache=True, nogil=True)
 def object_table(addr, size, has_header, obj_first, tiny_block):
-    """The kernels' ``objs`` table, built without whole-heap temporaries."""
-    objs = np.empty((addr.shape[0], 2), dtype=np.int64)
-    for o in range(addr.shape[0]):
+    """The kernels' ``objs`` table, every object unknown: its rows aligned to their size
+    (never across two cache lines), in memory numpy asks huge pages for (the pass reads a
+    row per target at random: in 4 KiB pages nearly every one missed the TLB too)."""
+    n = addr.shape[0]
+    raw = np.empty(n * OBJ_WIDTH + OBJ_WIDTH, dtype=np.int64)
+    skip = (-raw.ctypes.data % (8 * OBJ_WIDTH)) // 8  # (allocations are 8-aligned)
+    objs = raw[skip : skip + n * OBJ_WIDTH].reshape((n, OBJ_WIDTH))
+    _fill_object_table(addr, size, has_header, obj_first, tiny_block, objs)
+    return objs
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill_object_table(addr, size, has_header, obj_first, tiny_block, objs):
+    """(built without whole-heap temporaries)"""
+    for o in range(objs.shape[0]):
         voff = 8 if has_header[o] else 0
         holds_ptr = obj_first[o + 1] != obj_first[o]
         tiny = size[o] == tiny_block and not holds_ptr
         objs[o, OBJ_START] = np.int64(addr[o]) + voff
         flags = (META_HEADER if voff else 0) | (META_TINY if tiny else 0)
         objs[o, OBJ_META] = ((size[o] - voff) << META_SHIFT) | flags | np.int64(holds_ptr)
-    return objs
+        objs[o, OBJ_TYPE] = -1
+        objs[o, OBJ_COUNT] = -1
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _assign(o, t, n, why, has_ptr, obj_type, obj_count, obj_why, stack, bits):
-    obj_type[o] = t
-    _mark_typed(bits, o)
-    obj_count[o] = n
+def _assign(o, t, n, why, has_ptr, objs, obj_why, stack, bits):
+    objs[o, OBJ_TYPE] = t
+    objs[o, OBJ_COUNT] = n
+    if why != WHY_HEADER:  # (a slice may still say how long a header's array is)
+        _mark_typed(bits, o)
     obj_why[o] = why
     if has_ptr[t]:
         stack[0] += 1
@@ -143,9 +210,8 @@ def _assign(o, t, n, why, has_ptr, obj_type, obj_count, obj_why, stack, bits):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _assign_in(o, t, n, why, tables, state):
-    _assign(o, t, n, why, tables[T_HAS_PTR], state[S_TYPE], state[S_COUNT], state[S_WHY],
-            state[S_STACK], state[S_BITS])  # fmt: skip
+def _assign_in(o, t, n, why, objs, tables, state):
+    _assign(o, t, n, why, tables[T_HAS_PTR], objs, state[S_WHY], state[S_STACK], state[S_BITS])
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -155,7 +221,7 @@ def _hit(o, off, t, n, objs, tables, state):
     es = tables[T_SIZE][t]
     if es <= 0:
         return
-    typed = state[S_TYPE][o] >= 0
+    typed = objs[o, OBJ_TYPE] >= 0
     meta = objs[o, OBJ_META]
     if tables[T_HAS_PTR][t] != ((meta & META_PTRS) != 0):
         if not typed:  # the type's pointers and the dump's pointer slots disagree
@@ -174,10 +240,10 @@ def _hit(o, off, t, n, objs, tables, state):
             return
         if typed:
             # a header gave the element type and a guessed length; the slice knows it
-            if state[S_WHY][o] == WHY_HEADER and state[S_TYPE][o] == t:
-                state[S_COUNT][o] = total
+            if state[S_WHY][o] == WHY_HEADER and objs[o, OBJ_TYPE] == t:
+                objs[o, OBJ_COUNT] = total
             return
-        _assign_in(o, t, total, WHY_POINTER, tables, state)
+        _assign_in(o, t, total, WHY_POINTER, objs, tables, state)
         return
     if typed:
         return
@@ -188,12 +254,12 @@ def _hit(o, off, t, n, objs, tables, state):
         # a *T at the start of a pointer-free block of many T: the backing array of a slice
         # whose variable the compiler split into ptr, len and cap (buf.ptr *uint8)
         many = not tables[T_HAS_PTR][t] and (meta & META_TINY) == 0 and value_size >= 2 * es
-        _assign_in(o, t, value_size // es if many else -1, WHY_POINTER, tables, state)
+        _assign_in(o, t, value_size // es if many else -1, WHY_POINTER, objs, tables, state)
     elif off % es == 0 and (meta & META_TINY) == 0 and value_size // es >= 2:
-        _assign_in(o, t, value_size // es, WHY_INTERIOR, tables, state)
+        _assign_in(o, t, value_size // es, WHY_INTERIOR, objs, tables, state)
     elif (meta & META_TINY) != 0 and off + es <= value_size:
         # a tiny block holds several small pointer-free values: named by the one found
-        _assign_in(o, t, -1, WHY_POINTER, tables, state)
+        _assign_in(o, t, -1, WHY_POINTER, objs, tables, state)
     else:
         state[S_WHY][o] = WHY_FIELD
 
@@ -220,10 +286,10 @@ def _pointer_to(tt, tgt, off, mem, ptr, objs, tables, lookups, specials, state):
 def _noscan_channel(o, hchan, objs, tables, state):
     """A channel whose elements hold no pointers is one pointer-free allocation (its
     hchan, then the buffer), though hchan's type has pointers: it is the hchan still."""
-    if state[S_TYPE][o] < 0 and tables[T_SIZE][hchan] <= objs[o, OBJ_META] >> META_SHIFT:
-        state[S_TYPE][o] = hchan
+    if objs[o, OBJ_TYPE] < 0 and tables[T_SIZE][hchan] <= objs[o, OBJ_META] >> META_SHIFT:
+        objs[o, OBJ_TYPE] = hchan
         _mark_typed(state[S_BITS], o)
-        state[S_COUNT][o] = -1
+        objs[o, OBJ_COUNT] = -1
         state[S_WHY][o] = WHY_POINTER
 
 
@@ -367,22 +433,6 @@ def slot_table(kind, size, elem, length, has_ptr, ff, fo, ft, shift):
     return first, inner, offset
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _plain_pointer(e, tg, val, size, has_ptr, value_start, meta):
-    """The common case, decided on arrays at hand (a call of :func:`typed_slot` costs more
-    than the rest of the pass): a ``*T`` (T = ``e``) to the start of the untyped object
-    ``tg``. True when ``tg`` becomes a T as :func:`_hit` would make it, False for every
-    other case (:func:`_hit` decides)."""
-    if e < 0 or np.int64(val) != value_start[tg] or size[e] <= 0:
-        return False
-    m = meta[tg]
-    value_size = m >> META_SHIFT
-    if has_ptr[e] != ((m & META_PTRS) != 0) or size[e] > value_size:
-        return False
-    # maybe a block of many T
-    return has_ptr[e] or (m & META_TINY) != 0 or value_size < 2 * size[e]
-
-
 @numba.njit(cache=True, nogil=True)
 def name_keys(obj_type, obj_count, size, obj_first, label):
     """Per object the key of its name (type and array length; an unknown object's size and
@@ -459,10 +509,13 @@ def label_totals(label, size, counted, obj_type, n_labels):
 
 
 @numba.njit(cache=True, nogil=True)
-def settle_why(obj_type, obj_why):
-    """The fast path types a plain pointer's target without writing why (one store miss
-    less per object): a typed object still saying why it has no type gets WHY_POINTER."""
-    for o in range(obj_type.shape[0]):
+def settle(objs, obj_why, obj_type, obj_count):
+    """The answer out of the pass's table. The fast path types a plain pointer's target
+    without writing why (one store miss less per object): a typed object still saying why
+    it has no type gets WHY_POINTER."""
+    for o in range(objs.shape[0]):
+        obj_type[o] = objs[o, OBJ_TYPE]
+        obj_count[o] = objs[o, OBJ_COUNT]
         w = obj_why[o]
         if obj_type[o] >= 0 and (w == WHY_UNREACHED or w >= WHY_MISFIT):  # MISFIT, FIELD
             obj_why[o] = WHY_POINTER
@@ -473,10 +526,10 @@ def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, sta
     """Malloc-header objects name their type in their first word: ``[n]T`` when the value
     holds two or more T (a slice's backing store)."""
     rtype_off, rtype_type, types_base = lookups[0], lookups[1], lookups[2]
-    obj_type, obj_why = state[0], state[2]
+    obj_why = state[S_WHY]
     size, has_ptr = tables[T_SIZE], tables[T_HAS_PTR]
-    for o in range(has_header.shape[0]):
-        if not has_header[o] or obj_type[o] >= 0:
+    for o in range(min(has_header.shape[0], objs.shape[0])):
+        if not has_header[o] or objs[o, OBJ_TYPE] >= 0:
             continue
         word = read_word(mem, obj_data[o], ptr)
         j = _find_sorted(rtype_off, word - types_base)
@@ -490,7 +543,7 @@ def type_from_headers(has_header, obj_data, mem, ptr, objs, lookups, tables, sta
         if n < 1 or not has_ptr[t]:
             obj_why[o] = WHY_MISFIT
             continue
-        _assign_in(o, t, n if n >= 2 else -1, WHY_HEADER, tables, state)
+        _assign_in(o, t, n if n >= 2 else -1, WHY_HEADER, objs, tables, state)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -504,12 +557,10 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ob
     past its checks never makes the pass read or write out of bounds."""
     kind, size, elem, length, has_ptr = tables[0], tables[1], tables[2], tables[3], tables[4]
     ff, fo, ft = tables[10], tables[11], tables[12]
-    obj_type, obj_count, stack, bits = state[0], state[1], state[3], state[4]
-    value_start, meta = objs[:, OBJ_START], objs[:, OBJ_META]
-    n_objects, n_fields = obj_type.shape[0], field_target.shape[0]
+    stack = state[S_STACK]
+    n_objects = objs.shape[0]
     head = 1  # stack[head : stack[0] + 1] is typed and not yet scanned
     shift = 3 if ptr == 8 else 2
-    word_mask = (1 << shift) - 1
     slot_first, slot_inner, slot_off = slot_table(kind, size, elem, length, has_ptr, ff, fo, ft,
                                                   shift)  # fmt: skip
     wave_bits = np.zeros((n_objects + 63) // 64, dtype=np.uint64)
@@ -524,48 +575,74 @@ def spread(seed_type, seed_rel, seed_pos, seed_val, seed_tgt, mem, ptr, objs, ob
             # in memory, where a depth-first order would miss the cache at every object
             wave_end = stack[0]
             sort_wave(stack, head, wave_end + 1, wave_bits)
-            for j in range(head, wave_end + 1):
-                o = stack[j]
-                # the untyped targets of an object a few ahead: their misses overlap this
-                # one's work (typed ones are known from the bits: no miss to wait for)
-                ahead = stack[min(j + PREFETCH_AHEAD, wave_end)]
-                for f in range(obj_first[ahead], min(obj_first[ahead + 1], obj_first[ahead] + 8)):
-                    a = field_target[f]
-                    if 0 <= a < n_objects and not _is_typed(bits, a):
-                        prefetch(value_start, a)  # and meta: one line
-                t, n = obj_type[o], obj_count[o]
-                es = size[t]
-                span = es * n if n >= 0 else es
-                base = (meta[o] & META_HEADER) << 1  # the value starts 8 bytes in
-                first, last = obj_first[o], obj_first[o + 1]
-                if first < 0 or last > n_fields:
-                    continue
-                for f in range(first, last):
-                    rel = np.int64(field_off[f]) - base
-                    if rel < 0 or rel >= span:
-                        continue  # the header word, or size-class slack
-                    if n >= 0:
-                        rel -= (rel // es) * es
-                    at = slot_first[t]
-                    if at >= 0 and (rel & word_mask) == 0:
-                        tt, w = slot_inner[at + (rel >> shift)], slot_off[at + (rel >> shift)]
-                    else:
-                        tt, w = descend(t, rel, kind, size, elem, length, ff, fo, ft)
-                    tg = field_target[f]
-                    if tt < 0 or tg < 0 or tg >= n_objects:
-                        continue  # no pointer here, or nil / outside the heap
-                    if w == 0 and kind[tt] == G.PTR:
-                        if _is_typed(bits, tg):
-                            continue  # the common case: nothing to do
-                        e = elem[tt]
-                        if _plain_pointer(e, tg, field_val[f], size, has_ptr, value_start, meta):
-                            # _assign's writes, spelled out: through the call they cost 2x
-                            obj_type[tg] = e  # count stays -1, why is set after
-                            _mark_typed(bits, tg)
-                            if has_ptr[e]:
-                                stack[0] += 1
-                                stack[stack[0]] = tg
-                            continue
-                    typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f], tg, mem, ptr,
-                               objs, tables, lookups, specials, state)  # fmt: skip
+            scan_wave(head, wave_end, stack, state[S_BITS], objs, objs[:, OBJ_START], obj_first,
+                      field_off, field_val, field_target, kind, size, elem, has_ptr, slot_first,
+                      slot_inner, slot_off, shift, obj_data, mem, ptr, tables, lookups, specials,
+                      state)  # fmt: skip
             head = wave_end + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def scan_wave(head, wave_end, stack, bits, objs, value_start, obj_first, field_off, field_val,
+              field_target, kind, size, elem, has_ptr, slot_first, slot_inner, slot_off, shift,
+              obj_data, mem, ptr, tables, lookups, specials, state):  # fmt: skip
+    """Scan the fields of the objects ``stack[head : wave_end + 1]``. Every array it uses
+    in its loop is an argument of its own: one taken out of a tuple, or handed to an
+    inlined helper, costs an atomic reference count change, and those (a fence each)
+    kept the cache misses of one object from overlapping the next one's: half the pass."""
+    n_objects, n_fields = objs.shape[0], field_target.shape[0]
+    word_mask = (1 << shift) - 1
+    one = np.uint64(1)
+    for j in range(head, wave_end + 1):
+        o = stack[j]
+        # the untyped targets of an object a few ahead: their misses overlap this
+        # one's work (settled ones are known from the bits: no miss to wait for)
+        ahead = stack[min(j + PREFETCH_AHEAD, wave_end)]
+        for f in range(obj_first[ahead], min(obj_first[ahead + 1], obj_first[ahead] + 8)):
+            a = field_target[f]
+            if 0 <= a < n_objects and (bits[a >> 6] & (one << np.uint64(a & 63))) == 0:
+                prefetch(value_start, a)  # and the rest of its row: one line
+        t, n = objs[o, OBJ_TYPE], objs[o, OBJ_COUNT]
+        es = size[t]
+        span = es * n if n >= 0 else es
+        base = (objs[o, OBJ_META] & META_HEADER) << 1  # the value starts 8 bytes in
+        first, last = obj_first[o], obj_first[o + 1]
+        at = slot_first[t]
+        if first < 0 or last > n_fields:
+            continue
+        for f in range(first, last):
+            tg = field_target[f]
+            if tg < 0 or tg >= n_objects or (bits[tg >> 6] & (one << np.uint64(tg & 63))) != 0:
+                continue  # nil, outside the heap, or settled: nothing to learn
+            rel = np.int64(field_off[f]) - base
+            if rel < 0 or rel >= span:
+                continue  # the header word, or size-class slack
+            if n >= 0:
+                rel -= (rel // es) * es
+            if at >= 0 and (rel & word_mask) == 0:
+                tt, w = slot_inner[at + (rel >> shift)], slot_off[at + (rel >> shift)]
+            else:
+                tt, w = descend(t, rel, kind, size, elem, tables[T_LENGTH], tables[10],
+                                tables[11], tables[12])  # fmt: skip
+            if tt < 0:
+                continue  # no pointer here
+            if w == 0 and kind[tt] == G.PTR:
+                # the common case, decided here (a call of typed_slot costs more than the
+                # rest of the pass): a *T to the start of an untyped object that is one T
+                # (or T holds pointers, or it is a tiny block: else maybe a block of many T)
+                e = elem[tt]
+                if e >= 0 and np.int64(field_val[f]) == objs[tg, OBJ_START] and size[e] > 0:
+                    m = objs[tg, OBJ_META]
+                    value_size = m >> META_SHIFT
+                    if (objs[tg, OBJ_TYPE] < 0 and has_ptr[e] == ((m & META_PTRS) != 0)
+                            and size[e] <= value_size
+                            and (has_ptr[e] or (m & META_TINY) != 0
+                                 or value_size < 2 * size[e])):  # fmt: skip
+                        objs[tg, OBJ_TYPE] = e  # count stays -1, why is set after
+                        bits[tg >> 6] |= one << np.uint64(tg & 63)
+                        if has_ptr[e]:
+                            stack[0] += 1
+                            stack[stack[0]] = tg
+                        continue
+            typed_slot(tt, w, obj_data[o] + field_off[f], field_val[f], tg, mem, ptr, objs,
+                       tables, lookups, specials, state)  # fmt: skip
