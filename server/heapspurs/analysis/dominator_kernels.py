@@ -92,7 +92,8 @@ def later_owners(lo, hi, pos, count, vertex, parent, number, in_first, in_src, l
 
     Owners by object (``in_first``/``in_src``, the heap's) are read once here, in the order
     SEMI-NCA asks for them: it then reads its input in sequence, and this pass, whose reads
-    do not depend on one another, runs beside it on another core (see dominators.compute).
+    do not depend on one another, runs beside it on another core (see
+    dominators.semidominators_ahead).
     Values out of range are skipped, never used as indexes."""
     total = in_src.shape[0]
     n, m = np.uint64(in_first.shape[0] - 1), np.uint64(number.shape[0])

@@ -118,6 +118,7 @@ def compute(
                                               in_src)  # fmt: skip
         weighed = helper.submit(K.weights, count, vertex, size, acc)
         idom_by_number = semidominators()
+        del semidominators  # and its input with it
         K.nearest_common_ancestors(count, parent, idom_by_number)
         weighed.result()
         live_bytes, live_objects = K.fold(count, vertex, idom_by_number, acc)
