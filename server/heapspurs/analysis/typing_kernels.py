@@ -18,7 +18,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from ..heap.graph import prefetch
+from ..heap.graph import clamped, prefetch
 from ..program import gotypes as G
 
 PREFETCH_AHEAD = 8  # objects
@@ -598,7 +598,8 @@ def scan_wave(head, wave_end, stack, bits, objs, value_start, obj_first, field_o
         # the untyped targets of an object a few ahead: their misses overlap this
         # one's work (settled ones are known from the bits: no miss to wait for)
         ahead = stack[min(j + PREFETCH_AHEAD, wave_end)]
-        for f in range(obj_first[ahead], min(obj_first[ahead + 1], obj_first[ahead] + 8)):
+        lo, hi = clamped(obj_first[ahead], obj_first[ahead + 1], n_fields)
+        for f in range(lo, min(hi, lo + 8)):
             a = field_target[f]
             if 0 <= a < n_objects and (bits[a >> 6] & (one << np.uint64(a & 63))) == 0:
                 prefetch(value_start, a)  # and the rest of its row: one line
