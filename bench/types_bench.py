@@ -14,7 +14,8 @@
    DWARF, type every object) against the numpy floor process of bench.py, taken in turns,
    medians; its peak RSS; the typing pass alone in process; a reopen with the saved index
    (``--histogram --json``) against today's reopen look-up (``--address A --hexdump``).
-   Goals: cold <= 15x floor, RSS <= 1.3 GB, typing <= 1 s per 5M objects, reopen as fast.
+   Goals: cold <= 15x floor, RSS <= 1.3 GB, typing <= 1 CPU s per 5M objects, reopen as
+   fast.
 """
 
 from __future__ import annotations
@@ -157,19 +158,20 @@ def markdown(shares: list[dict], costs: list[dict]) -> str:
                    f"{'✓' if ok else '✗'} |")  # fmt: skip
     out += ["", "## Cost", "",
             "| case | dump MB | numpy floor s (min–max) | cold `--histogram --json --no-cache` s "
-            "(min–max) | ratio (goal ≤ 15) | peak RSS MB (≤ 1300) | DWARF s | typing pass s "
-            "(≤ 1 per 5M; CPU s) | reopen `--histogram` s | reopen look-up s | typed bytes | "
+            "(min–max) | ratio (goal ≤ 15) | peak RSS MB (≤ 1300) | DWARF s | typing pass CPU s "
+            "(≤ 1 per 5M; wall s) | reopen `--histogram` s | reopen look-up s | typed bytes | "
             "load |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for c in costs:
         ratio = c["cold_s"] / c["floor_s"]
-        per5m = c["typing_s"] * 5e6 / max(c["objects"], 1)
+        # CPU: the machine is shared, and waiting for a core is not the pass's cost
+        per5m = c["typing_cpu_s"] * 5e6 / max(c["objects"], 1)
         out.append(
             f"| {c['case']} | {c['dump_mb']:.0f} | {c['floor_s']:.2f} ({c['floor_min']:.2f}–"
             f"{c['floor_max']:.2f}) | {c['cold_s']:.2f} ({c['cold_min']:.2f}–{c['cold_max']:.2f})"
             f" | {ratio:.1f} {'✓' if ratio <= GOAL_COLD_RATIO else '✗'} | {c['rss_mb']:.0f} "
             f"{'✓' if c['rss_mb'] <= GOAL_RSS_MB else '✗'} | {c['dwarf_s']:.2f} | "
-            f"{c['typing_s']:.2f} ({per5m:.2f} per 5M; CPU {c['typing_cpu_s']:.2f}) "
+            f"{c['typing_cpu_s']:.2f} ({per5m:.2f} per 5M; wall {c['typing_s']:.2f}) "
             f"{'✓' if per5m <= GOAL_TYPING_S_PER_5M else '✗'} | {c['reopen_hist_s']:.2f} | "
             f"{c['reopen_look_s']:.2f} | {c['typed_bytes_pct']:.1f} % | {c['load']:.1f} |"
         )
