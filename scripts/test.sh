@@ -29,5 +29,5 @@ echo "== vscode-client: tsc, eslint, unit tests, .vsix, end-to-end in code-serve
   npm run -s test:unit
   HEAPSPURS_E2E_REQUIRED=1 npm run -s test:e2e  # installs what it needs, builds the .vsix
 )
-echo "== pytest"
-.venv/bin/python -m pytest "$@"
+echo "== pytest (on both cores: most tests wait on a subprocess, a server or Go)"
+.venv/bin/python -m pytest -n 2 --durations=15 "$@"
