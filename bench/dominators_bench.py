@@ -75,7 +75,7 @@ def reopen_worker(dump: str) -> None:
     from heapspurs.loaded import load_dump
 
     t0 = time.perf_counter()
-    again = load_dump(dump)
+    again = load_dump(dump, many_lookups=False)  # as the CLI opens it: one query
     t1 = time.perf_counter()
     saved = dominators.tree_at_hand(again.heap)
     answer = top_answer(again.heap, again.names, saved or dominators.dominators(again.heap), 10)
