@@ -406,3 +406,31 @@ def test_the_tree_is_saved_in_the_index_and_read_on_reopen(tmp_path: Path) -> No
     third = load_dump(dump).heap
     assert D.tree_at_hand(third) is None
     assert D.dominators(third).idom.tolist() == tree.idom.tolist()
+
+
+def test_histogram_retained_is_saved_for_the_type_names_it_was_worked_out_for(tmp_path) -> None:
+    dump = tmp_path / "heap.dump"
+    dump.write_bytes((LEAK_DIR / "heap.dump").read_bytes())
+    typed = (str(dump), "--program", str(LEAK_DIR / "leakcache"), "--histogram", "--json")
+
+    def retained(*argv: str) -> dict[str, int]:
+        status, out, err = run(*argv)
+        assert status == 0, err
+        return {row["type"]: row["retained"] for row in json.loads(out)["types"]}
+
+    fresh = retained(*typed, "--no-cache")
+    assert retained(*typed) == fresh  # worked out, then saved
+    place = load_dump(dump).heap.index_place
+    assert place is not None
+    extra = json.loads((place / "meta.json").read_text())["extra"]
+    assert set(D.BY_TYPE) <= set(extra)
+    assert retained(*typed) == fresh  # read back
+    # without the binary the types are named otherwise: worked out again, not the saved row
+    assert retained(str(dump), "--histogram", "--json") == retained(
+        str(dump), "--histogram", "--json", "--no-cache"
+    )
+    # a damaged saved row is worked out again
+    saved = place / f"{D.BY_TYPE[0]}.npy"
+    data = saved.read_bytes()
+    saved.write_bytes(data[:-8] + bytes(b ^ 0xFF for b in data[-8:]))
+    assert retained(*typed) == fresh

@@ -10,6 +10,7 @@ memory that would be freed with it. The tree is computed once per dump (SEMI-NCA
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -31,6 +32,9 @@ VIRTUAL_ROOT = -1  # idom of the objects only the virtual root dominates (first 
 UNREACHED = -2  # idom of objects no root reaches, and of phantom records
 SPLIT_MIN = PARALLEL_MIN  # pointers from which passes go in blocks or halves on two threads
 SAVED = ("dom_idom", "dom_retained", "dom_retained_objects", "dom_live")
+# retained bytes per type name, and a hash of the names they are for (another program's
+# binary names the types otherwise)
+BY_TYPE = ("dom_retained_by_type", "dom_retained_by_type_names")
 
 
 @dataclass
@@ -211,19 +215,9 @@ def dominators(heap: Heap) -> Dominators:
 
 
 def _load(heap: Heap) -> Dominators | None:
-    """The tree from the saved index: its arrays are listed in meta.json's ``extra`` with
-    dtype, shape and checksum, and read and checked as the index's own arrays are; a tree
-    that does not fit the heap is computed again."""
-    place = heap.index_place
-    if place is None:
-        return None
-    try:
-        meta = index._read_meta(place)
-        extra = meta.get("extra", {})
-        if meta.get("key") != index.dump_key(heap.dump) or not set(SAVED) <= set(extra):
-            return None
-        arrays = {name: index._read_npy(place, name, extra[name]) for name in SAVED}
-    except (OSError, ValueError, index.BadIndex):
+    """The tree from the saved index; a tree that does not fit the heap is computed again."""
+    arrays = _read_saved(heap, SAVED)
+    if arrays is None:
         return None
     live = arrays["dom_live"]
     if live.shape != (2,):
@@ -231,6 +225,23 @@ def _load(heap: Heap) -> Dominators | None:
     tree = Dominators(arrays["dom_idom"], arrays["dom_retained"],
                       arrays["dom_retained_objects"], int(live[0]), int(live[1]))  # fmt: skip
     return tree if _fits(heap, tree) else None
+
+
+def _read_saved(heap: Heap, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """Arrays saved beside the index's own (listed in meta.json's ``extra`` with dtype,
+    shape and checksum, read and checked as the index's own are); None when not all are
+    there or the index is of another dump."""
+    place = heap.index_place
+    if place is None:
+        return None
+    try:
+        meta = index._read_meta(place)
+        extra = meta.get("extra", {})
+        if meta.get("key") != index.dump_key(heap.dump) or not set(names) <= set(extra):
+            return None
+        return {name: index._read_npy(place, name, extra[name]) for name in names}
+    except (OSError, ValueError, index.BadIndex):
+        return None
 
 
 def _fits(heap: Heap, tree: Dominators) -> bool:
@@ -253,17 +264,22 @@ def _fits(heap: Heap, tree: Dominators) -> bool:
 
 def _save(heap: Heap, tree: Dominators) -> None:
     """Into the saved index, beside its arrays (best effort, like the index itself)."""
+    live = np.array([tree.live_bytes, tree.live_objects], dtype=np.int64)
+    arrays = (tree.idom, tree.retained, tree.retained_objects, live)
+    _save_arrays(heap, dict(zip(SAVED, arrays, strict=True)))
+
+
+def _save_arrays(heap: Heap, arrays: dict[str, np.ndarray]) -> None:
+    """``arrays`` into the saved index's folder, listed in meta.json's ``extra``."""
     place = heap.index_place
     if place is None:
         return
-    live = np.array([tree.live_bytes, tree.live_objects], dtype=np.int64)
-    arrays = (tree.idom, tree.retained, tree.retained_objects, live)
     try:
         meta = index._read_meta(place)
         if meta.get("key") != index.dump_key(heap.dump):
             return
         extra = meta.setdefault("extra", {})
-        for name, array in zip(SAVED, arrays, strict=True):
+        for name, array in arrays.items():
             array = np.ascontiguousarray(array)
             np.save(place / f".{name}.npy", array)
             os.replace(place / f".{name}.npy", place / f"{name}.npy")
@@ -324,9 +340,21 @@ def retained_by_type(tree: Dominators, label_of: np.ndarray, n_labels: int) -> n
 
 
 def retained_per_type(heap: Heap, typed: ObjectTypes) -> np.ndarray:
-    """:func:`retained_by_type` over the heap's tree, per entry of ``typed.name_index``."""
-    index, labels = typed.name_index(heap)
-    return retained_by_type(dominators(heap), index, len(labels))
+    """:func:`retained_by_type` over the heap's tree, per entry of ``typed.name_index``;
+    saved in the index for these type names (a reopen's histogram then walks no tree)."""
+    label_of, labels = typed.name_index(heap)
+    names_key = hashlib.sha256("\0".join(labels).encode()).digest()
+    key_words = np.frombuffer(names_key, dtype=np.uint64)
+    saved = _read_saved(heap, BY_TYPE)
+    if saved is not None:
+        by_type, words = saved[BY_TYPE[0]], saved[BY_TYPE[1]]
+        fits = by_type.shape == (len(labels),) and by_type.dtype == np.int64
+        if fits and np.array_equal(words, key_words) and (not len(by_type) or by_type.min() >= 0):
+            return by_type
+    by_type = retained_by_type(dominators(heap), label_of, len(labels))
+    with _lock_of(heap):  # meta.json is rewritten whole: one writer at a time
+        _save_arrays(heap, dict(zip(BY_TYPE, (by_type, key_words), strict=True)))
+    return by_type
 
 
 def nearest_root_target(heap: Heap, obj: int) -> int:
