@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
                           max(repeat, 1))  # fmt: skip
     large = None if args.quick else large_heap(repeat)
     ok = got["leaked"] == want
-    met = got["total_s"] <= GOAL_S and (large is None or large["first_cpu_s"] <= LARGE_GOAL_S)
+    listing_met = got["total_s"] <= GOAL_S
+    met = listing_met and (large is None or large["first_cpu_s"] <= LARGE_GOAL_S)
     rows = [
         f"# Goroutines benchmark ({got['goroutines']} goroutines, Go {GO_VERSION})",
         "",
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "| measure | seconds | goal |",
         "| --- | ---: | --- |",
         f"| analysis + grouped listing, in process (best of {repeat}) | {got['total_s']:.2f} | "
-        f"<= {GOAL_S} s {'met' if met else 'MISSED'} |",
+        f"<= {GOAL_S} s {'met' if listing_met else 'MISSED'} |",
         f"| the same in CPU time (best of {repeat}; a loaded machine inflates the above) | "
         f"{got['best_cpu_s']:.2f} | |",
         f"| of which the analysis (waits, leaks, retained, lines) | {got['analysis_s']:.2f} | |",
