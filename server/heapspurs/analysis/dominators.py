@@ -116,13 +116,14 @@ def compute(
     number[vertex[1:count]] = np.arange(1, count, dtype=np.int32)
     targets = root_targets[root_targets >= 0]
     parent[number[targets[allowed[targets]]]] = 0  # the virtual root points at them
-    acc = np.empty((count, 3), dtype=np.int64)
     with ThreadPoolExecutor(1) as helper:  # the passes that need not wait, on the other core
         semidominators = semidominators_ahead(helper, count, vertex, parent, number, in_first,
                                               in_src)  # fmt: skip
-        weighed = helper.submit(K.weights, count, vertex, size, acc)
         idom_by_number = semidominators()
         del semidominators  # and its input with it
+        # made after the semidominators' inputs are let go of: the peak stays lower
+        acc = np.empty((count, 3), dtype=np.int64)
+        weighed = helper.submit(K.weights, count, vertex, size, acc)
         K.nearest_common_ancestors(count, parent, idom_by_number)
         weighed.result()
         live_bytes, live_objects = K.fold(count, vertex, idom_by_number, acc)
