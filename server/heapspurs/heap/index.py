@@ -255,8 +255,8 @@ class SavedArrays:
         query cannot go on mixing the two (:class:`IndexDamaged`)."""
         self._close()
         fresh = Heap(self.dump, read_columns(self.dump))
-        _save_at(fresh, self.place, dump_key(self.dump))
         arrays = _arrays_of(fresh)
+        _save_at(fresh, self.place, _meta_of(fresh, arrays), arrays)
         if any(not np.array_equal(arrays[name], a) for name, a in self._ready.items()):
             raise IndexDamaged(
                 f"saved index {self.place} is damaged ({why}) and the arrays in use differ "
@@ -642,20 +642,28 @@ _RELATIONS: list[tuple[tuple[str, ...], Callable[[dict[str, np.ndarray], int], s
 
 def save_index(heap: Heap, beside: bool = False) -> Path | None:
     """Write the index to the first place that takes it; None when none does."""
-    key = dump_key(heap.dump)
+    arrays = _arrays_of(heap)
+    meta = _meta_of(heap, arrays)  # (the checksums once, whichever place takes it)
     for place in index_places(heap.dump.path, beside):
-        if _save_at(heap, place, key):
+        if _save_at(heap, place, meta, arrays):
             return place
     return None
 
 
-def _save_at(heap: Heap, place: Path, key: dict[str, object]) -> bool:
-    """Write the index at ``place`` (over what is there); False when it cannot be."""
-    arrays = _arrays_of(heap)
+def _meta_of(heap: Heap, arrays: dict[str, np.ndarray]) -> dict[str, object]:
+    """meta.json of an index of ``heap`` holding ``arrays``: the dump's key, each array's
+    dtype, shape and checksum."""
     described = {
         name: {"dtype": v.dtype.str, "shape": list(v.shape), "checksum": checksum(v)}
         for name, v in arrays.items()
     }
+    return {"key": dump_key(heap.dump), "arrays": described}
+
+
+def _save_at(heap: Heap, place: Path, meta: dict[str, object],
+             arrays: dict[str, np.ndarray]) -> bool:  # fmt: skip
+    """Write the index (``arrays`` and their ``meta``) at ``place``, over what is there;
+    False when it cannot be."""
     try:
         place.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".heapspurs-", dir=place.parent))
@@ -664,7 +672,7 @@ def _save_at(heap: Heap, place: Path, key: dict[str, object]) -> bool:
     try:
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", array)
-        (tmp / "meta.json").write_text(json.dumps({"key": key, "arrays": described}))
+        (tmp / "meta.json").write_text(json.dumps(meta))
         _replace(tmp, place)
         heap.index_place = place
         return True
