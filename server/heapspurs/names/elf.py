@@ -62,7 +62,7 @@ def read_symbols(path: str | os.PathLike[str]) -> Symbols:
         & ((kinds == STT_NOTYPE) | (kinds == STT_OBJECT))
     )
     rows = table[named]
-    names = [_name_at(strings, int(at)) for at in rows["name"]]
+    names = [c_string(strings, int(at)) for at in rows["name"]]
     keep = [i for i, name in enumerate(names) if name]
     rows, names = rows[keep], [names[i] for i in keep]
     markers = {name: int(value) for name, value in zip(names, rows["value"], strict=True)}
@@ -135,9 +135,10 @@ def _read(f: BinaryIO, offset: int, size: int, file_size: int, path: str) -> byt
     return f.read(size)
 
 
-def _name_at(strings: bytes, at: int) -> str:
-    end = strings.find(b"\0", at)
-    return strings[at : end if end >= 0 else len(strings)].decode("latin-1")
+def c_string(data: bytes, at: int) -> str:
+    """The NUL-terminated string at ``at`` of a string table (UTF-8, as Go writes names)."""
+    end = data.find(b"\0", at)
+    return data[at : end if end >= 0 else len(data)].decode("utf-8", "replace")
 
 
 def check_matches(symbols: Symbols, segments: dict[str, tuple[int, int]]) -> None:

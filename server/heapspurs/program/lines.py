@@ -22,6 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..names.elf import c_string
+
 GO120_MAGIC = 0xFFFFFFF1
 HEADER_WORDS = 8  # nfunc, nfiles, textStart, then five table offsets
 FUNC_FIELDS = "<IiiIIIIIIiBBBB"  # _func up to nfuncdata (pcfile at 5, pcln at 6, cu at 8)
@@ -63,8 +65,7 @@ class LineTable:
         self.lookup = lru_cache(maxsize=1 << 16)(self._lookup)
 
     def _cstring(self, off: int) -> str:
-        end = self.data.find(b"\0", off)
-        return self.data[off : end if end >= 0 else len(self.data)].decode("utf-8", "replace")
+        return c_string(self.data, off)
 
     def function_at(self, pc: int) -> int:
         """Index of the function holding ``pc``; -1 outside the table."""
