@@ -153,7 +153,8 @@ def first_child_of(first_child: np.ndarray, found: int) -> np.ndarray:
 def _semi_nca_inputs(heap) -> dict:
     """depth_first's numbering and the owners by number, as dominators.compute makes them."""
     n, roots, allowed = heap.n_objects, heap.root_target, ~heap.phantom
-    target_first = dominators.parallel_gather(heap.cols.obj_first, heap.field_target, np.int32)
+    target_first = np.empty(len(heap.field_target), dtype=np.int32)
+    dominators.parallel_gather(heap.cols.obj_first, heap.field_target, target_first)
     vertex, parent, stack = (np.empty(n + 1, dtype=np.int32) for _ in range(3))
     count = dominator_kernels.depth_first(
         roots,

@@ -83,6 +83,17 @@ def gather(values, index, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def scatter_numbers(vertex, lo, hi, number):
+    """``number[vertex[w]] = w`` for ``w`` from ``lo`` to ``hi - 1`` (objects out of range
+    skipped)."""
+    n = np.uint64(number.shape[0])
+    for w in range(lo, hi):
+        o = np.uint64(vertex[w])
+        if o < n:
+            number[o] = w
+
+
+@numba.njit(cache=True, nogil=True)
 def later_owners(lo, hi, pos, count, vertex, parent, number, in_first, in_src, later, span, semi):
     """For the vertices numbered ``lo`` to ``hi - 1``, the owners SEMI-NCA must evaluate:
     those numbered after the vertex, written downward from ``later[pos - 1]``, highest

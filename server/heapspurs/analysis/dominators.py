@@ -22,7 +22,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from ..heap import index
+from ..heap import index, scratch
 from ..heap.graph import _seen_bits
 from ..heap.model import PARALLEL_MIN, Heap
 from . import dominator_kernels as K
@@ -105,24 +105,30 @@ def compute(
     tests give random ones): objects ``allowed`` reachable from ``root_targets``."""
     n = len(size)
     number = np.full(n, K.UNREACHED, dtype=np.int32)
-    vertex, parent, stack = (np.empty(n + 1, dtype=np.int32) for _ in range(3))
+    vertex, parent = (np.empty(n + 1, dtype=np.int32) for _ in range(2))
     seen = _seen_bits(allowed)
     # 32-bit while every pointer's index fits: half the bytes the walk waits on
     wide = np.int32 if len(field_target) < 2**31 else np.int64
-    target_first = parallel_gather(obj_first, field_target, wide)
+    # the walk's, the semidominators' and the weights' temporaries, one pass after another
+    walk_specs = _walk_specs(n, len(field_target), wide)
+    semi_specs = _semidominator_specs(n + 1, len(in_src))
+    weight_specs: list[scratch.Spec] = [((n + 1, 3), np.int64)]
+    room = scratch.Scratch(max(map(scratch.bytes_for, (walk_specs, semi_specs, weight_specs))))
+    target_first, stack, cursor, ends = room.carve(walk_specs)
+    parallel_gather(obj_first, field_target, target_first)
     count = K.depth_first(root_targets, obj_first, field_target, target_first, seen, vertex,
-                          parent, stack, np.empty(n + 1, wide), np.empty(n + 1, wide))  # fmt: skip
-    del seen, target_first, stack
-    number[vertex[1:count]] = np.arange(1, count, dtype=np.int32)
+                          parent, stack, cursor, ends)  # fmt: skip
+    del seen, target_first, stack, cursor, ends
+    number_vertices(vertex, count, number)
     targets = root_targets[root_targets >= 0]
     parent[number[targets[allowed[targets]]]] = 0  # the virtual root points at them
     with ThreadPoolExecutor(1) as helper:  # the passes that need not wait, on the other core
+        later, span, link = room.carve(_semidominator_specs(count, len(in_src)))
         semidominators = semidominators_ahead(helper, count, vertex, parent, number, in_first,
-                                              in_src)  # fmt: skip
+                                              in_src, later, span, link)  # fmt: skip
         idom_by_number = semidominators()
-        del semidominators  # and its input with it
-        # made after the semidominators' inputs are let go of: the peak stays lower
-        acc = np.empty((count, 3), dtype=np.int64)
+        del semidominators, later, span, link
+        (acc,) = room.carve([((count, 3), np.int64)])
         weighed = helper.submit(K.weights, count, vertex, size, acc)
         K.nearest_common_ancestors(count, parent, idom_by_number)
         weighed.result()
@@ -139,19 +145,33 @@ def compute(
     return Dominators(idom, retained, retained_objects, int(live_bytes), int(live_objects))
 
 
+def _walk_specs(n: int, pointers: int, wide: type) -> list[scratch.Spec]:
+    """The depth-first walk's temporaries: each pointer's target's first pointer, and the
+    path's numbers, next pointers and ends (see K.depth_first)."""
+    return [(pointers, wide), (n + 1, np.int32), (n + 1, wide), (n + 1, wide)]
+
+
+def _semidominator_specs(count: int, owners: int) -> list[scratch.Spec]:
+    """SEMI-NCA's first pass's temporaries: ``later``, ``span`` and ``link`` (see
+    semidominators_ahead)."""
+    wide = np.int32 if owners < 2**31 else np.int64
+    return [(owners, np.int32), ((count, 2), wide), ((count, 2), np.int32)]
+
+
 def semidominators_ahead(helper: ThreadPoolExecutor, count: int, vertex: np.ndarray,
                          parent: np.ndarray, number: np.ndarray, in_first: np.ndarray,
-                         in_src: np.ndarray) -> Callable[[], np.ndarray]:  # fmt: skip
+                         in_src: np.ndarray, later: np.ndarray, span: np.ndarray,
+                         link: np.ndarray) -> Callable[[], np.ndarray]:  # fmt: skip
     """Starts making the input of SEMI-NCA's first pass on ``helper`` (each vertex's owners
-    numbered after it, K.later_owners) in blocks of vertices, highest numbers first;
-    returns the function that works out every vertex's semidominator (by number) as the
-    blocks come (K.semidominators): the two passes wait on memory, each on its core."""
-    wide = np.int32 if len(in_src) < 2**31 else np.int64
-    later = np.empty(len(in_src), dtype=np.int32)
-    span = np.empty((count, 2), dtype=wide)
+    numbered after it, K.later_owners, into ``later`` and ``span``) in blocks of vertices,
+    highest numbers first; returns the function that works out every vertex's
+    semidominator (by number) as the blocks come (K.semidominators, with ``link``): the two
+    passes wait on memory, each on its core. (The three arrays: _semidominator_specs.)"""
     semi = np.zeros(count, dtype=np.int32)
     blocks = 8 if len(in_src) >= SPLIT_MIN else 1
     bounds = np.linspace(count, 1, blocks + 1).astype(np.int64).tolist()
+    if blocks > 1:  # a small first block: the semidominators wait for it alone
+        bounds.insert(1, count - (count - 1) // 64)
     end = [len(in_src)]
 
     def make(hi: int, lo: int) -> None:  # one thread: each block goes on where the last ended
@@ -161,7 +181,6 @@ def semidominators_ahead(helper: ThreadPoolExecutor, count: int, vertex: np.ndar
     made = [helper.submit(make, hi, lo) for hi, lo in pairwise(bounds)]
 
     def semidominators() -> np.ndarray:
-        link = np.empty((count, 2), dtype=np.int32)
         link[:, 0] = parent[:count]
         link[:, 1] = np.arange(count, dtype=np.int32)
         for block, (hi, lo) in zip(made, pairwise(bounds), strict=True):
@@ -172,10 +191,19 @@ def semidominators_ahead(helper: ThreadPoolExecutor, count: int, vertex: np.ndar
     return semidominators
 
 
-def parallel_gather(values: np.ndarray, index: np.ndarray, dtype: type) -> np.ndarray:
-    """``values[index]`` (-1 where ``index`` is -1), one slice per core (K.gather releases
-    the GIL)."""
-    out: np.ndarray = np.empty(len(index), dtype=dtype)
+def number_vertices(vertex: np.ndarray, count: int, number: np.ndarray) -> None:
+    """``number[vertex[w]] = w`` for the vertices but the root, in halves on two threads
+    (random writes that K.scatter_numbers makes without the GIL)."""
+    half = count // 2 if count >= SPLIT_MIN else count
+    with ThreadPoolExecutor(1) as helper:
+        rest = helper.submit(K.scatter_numbers, vertex, half, count, number)
+        K.scatter_numbers(vertex, 1, half, number)
+        rest.result()
+
+
+def parallel_gather(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out[:] = values[index]`` (-1 where ``index`` is -1), one slice per core (K.gather
+    releases the GIL)."""
     parts = min(os.cpu_count() or 1, 4) if len(index) >= PARALLEL_MIN else 1
     bounds = np.linspace(0, len(index), parts + 1).astype(np.int64).tolist()
     with ThreadPoolExecutor(parts) as pool:
