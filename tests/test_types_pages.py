@@ -54,3 +54,21 @@ def test_a_file_cut_shorter_reads_zeros(tmp_path: Path) -> None:
         mem = pages.kernel_view()
         assert K.read_word(mem, CHUNK + 8, 8) == word(body, CHUNK + 8, 8)
         assert K.read_word(mem, CHUNK + 1000, 8) == 0
+
+
+def test_the_answer_read_out_a_piece_at_a_time_is_the_same(monkeypatch) -> None:
+    """The pass's table is read out and handed back to the system a piece at a time
+    (typing.settle_releasing): on a real dump, pieces of 128 rows (4 KiB pages) give every
+    object the type, length and reason one piece gives."""
+    from heapspurs.analysis import typing as T
+
+    from conftest import VERSIONS, loaded
+
+    heap, typed = loaded(VERSIONS[-1]).heap, loaded(VERSIONS[-1]).names.typed
+    assert heap.n_objects > 1000  # several pieces
+    monkeypatch.setattr(T, "SETTLE_ROWS", 128)
+    pieces = T.type_objects(heap, typed.types)
+    assert np.array_equal(pieces.type, typed.type)
+    assert np.array_equal(pieces.count, typed.count)
+    assert np.array_equal(pieces.why, typed.why)
+    assert (typed.type >= 0).mean() > 0.8  # the dump is typed, not all unknown alike

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> Iterator[str]:
         return
     loaded = load_dump(args.dump, oid_path=args.oid, program=args.program,
                        cache=not args.no_cache, many_lookups=False,
-                       index_beside=args.index_beside_dump)  # fmt: skip
+                       index_beside=args.index_beside_dump,
+                       tree_wanted=wants_tree(args))  # fmt: skip
     for warning in loaded.warnings:
         print(f"heapspurs: warning: {warning}", file=sys.stderr)
     told = len(loaded.warnings)
@@ -50,6 +51,14 @@ def run(args: argparse.Namespace) -> Iterator[str]:
     finally:  # damage found in an array of the index when the answer first used it
         for warning in loaded.warnings[told:]:
             print(f"heapspurs: warning: {warning}", file=sys.stderr)
+
+
+def wants_tree(args: argparse.Namespace) -> bool:
+    """Whether the answer holds retained sizes from the dominator tree (one dump's)."""
+    if getattr(args, "baseline", None):
+        return False
+    return bool(args.histogram or getattr(args, "top", None) is not None
+                or getattr(args, "suspects", False))  # fmt: skip
 
 
 def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:

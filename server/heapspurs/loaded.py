@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .analysis.dominators import tree_soon
 from .analysis.typing import ObjectTypes, type_objects, untyped
 from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
 from .dumpfile.layout import TAG_STACK_FRAME
@@ -49,6 +50,7 @@ def load_dump(
     cache: bool = True,
     many_lookups: bool = True,
     index_beside: bool = False,
+    tree_wanted: bool = False,
 ) -> LoadedDump:
     """Read ``path`` into a :class:`Heap`, name it from an OID file and the program's
     symbols (a program that did not write this dump is left out, with a warning). With
@@ -72,6 +74,8 @@ def load_dump(
             pcs.put(frame_pcs(heap) if heap is not None else np.zeros(0, np.uint64))
         if cache:
             save_index(heap, index_beside)
+        if tree_wanted:
+            tree_soon(heap)
     elif progress:
         progress(1.0)
     symbols = usable_program(heap, program, warnings) if program else None

@@ -10,6 +10,7 @@ memory that would be freed with it. The tree is computed once per dump (SEMI-NCA
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -336,8 +337,15 @@ def tree_soon(heap: Heap) -> Dominators | None:
     read it from the saved index) on a thread: for answers that must not wait (a hover)."""
     tree = _trees.get(heap)
     if tree is None and not _lock_of(heap).locked():
-        threading.Thread(target=dominators, args=(heap,), daemon=True).start()
+        threading.Thread(target=_dominators_quietly, args=(heap,), daemon=True).start()
     return tree
+
+
+def _dominators_quietly(heap: Heap) -> None:
+    """dominators(heap) on a thread of its own: what it raises is left to the call that
+    needs the tree (it works it out again, in the open), not printed as a traceback."""
+    with contextlib.suppress(Exception):
+        dominators(heap)
 
 
 def retained_of(heap: Heap, obj: int) -> tuple[int, int, int] | None:

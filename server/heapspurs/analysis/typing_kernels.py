@@ -10,6 +10,7 @@ dataqsiz), or what it is (an interface's type word or itab).
 
 from __future__ import annotations
 
+import mmap
 from typing import Any
 
 import numba
@@ -172,15 +173,18 @@ def _mark_typed(bits, o):
 
 
 def object_table(addr, size, has_header, obj_first, tiny_block):
-    """The kernels' ``objs`` table, every object unknown: its rows aligned to their size
-    (never across two cache lines), in memory numpy asks huge pages for (the pass reads a
-    row per target at random: in 4 KiB pages nearly every one missed the TLB too)."""
+    """The kernels' ``objs`` table, every object unknown, and the memory it lives in (an
+    anonymous map, see typing.settle_releasing): its rows aligned to their size (never
+    across two cache lines), backed by huge pages where the system has them (the pass
+    reads a row per target at random: in 4 KiB pages nearly every one missed the TLB
+    too)."""
     n = addr.shape[0]
-    raw = np.empty(n * OBJ_WIDTH + OBJ_WIDTH, dtype=np.int64)
-    skip = (-raw.ctypes.data % (8 * OBJ_WIDTH)) // 8  # (allocations are 8-aligned)
-    objs = raw[skip : skip + n * OBJ_WIDTH].reshape((n, OBJ_WIDTH))
+    memory = mmap.mmap(-1, max(n * OBJ_WIDTH * 8, 1))  # page-aligned
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        memory.madvise(mmap.MADV_HUGEPAGE)
+    objs = np.frombuffer(memory, dtype=np.int64, count=n * OBJ_WIDTH).reshape((n, OBJ_WIDTH))
     _fill_object_table(addr, size, has_header, obj_first, tiny_block, objs)
-    return objs
+    return memory, objs
 
 
 @numba.njit(cache=True, nogil=True)
