@@ -1,5 +1,6 @@
-"""Read a Go binary's DWARF (pyelftools) into :class:`GoTypes`: every type with its layout,
-the runtime type address of each, and the globals with their types.
+"""Read a Go binary's DWARF (pyelftools, and :mod:`.dies` for its entries) into
+:class:`GoTypes`: every type with its layout, the runtime type address of each, and the
+globals with their types.
 
 Go's linker writes the facts this needs (``cmd/link/internal/ld/dwarf.go``): attribute
 0x2900 is the reflect kind, 0x2902 the element type, 0x2904 the type's runtime type
@@ -12,14 +13,18 @@ internal structs (``map<K,V>``/``table<K,V>``/``group`` for Swiss maps of Go >= 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..names.elf import ProgramError, read_symbols
 from . import gotypes as G
+from .dies import top_dies
 from .frames import closure_captures, frame_variables, pc_span, runs_at
 from .gotypes import GoTypes
 
@@ -70,7 +75,6 @@ def read_dies(path: str, frame_pcs: FramePcs | None = None) -> tuple:
     entry pc, captures: see :func:`frames.closure_captures`), the address of
     ``runtime.types``, the pointer size, and the code spans of the functions whose
     variables were read (None: all)."""
-    from elftools.common.exceptions import DWARFError, ELFError
     from elftools.elf.elffile import ELFFile
 
     try:
@@ -79,13 +83,10 @@ def read_dies(path: str, frame_pcs: FramePcs | None = None) -> tuple:
             ptr_size = 8 if elf.elfclass == 64 else 4
             if not elf.has_dwarf_info() or elf.get_section_by_name(".debug_info") is None:
                 raise NoDwarf(f"{path}: has no DWARF (built with -ldflags=-w or stripped)")
-            symtab = elf.get_section_by_name(".symtab")
-            sym = symtab.get_symbol_by_name("runtime.types") if symtab else None  # type: ignore[attr-defined]
-            if not sym:
-                raise NoDwarf(f"{path}: no symbol runtime.types (not a Go program, or stripped)")
-            types_base = int(sym[0]["st_value"])
-            walked = _walk(elf.get_dwarf_info(), ptr_size, frame_pcs)
-    except (ELFError, DWARFError, ValueError, KeyError, IndexError, AttributeError) as err:
+            types_base = _types_base(path)
+            with _collector_held_off():
+                walked = _walk(elf.get_dwarf_info(), ptr_size, frame_pcs)
+    except reading_errors() as err:
         raise NoDwarf(f"{path}: cannot read its DWARF ({err})") from None
     except OSError as err:
         raise NoDwarf(f"{path}: cannot read: {err.strerror}") from None
@@ -93,17 +94,51 @@ def read_dies(path: str, frame_pcs: FramePcs | None = None) -> tuple:
     return dies, globals_, functions, closures, types_base, ptr_size, spans
 
 
-def _walk(dwarf, ptr_size: int, frame_pcs: FramePcs | None) -> tuple:
+def reading_errors() -> tuple[type[Exception], ...]:
+    """What reading damaged DWARF raises (pyelftools' errors and ours): a warning, then
+    untyped answers."""
     from elftools.common.exceptions import DWARFError, ELFError
+    from elftools.construct import ConstructError
 
+    # (pyelftools checks some of what it reads with assert)
+    return (ELFError, DWARFError, ConstructError, zlib.error, ValueError, KeyError,
+            IndexError, AttributeError, AssertionError)  # fmt: skip
+
+
+def _types_base(path: str) -> int:
+    """The address of ``runtime.types`` (the runtime type offsets' base)."""
+    try:
+        base = read_symbols(path).address_of("runtime.types")
+    except ProgramError:
+        base = None
+    if base is None:
+        raise NoDwarf(f"{path}: no symbol runtime.types (not a Go program, or stripped)")
+    return base
+
+
+@contextlib.contextmanager
+def _collector_held_off() -> Iterator[None]:
+    """Python's cycle collector paused: reading makes some 10^5 objects, and each young
+    collection on the way scanned them all again (half the reading's time)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _walk(dwarf, ptr_size: int, frame_pcs: FramePcs | None) -> tuple:
+    damaged = reading_errors()
     dies: dict[int, _Die] = {}
     globals_: list[tuple[str, int, int]] = []
     functions: list = []
     closures: list = []
     subprograms = []
     loclists = dwarf.location_lists()
-    for cu in dwarf.iter_CUs():
-        for die in cu.get_top_DIE().iter_children():
+    for top in top_dies(dwarf):
+        for die in top.iter_children():
             name_attr = die.attributes.get("DW_AT_name")
             name = name_attr.value.decode("utf-8", "replace") if name_attr else ""
             if die.tag in TYPE_TAGS:
@@ -119,8 +154,8 @@ def _walk(dwarf, ptr_size: int, frame_pcs: FramePcs | None) -> tuple:
                     globals_.append((name, address, _ref(die, "DW_AT_type")))
             elif die.tag == "DW_TAG_subprogram" and die.has_children and loclists is not None:
                 subprograms.append(die)
-                with contextlib.suppress(ELFError, DWARFError, ValueError, KeyError, IndexError):
-                    captures = closure_captures(dwarf, die)
+                with contextlib.suppress(*damaged):
+                    captures = closure_captures(die)
                     if captures:
                         closures.append((name, *captures))
     # the stack variables of the functions the dump's frames run (read meanwhile): their
@@ -129,10 +164,10 @@ def _walk(dwarf, ptr_size: int, frame_pcs: FramePcs | None) -> tuple:
     spans = []
     for die in subprograms:
         # one function's damaged location list leaves only its frames untyped
-        with contextlib.suppress(ELFError, DWARFError, ValueError, KeyError, IndexError):
-            span = pc_span(dwarf, die)
+        with contextlib.suppress(*damaged):
+            span = pc_span(die)
             if span is not None and (pcs is None or runs_at(span, pcs)):
-                functions.extend(frame_variables(dwarf, loclists, die))
+                functions.extend(frame_variables(loclists, die))
                 spans.append(span)
     read = None if pcs is None else np.array(sorted(spans), dtype=np.uint64).reshape(-1, 2)
     return dies, globals_, functions, closures, read

@@ -34,23 +34,17 @@ def _cfa_offset(expr) -> int | None:
     return None
 
 
-def _pc(dwarf, die, attr: str) -> int | None:
+def _pc(die, attr: str) -> int | None:
+    """An address attribute of ``die`` (one given as an index into ``.debug_addr``, as Go's
+    linker writes them from 1.25 on, is read as the address it stands for)."""
     a = die.attributes.get(attr)
-    if a is None:
-        return None
-    if a.form in ("DW_FORM_addrx", "DW_FORM_addrx1", "DW_FORM_addrx2", "DW_FORM_addrx4"):
-        # an index into .debug_addr; Go's linker (1.25+, DWARF 5) writes the address itself
-        try:
-            return int(dwarf.get_addr(die.cu, a.value))
-        except Exception:  # pyelftools raises several kinds past the end of its table
-            return int(a.value)
-    return int(a.value)
+    return None if a is None else int(a.value)
 
 
-def pc_span(dwarf, func) -> tuple[int, int] | None:
+def pc_span(func) -> tuple[int, int] | None:
     """The subprogram DIE ``func``'s code, ``[low, high)``; None for one whose frame base
     is not the CFA (no variable of it is read)."""
-    low = _pc(dwarf, func, "DW_AT_low_pc")
+    low = _pc(func, "DW_AT_low_pc")
     high_attr = func.attributes.get("DW_AT_high_pc")
     base = func.attributes.get("DW_AT_frame_base")
     if low is None or high_attr is None or base is None or base.value != FRAME_BASE_CFA:
@@ -66,10 +60,10 @@ def runs_at(span: tuple[int, int], pcs: np.ndarray) -> bool:
     return i < len(pcs) and int(pcs[i]) <= span[1]
 
 
-def frame_variables(dwarf, loclists, func) -> list[tuple[str, int, int, int, int]]:
+def frame_variables(loclists, func) -> list[tuple[str, int, int, int, int]]:
     """(name, type DIE offset, pc from, pc to, CFA offset) for each stack-held variable of
     the subprogram DIE ``func`` and each pc range where it is on the stack."""
-    span = pc_span(dwarf, func)
+    span = pc_span(func)
     if span is None:
         return []
     low, high = span
@@ -109,11 +103,11 @@ def frame_variables(dwarf, loclists, func) -> list[tuple[str, int, int, int, int
 AT_GO_CLOSURE_OFFSET = 0x2907  # Go >= 1.23: a captured variable's offset in the context
 
 
-def closure_captures(dwarf, func) -> tuple[int, list[tuple[str, int, int]]] | None:
+def closure_captures(func) -> tuple[int, list[tuple[str, int, int]]] | None:
     """A closure function's entry pc and what its context holds after the code pointer:
     (name, type DIE offset, offset in the context) per captured variable (``&n`` for one
     captured by reference). None for other functions and before Go 1.23."""
-    low = _pc(dwarf, func, "DW_AT_low_pc")
+    low = _pc(func, "DW_AT_low_pc")
     captured = []
     for die in func.iter_children():
         if die.tag != "DW_TAG_variable":
