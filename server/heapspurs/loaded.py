@@ -12,7 +12,7 @@ import numpy as np
 
 from .analysis.dominators import tree_soon
 from .analysis.typing import ObjectTypes, type_objects, untyped
-from .dumpfile.columns import Cancelled, DumpFile, Progress, read_columns
+from .dumpfile.columns import Cancelled, DumpColumns, DumpFile, Progress, read_columns
 from .dumpfile.layout import TAG_STACK_FRAME
 from .heap.index import load_index, save_index
 from .heap.model import Heap
@@ -68,10 +68,12 @@ def load_dump(
         # for the dump's frames to read only their functions' stack variables
         pcs = _Handoff()
         types = _Background(read_go_types, program, pcs.get) if program else None
+        cols = None
         try:
-            heap = Heap(dump, read_columns(dump, progress, cancel))
+            cols = read_columns(dump, progress, cancel)
         finally:  # (a dump that fails to load lets the reader finish)
-            pcs.put(frame_pcs(heap) if heap is not None else np.zeros(0, np.uint64))
+            pcs.put(frame_pcs_of(cols) if cols is not None else np.zeros(0, np.uint64))
+        heap = Heap(dump, cols)
         if cache:
             save_index(heap, index_beside)
         if tree_wanted:
@@ -117,7 +119,12 @@ def load_types(
 
 def frame_pcs(heap: Heap) -> np.ndarray:
     """The pc of every stack frame of the dump."""
-    return heap.cols.recs[heap.rows(TAG_STACK_FRAME), COL_FRAME_PC]
+    return frame_pcs_of(heap.cols)
+
+
+def frame_pcs_of(cols: DumpColumns) -> np.ndarray:
+    recs = cols.recs
+    return recs[recs[:, 0] == TAG_STACK_FRAME, COL_FRAME_PC]
 
 
 class _Handoff:
