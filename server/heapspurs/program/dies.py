@@ -112,7 +112,7 @@ def _abbreviations(data: bytes, pos: int) -> dict[int, tuple]:
                 break
             implicit = None
             if form == FORM_IMPLICIT_CONST:
-                implicit, pos = _sleb(data, pos)
+                implicit, pos = sleb(data, pos)
             name = FORM_NAMES.get(form, form)
             if name not in LAYOUTS:
                 raise UnknownForm(name)
@@ -205,7 +205,7 @@ def _value(data: bytes, pos: int, layout: int, order: ByteOrder, implicit: Any) 
     if layout == ULEB:
         return _uleb(data, pos)
     if layout == SLEB:
-        return _sleb(data, pos)
+        return sleb(data, pos)
     if layout == CSTRING:
         nul = data.index(0, pos)
         return data[pos:nul], nul + 1
@@ -226,25 +226,27 @@ def _value(data: bytes, pos: int, layout: int, order: ByteOrder, implicit: Any) 
 
 
 def _uleb(data: bytes, pos: int) -> tuple[int, int]:
+    """The unsigned LEB128 number at ``pos`` and the position after it."""
     byte = data[pos]
-    if byte < 0x80:
+    if byte < 0x80:  # (most are)
         return byte, pos + 1
-    value, shift = 0, 0
+    value, _, pos = _leb128(data, pos)
+    return value, pos
+
+
+def sleb(data: bytes, pos: int) -> tuple[int, int]:
+    """The signed LEB128 number at ``pos`` and the position after it."""
+    value, bits, pos = _leb128(data, pos)
+    return (value - (1 << bits) if value >> (bits - 1) & 1 else value), pos
+
+
+def _leb128(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(value, bits, position after) of the LEB128 number at ``pos``."""
+    value, bits = 0, 0
     while True:
         byte = data[pos]
         pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
+        value |= (byte & 0x7F) << bits
+        bits += 7
         if byte < 0x80:
-            return value, pos
-
-
-def _sleb(data: bytes, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return (value - (1 << shift) if byte & 0x40 else value), pos
+            return value, bits, pos

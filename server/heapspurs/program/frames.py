@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .dies import sleb
+
 DW_OP_FBREG = 0x91
 DW_OP_CALL_FRAME_CFA = 0x9C
 FRAME_BASE_CFA = [DW_OP_CALL_FRAME_CFA]
 
 
 def _sleb(data: list[int]) -> int | None:
-    value, shift = 0, 0
-    for i, byte in enumerate(data):
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            if byte & 0x40:
-                value -= 1 << shift
-            return value if i == len(data) - 1 else None
-    return None
+    """The signed LEB128 number that ``data`` holds, nothing after it; else None."""
+    try:
+        value, end = sleb(bytes(data), 0)
+    except (IndexError, ValueError):
+        return None
+    return value if end == len(data) else None
 
 
 def _cfa_offset(expr) -> int | None:
