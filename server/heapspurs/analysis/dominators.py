@@ -105,7 +105,6 @@ def compute(
     """The tree of a pointer graph given as CSR columns (the heap's, or any graph's: the
     tests give random ones): objects ``allowed`` reachable from ``root_targets``."""
     n = len(size)
-    number = np.full(n, K.UNREACHED, dtype=np.int32)
     vertex, parent = (np.empty(n + 1, dtype=np.int32) for _ in range(2))
     seen = _seen_bits(allowed)
     # 32-bit while every pointer's index fits: half the bytes the walk waits on
@@ -120,6 +119,7 @@ def compute(
     count = K.depth_first(root_targets, obj_first, field_target, target_first, seen, vertex,
                           parent, stack, cursor, ends)  # fmt: skip
     del seen, target_first, stack, cursor, ends
+    number = np.full(n, K.UNREACHED, dtype=np.int32)  # (made now: not beside the walk's)
     number_vertices(vertex, count, number)
     targets = root_targets[root_targets >= 0]
     parent[number[targets[allowed[targets]]]] = 0  # the virtual root points at them
