@@ -11,12 +11,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..heap.graph import _first_visit, below, clamped, csr_span, prefetch
+from ..heap.graph import RANDOM_AHEAD, _first_visit, below, clamped, csr_span, prefetch
 
 UNREACHED = -1  # number of an object no root reaches (and of phantom records)
-# how far ahead the passes of independent random reads ask for their rows (the processor
-# keeps about ten misses in flight by itself: asking ahead keeps more)
-AHEAD = 32
 
 
 @numba.njit(cache=True, nogil=True)
@@ -225,7 +222,7 @@ def weights(count, vertex, size, acc):
     n = np.uint64(size.shape[0])
     acc[0, 0] = acc[0, 1] = acc[0, 2] = 0
     for w in range(1, count):
-        ahead = np.uint64(vertex[min(w + AHEAD, count - 1)])
+        ahead = np.uint64(vertex[min(w + RANDOM_AHEAD, count - 1)])
         if ahead < n:
             prefetch(size, ahead)
         o = np.uint64(vertex[w])
@@ -256,7 +253,7 @@ def by_object(lo, hi, number, acc, unreached, retained, retained_objects, idom):
     count = acc.shape[0]
     flat = acc.reshape(acc.size)
     for o in range(lo, hi):
-        ahead = number[min(o + AHEAD, hi - 1)]
+        ahead = number[min(o + RANDOM_AHEAD, hi - 1)]
         if 0 < ahead < count:
             prefetch(flat, 3 * ahead)
         w = number[o]

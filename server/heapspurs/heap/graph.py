@@ -45,6 +45,9 @@ def _prefetch(typingctx, array, index):
 
 
 prefetch: Any = intrinsic(_prefetch)  # Any: mypy cannot see numba's call signature
+# how far ahead a pass of independent random accesses asks for its lines: the processor
+# keeps about ten misses in flight by itself, asking ahead keeps more
+RANDOM_AHEAD = 32
 
 
 # Guards for values read from a file. A saved index is validated before use, but the
