@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ def make_workspace(root: Path, version: str = LATEST, dump_name: str = "service.
     return root
 
 
+LENS_REFRESHES: dict[int, list[float]] = {}  # per client: when the server had it refresh
 REGISTERED: dict[int, list[T.Registration]] = {}  # id(client) -> what the server registered
 
 
@@ -57,8 +59,15 @@ async def client() -> AsyncIterator[LanguageClient]:
         gone = {u.id for u in params.unregisterations}
         registered[:] = [r for r in registered if r.id not in gone]
 
+    refreshes = LENS_REFRESHES.setdefault(id(c), [])
+
+    @c.feature(T.WORKSPACE_CODE_LENS_REFRESH)  # VS Code's capabilities say it takes them
+    def code_lens_refresh(params: None) -> None:
+        refreshes.append(time.monotonic())
+
     yield c
     REGISTERED.pop(id(c), None)
+    LENS_REFRESHES.pop(id(c), None)
     await c.shutdown_session()
     await c.stop()
 

@@ -6,10 +6,12 @@ type's name says the same; other files and other packages get nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pytest_lsp import LanguageClient
 
 from heapspurs.lsp.gosource_features import Live, declared_types, summary
-from test_lsp import client, command, hover, open_doc, request, start
+from test_lsp import LENS_REFRESHES, client, command, hover, open_doc, request, start
 
 __all__ = ["client"]  # the fixture, shared with test_lsp
 
@@ -73,6 +75,33 @@ async def test_code_lens_over_each_type_says_what_the_dump_holds(client: Languag
         assert lens.command.command == "heapspurs.instances"
         dump = (ws / "service.heapdump").resolve().as_uri()
         assert list(lens.command.arguments or []) == [{"dump": dump, "type": f"main.{name}"}]
+
+
+@pytest.mark.asyncio
+async def test_code_lenses_are_asked_for_again_when_the_dumps_change(
+    client: LanguageClient, tmp_path
+) -> None:
+    """CodeLenses say what the loaded dumps hold: when a dump loads or is unloaded, the
+    server has the client ask again (a Go file opened while its dump loads would keep a
+    lens-less view otherwise)."""
+    refreshes = LENS_REFRESHES[id(client)]
+    ws = growth_workspace(tmp_path / "ws")
+    await start(client, ws)
+    await until(lambda: refreshes, "a refresh once the dump is loaded")
+    uri = open_doc(client, ws / "main.go", (ws / "main.go").read_text(), "go")
+    assert await lenses(client, uri)
+    loaded = len(refreshes)
+    await command(client, "heapspurs.unloadDump", {"uri": (ws / "service.heapdump").as_uri()})
+    await until(lambda: len(refreshes) > loaded, "a refresh once the dump is unloaded")
+    assert not await lenses(client, uri)
+
+
+async def until(done: Callable[[], object], what: str, seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if done():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"never came: {what}")
 
 
 @pytest.mark.asyncio

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -133,6 +133,7 @@ class HeapspursServer(LanguageServer):
         self._watch_lock = asyncio.Lock()
         self._watched: tuple[str, ...] | None = None  # the globs registered, if any
         self.wants_dumps_changed = False  # the client asked for heapspurs/dumpsChanged
+        self.refreshes_code_lenses = False  # the client takes workspace/codeLens/refresh
         self._dumps_note: asyncio.TimerHandle | None = None
         self._diagnosed: set[str] = set()  # OID paths that have diagnostics published
 
@@ -253,15 +254,21 @@ class HeapspursServer(LanguageServer):
         return {"dumps": [e.info() for e in self.store.dumps()]}
 
     def notify_dumps(self) -> None:
-        """Tell the client (when it asked) that a dump was added, removed, or moved on; runs
-        on the message loop. Changes within DUMPS_NOTE_DELAY go out as one notification."""
-        if not self.wants_dumps_changed or self._dumps_note is not None:
+        """Tell the client (when it asked) that a dump was added, removed, or moved on, and
+        have it ask again for the CodeLenses of its Go files (they say what the loaded dumps
+        hold: one asked for while a dump loads has nothing to say yet); runs on the message
+        loop. Changes within DUMPS_NOTE_DELAY go out as one notification."""
+        wanted = self.wants_dumps_changed or self.refreshes_code_lenses
+        if not wanted or self._dumps_note is not None:
             return
         self._dumps_note = asyncio.get_running_loop().call_later(DUMPS_NOTE_DELAY, self._send_dumps)
 
     def _send_dumps(self) -> None:
         self._dumps_note = None
-        self.protocol.notify(NOTE_DUMPS_CHANGED, self.dumps_answer())
+        if self.wants_dumps_changed:
+            self.protocol.notify(NOTE_DUMPS_CHANGED, self.dumps_answer())
+        if self.refreshes_code_lenses:  # (what the client answers changes nothing here)
+            self.workspace_code_lens_refresh(None).add_done_callback(_answer_ignored)
 
     # --- loading ---------------------------------------------------------------------------
     def start_load(self, path: str) -> asyncio.Task[None]:
@@ -463,6 +470,18 @@ def plain_text(markdown: str) -> str:
     return re.sub(r"\*\*|`", "", markdown)
 
 
+def refreshes_code_lenses(capabilities: T.ClientCapabilities) -> bool:
+    """The client's ``workspace.codeLens.refreshSupport``."""
+    lenses = capabilities.workspace.code_lens if capabilities.workspace else None
+    return bool(lenses and lenses.refresh_support)
+
+
+def _answer_ignored(answer: Future[Any]) -> None:
+    """(Retrieves what a request whose answer does not matter raised: not logged as lost.)"""
+    if not answer.cancelled():
+        answer.exception()
+
+
 def wants_dumps_changed(capabilities: T.ClientCapabilities) -> bool:
     """The client's ``experimental.heapspurs.dumpsChanged``."""
     ours = plain(capabilities.experimental) if capabilities.experimental else None
@@ -501,6 +520,7 @@ def create_server() -> HeapspursServer:
     def initialize(ls: HeapspursServer, params: T.InitializeParams) -> None:
         ls.init_options = params.initialization_options
         ls.wants_dumps_changed = wants_dumps_changed(params.capabilities)
+        ls.refreshes_code_lenses = refreshes_code_lenses(params.capabilities)
         ls.discover(params.initialization_options)
 
     @server.feature(T.INITIALIZED)
