@@ -77,3 +77,19 @@ def test_damaged_entries_raise_only_what_becomes_a_warning(section: str) -> None
             _walk(dwarf, 8, None)
         except reading_errors():
             pass
+
+
+def test_an_entry_with_an_undefined_abbreviation_is_named_by_its_offset() -> None:
+    binary = fixture(VERSIONS[-1]).binary
+    dwarf = dwarf_of(binary)
+    top = next(D.top_dies(dwarf))
+    entry = next(top.iter_children()).offset
+    info = bytearray(dwarf.debug_info_sec.stream.getvalue())
+    assert info[entry] < 0x80  # a one-byte code: replaced by one no table defines
+    info[entry] = 0x7F
+    dwarf = dwarf_of(binary)
+    dwarf.debug_info_sec = dwarf.debug_info_sec._replace(stream=io.BytesIO(bytes(info)))
+    with pytest.raises(
+        ValueError, match=f"entry at .debug_info offset {entry:#x} has abbreviation 127"
+    ):
+        list(D.top_dies(dwarf))

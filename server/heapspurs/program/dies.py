@@ -143,7 +143,11 @@ def _unit(dwarf: Any, cu: Any, data: bytes, pos: int, end: int, table: dict[int,
             if path:
                 path.pop()
             continue
-        tag, has_children, specs = plans[code]
+        plan = plans.get(code)
+        if plan is None:
+            what = f"abbreviation {code}, which its unit does not define"
+            raise ValueError(f"the entry at .debug_info offset {offset:#x} has {what}")
+        tag, has_children, specs = plan
         attributes = {}
         for name, form, layout, meaning, implicit in specs:
             if layout > 0:  # the common case first: a number of a fixed width
