@@ -106,7 +106,7 @@ def cases(heap, m: Kernels) -> dict[str, Callable[[], object]]:
         "graph.pointing_fields": lambda: g.pointing_fields(
             order[1:], order[first_child_of(first_child, len(order))], obj_first, ft
         ),
-        "graph._roots_bfs": lambda: g.roots_bfs(roots, obj_first, ft, allowed),
+        "graph.from_roots": lambda: g.roots_bfs(roots, obj_first, ft, allowed),
         "spans.with_malloc_header": lambda: sp.with_malloc_header(
             obj_first, heap.cols.field_off, heap.size, 1024, 32768, 8, np.empty(n, np.bool_)
         ),

@@ -109,46 +109,12 @@ def objects_table(loaded: LoadedDump, who: DumpIdentity) -> pa.Table:
 def root_distance(heap: Heap) -> np.ndarray:
     """Per object, the fewest pointers from a root to it (0: a root points at it; -1: no
     root reaches it): the levels of the breadth-first search the anchors use
-    (graph.roots_bfs, phantoms never entered)."""
-    out = np.full(heap.n_objects, -1, dtype=np.int32)
-    _levels(heap.root_target, heap.cols.obj_first, heap.field_target, ~heap.phantom, out,
-            np.empty(heap.n_objects, dtype=np.int32))  # fmt: skip
+    (graph.from_roots, phantoms never entered)."""
+    n = heap.n_objects
+    out = np.full(n, -1, dtype=np.int32)
+    graph.from_roots(heap.root_target, heap.cols.obj_first, heap.field_target, ~heap.phantom,
+                     np.empty(0, np.int32), out, np.empty(n, np.int32))  # fmt: skip
     return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _levels(root_target, obj_first, field_target, allowed, depth, queue):
-    """Breadth-first from every root at once, writing each object's level into ``depth``
-    (the queue holds one level after another: a level ends where the queue stood when the
-    one before it was done). Seen objects are bits (graph._seen_bits); the coming objects
-    are asked for ahead (graph.prefetch)."""
-    seen = graph._seen_bits(allowed)
-    n = min(allowed.shape[0], obj_first.shape[0] - 1, depth.shape[0], queue.shape[0])
-    field_target = graph.below(field_target, n)
-    total = field_target.shape[0]
-    tail = 0
-    for r in range(root_target.shape[0]):
-        t = root_target[r]
-        if 0 <= t < n and graph._first_visit(seen, t):
-            depth[t] = 0
-            queue[tail] = t
-            tail += 1
-    head, level_end, level = 0, tail, 0
-    while head < tail:
-        if head == level_end:
-            level_end = tail
-            level += 1
-        o = queue[head]
-        graph.prefetch(obj_first, queue[min(head + 16, tail - 1)])
-        graph.prefetch(field_target, obj_first[queue[min(head + 4, tail - 1)]])
-        head += 1
-        lo, hi = graph.csr_span(obj_first, o, total)
-        for k in range(lo, hi):
-            t = field_target[k]
-            if t >= 0 and graph._first_visit(seen, t):
-                depth[t] = level + 1
-                queue[tail] = t
-                tail += 1
 
 
 REFERENCES_CHUNK = 1 << 20  # pointers a chunk holds at most (Parquet's row group: 1Mi rows)

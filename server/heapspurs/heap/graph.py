@@ -456,33 +456,50 @@ def roots_bfs(root_target, obj_first, field_target, allowed):
     per object found, into an array made by numpy (huge pages, see reverse_csr)."""
     n = obj_first.shape[0] - 1
     parent = np.full(n, UNREACHED, dtype=np.int32)
-    _roots_bfs(root_target, obj_first, field_target, allowed, parent, np.empty(n, np.int32))
+    from_roots(root_target, obj_first, field_target, allowed, parent, np.empty(0, np.int32),
+               np.empty(n, np.int32))  # fmt: skip
     return parent
 
 
 @numba.njit(cache=True, nogil=True)
-def _roots_bfs(root_target, obj_first, field_target, allowed, parent, queue):
-    """Seen objects are bits, see _seen_bits."""
+def from_roots(root_target, obj_first, field_target, allowed, parent, level, queue):
+    """Breadth-first from every root at once over the ``allowed`` objects: ``parent[o]``
+    gets the object ``o`` is first reached from (-1 for a root's own object) and
+    ``level[o]`` the fewest pointers from a root to it (0 for a root's own); an empty
+    ``parent`` or ``level`` is not written. The queue holds one level after another (a
+    level ends where the queue stood when the one before it was done); seen objects are
+    bits (_seen_bits); the coming objects are asked for ahead."""
     seen = _seen_bits(allowed)
-    n = min(allowed.shape[0], obj_first.shape[0] - 1, parent.shape[0])
+    n = min(allowed.shape[0], obj_first.shape[0] - 1, queue.shape[0])
+    field_target = below(field_target, n)
+    total = field_target.shape[0]
+    links, levels = parent.shape[0] >= n, level.shape[0] >= n
     tail = 0
     for r in range(root_target.shape[0]):
         t = root_target[r]
         if 0 <= t < n and _first_visit(seen, t):
-            parent[t] = -1
+            if links:
+                parent[t] = -1
+            if levels:
+                level[t] = 0
             queue[tail] = t
             tail += 1
-    head = 0
+    head, level_end, depth = 0, tail, 0
     while head < tail:
+        if head == level_end:
+            level_end, depth = tail, depth + 1
         o = queue[head]
         prefetch(obj_first, queue[min(head + 16, tail - 1)])
         prefetch(field_target, obj_first[queue[min(head + 4, tail - 1)]])
         head += 1
-        lo, hi = csr_span(obj_first, o, field_target.shape[0])
+        lo, hi = csr_span(obj_first, o, total)
         for k in range(lo, hi):
             t = field_target[k]
-            if 0 <= t < n and _first_visit(seen, t):
-                parent[t] = o
+            if t >= 0 and _first_visit(seen, t):
+                if links:
+                    parent[t] = o
+                if levels:
+                    level[t] = depth + 1
                 queue[tail] = t
                 tail += 1
 
