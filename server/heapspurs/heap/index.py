@@ -215,6 +215,13 @@ class SavedArrays:
     def __contains__(self, name: object) -> bool:
         return name in self._files or name in self._ready
 
+    def kept_as(self, owner: object, attribute: str, name: str) -> np.ndarray:
+        """The array ``name``, also set as ``owner.attribute``: a lazy attribute's first
+        use (a Heap's derived arrays, its columns), the next ones plain attribute reads."""
+        array = self[name]
+        setattr(owner, attribute, array)
+        return array
+
     def load_all(self) -> None:
         """Every array, read and checked now (the largest first, two at a time: reads and
         checksums let go of the GIL); a problem raises :class:`BadIndex`."""
@@ -281,9 +288,7 @@ class _SavedColumns(DumpColumns):
     def __getattr__(self, name: str) -> np.ndarray:
         if name.startswith("_") or f"col_{name}" not in self._saved:
             raise AttributeError(name)
-        array = self._saved[f"col_{name}"]
-        setattr(self, name, array)
-        return array
+        return self._saved.kept_as(self, name, f"col_{name}")
 
 
 def _arrays_of(heap: Heap) -> dict[str, np.ndarray]:

@@ -132,9 +132,7 @@ class Heap:
             saved = self.__dict__.get("_saved")
             if saved is None or name not in self.DERIVED:
                 raise AttributeError(name)
-            array = saved[name]
-            setattr(self, name, array)
-            return array
+            return saved.kept_as(self, name, name)
 
     @property
     def addr(self) -> np.ndarray:
