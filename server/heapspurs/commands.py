@@ -9,9 +9,9 @@ import sys
 from collections.abc import Iterable, Iterator
 
 from .analysis import compare as C
-from .analysis.anchors import find_anchors
+from .analysis.anchors import anchors_and_retained
 from .analysis.describe import place_of
-from .analysis.dominators import dominators, retained_of, retained_per_type
+from .analysis.dominators import dominators, retained_per_type
 from .analysis.ownergraph import owner_graph
 from .analysis.owners import owner_pieces
 from .analysis.suspects import NoRoots, suspects_answer, top_answer
@@ -85,8 +85,7 @@ def run_on(loaded: LoadedDump, args: argparse.Namespace) -> Iterator[str]:
     else:
         obj = locate(loaded, args.address)
         if args.anchors:
-            report = find_anchors(heap, names, obj)
-            retained = None if report.phantom else retained_of(heap, obj)
+            report, retained = anchors_and_retained(heap, names, obj)
             if args.json:
                 yield jsonout.anchors_json_text(heap, names, args.address, report, retained)
             else:

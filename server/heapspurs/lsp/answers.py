@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.anchors import AnchorReport, find_anchors
+from ..analysis.anchors import AnchorReport, anchors_and_retained
 from ..analysis.describe import describe_root
-from ..analysis.dominators import retained_of, tree_soon
+from ..analysis.dominators import tree_soon
 from ..analysis.fieldpath import chain_fields, edge_selectors
 from ..analysis.ownergraph import owner_graph
 from ..analysis.owners import owner_pieces
@@ -28,8 +28,7 @@ def _heap(entry: DumpEntry) -> tuple[Heap, Names]:
 
 def anchors_answer(entry: DumpEntry, address: int, obj: int) -> dict[str, Any]:
     heap, names = _heap(entry)
-    report = find_anchors(heap, names, obj)
-    retained = None if report.phantom else retained_of(heap, obj)
+    report, retained = anchors_and_retained(heap, names, obj)
     out = jsonout.anchors_json(heap, names, address, report, retained)
     out["dump"] = entry.uri
     out["objects"] = _path_objects(heap, names, report)
