@@ -200,12 +200,8 @@ class _AddressTable:
 
 
 def _value(data: bytes, pos: int, layout: int, order: ByteOrder, implicit: Any) -> tuple[Any, int]:
-    """One attribute's value at ``pos`` and the position after it."""
-    if layout > 0:
-        end = pos + layout
-        if end > len(data):
-            raise IndexError("an attribute runs past the end of .debug_info")
-        return int.from_bytes(data[pos:end], order), end
+    """One attribute's value at ``pos`` and the position after it, for the layouts other
+    than a fixed width (read in _unit's loop itself)."""
     if layout == ULEB:
         return _uleb(data, pos)
     if layout == SLEB:
