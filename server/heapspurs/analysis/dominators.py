@@ -193,9 +193,12 @@ def semidominators_ahead(helper: ThreadPoolExecutor, count: int, vertex: np.ndar
 
 
 def number_vertices(vertex: np.ndarray, count: int, number: np.ndarray) -> None:
-    """``number[vertex[w]] = w`` for the vertices but the root, in halves on two threads
-    (random writes that K.scatter_numbers makes without the GIL)."""
-    half = count // 2 if count >= SPLIT_MIN else count
+    """``number[vertex[w]] = w`` for the vertices but the root; for a large heap in halves
+    on two threads (random writes that K.scatter_numbers makes without the GIL)."""
+    if count < SPLIT_MIN:
+        K.scatter_numbers(vertex, 1, count, number)
+        return
+    half = count // 2
     with ThreadPoolExecutor(1) as helper:
         rest = helper.submit(K.scatter_numbers, vertex, half, count, number)
         K.scatter_numbers(vertex, 1, half, number)
