@@ -23,6 +23,7 @@ import {
   openFile,
   palette,
   resultRows,
+  revealInEditor,
   shownWhole,
   statusItem,
   textContrast,
@@ -93,7 +94,7 @@ describeInVsCode(
   "heapspurs compare and export in VS Code",
   () => ({
     workspace: makeWorkspace(),
-    settings: { "heapspurs.server.path": SERVER },
+    settings: { "heapspurs.server.path": SERVER, "heapspurs.trace.server": "messages" },
     open: (page) => openFile(page, "notes.txt"),
   }),
   (session) => {
@@ -119,12 +120,8 @@ describeInVsCode(
       assert.equal(cells[cells.length - 1], truth.growth.type, "the largest growth in bytes is the planted one");
       assert.equal(Number(cells[4]), grown.new, "its new objects");
       assert.equal(Number(cells[5]), grown.freed, "its freed objects");
-      // the growth groups follow the table, below the first screen: find brings them into view
-      await activeEditor(page).locator(".view-lines").click();
-      await page.keyboard.press("Control+F");
-      await page.keyboard.type("new since the baseline");
-      await page.keyboard.press("Enter");
-      await page.keyboard.press("Escape");
+      // the growth groups follow the table, below the first screen
+      await revealInEditor(page, "new since the baseline");
       const end = await editorText(page);
       assert.match(end, /^new since the baseline: \d+ objects/m);
       const group = new RegExp(`${truth.growth.type.replace(".", "\\.")}\\s+<- global ${truth.growth.anchor.replace(".", "\\.")}`);
@@ -155,12 +152,7 @@ describeInVsCode(
       const { page } = session;
       await openFile(page, "main.go");
       const typeName = truth.growth.type.replace("main.", "");
-      // its declaration is below the first screen: find brings it into view
-      await activeEditor(page).locator(".view-lines").click();
-      await page.keyboard.press("Control+F");
-      await page.keyboard.type(`type ${typeName} struct`);
-      await page.keyboard.press("Enter");
-      await page.keyboard.press("Escape");
+      await revealInEditor(page, `type ${typeName} struct`); // below the first screen
       const lens = activeEditor(page).locator(".codelens-decoration a", { hasText: `after.heapdump: ${grown.new} live` });
       await lens.waitFor({ timeout: 60_000 });
       const before = activeEditor(page).locator(".codelens-decoration a", { hasText: "before.heapdump: 0 live" });

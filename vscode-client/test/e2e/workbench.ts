@@ -22,9 +22,45 @@ export async function openWorkbench(url: string): Promise<{ browser: Browser; pa
   return { browser, page };
 }
 
+/**
+ * Opens a workspace file from the Explorer, until its tab is the active one: on a loaded
+ * machine a click can land while the tree draws itself again (a new folder) and be lost.
+ */
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.getByRole("treeitem", { name }).first().click({ timeout: 30_000 });
+  const tab = page.locator(".editor-group-container.active .tab.active", { hasText: name }).first();
+  for (let attempt = 1; ; attempt++) {
+    await page.getByRole("treeitem", { name }).first().click({ timeout: 30_000 });
+    try {
+      await tab.waitFor({ timeout: 10_000 });
+      break;
+    } catch (err) {
+      if (attempt === 6) {
+        throw err;
+      }
+    }
+  }
   await activeEditor(page).locator(".view-lines").waitFor();
+}
+
+/**
+ * Brings `text` of the active editor into view with Find, closes Find and clicks the line:
+ * the editor's text then has the focus, as after a user's click. (VS Code drops a CodeLens
+ * request still waiting to be sent when the text loses the focus, and asks again when it
+ * gets it back: with the focus left in Find, a file's CodeLenses may never come.)
+ */
+export async function revealInEditor(page: Page, text: string): Promise<void> {
+  const editor = activeEditor(page);
+  await editor.locator(".view-lines").click();
+  await page.keyboard.press("Control+F");
+  const find = editor.locator(".find-widget.visible");
+  const input = find.locator("textarea, input").first();
+  await input.waitFor();
+  await input.fill(text);
+  await find.locator(".matchesCount", { hasText: /\d+ of \d+/ }).waitFor();
+  await input.press("Enter");
+  await find.getByRole("button", { name: /^Close/ }).click(); // (Escape may go to a notification first)
+  await find.waitFor({ state: "hidden" });
+  await editor.locator(".view-line", { hasText: text }).first().click();
 }
 
 export function activeEditor(page: Page): Locator {
