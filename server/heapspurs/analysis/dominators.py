@@ -112,7 +112,7 @@ def compute(
     # the walk's, the semidominators' and the weights' temporaries, one pass after another
     walk_specs = _walk_specs(n, len(field_target), wide)
     semi_specs = _semidominator_specs(n + 1, len(in_src))
-    weight_specs: list[scratch.Spec] = [((n + 1, 3), np.int64)]
+    weight_specs: list[scratch.Spec] = [((n + 1, 2), np.int64)]
     room = scratch.Scratch(max(map(scratch.bytes_for, (walk_specs, semi_specs, weight_specs))))
     target_first, stack, cursor, ends = room.carve(walk_specs)
     parallel_gather(obj_first, field_target, target_first)
@@ -129,7 +129,7 @@ def compute(
                                               in_src, later, span, link)  # fmt: skip
         idom_by_number = semidominators()
         del semidominators, later, span, link
-        (acc,) = room.carve([((count, 3), np.int64)])
+        (acc,) = room.carve([((count, 2), np.int64)])
         weighed = helper.submit(K.weights, count, vertex, size, acc)
         K.nearest_common_ancestors(count, parent, idom_by_number)
         weighed.result()
