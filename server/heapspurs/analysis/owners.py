@@ -8,7 +8,8 @@ format a million-deep chain a chunk at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,11 +46,18 @@ class OwnerRoot:
     points_to: int
 
 
-def owner_tree(heap: Heap, obj: int, depth: int) -> Iterator[OwnerTree]:
+def owner_tree(
+    heap: Heap, obj: int, depth: int, beside: Callable[[], object] | None = None
+) -> Iterator[OwnerTree]:
     """Owners of ``obj`` down to ``depth`` levels (-1: all), CHUNK objects at a time: each
     object once, at its shortest distance, under the object it points to on a shortest
-    chain. Only the breadth-first search is held whole, not the tree in print order."""
-    order, first_child, _ = heap.owners_bfs(obj, max_depth=depth)
+    chain. Only the breadth-first search is held whole, not the tree in print order.
+    ``beside``: work for another core while the search runs (it lets go of the GIL)."""
+    with ThreadPoolExecutor(1) as helper:
+        done = helper.submit(beside) if beside is not None else None
+        order, first_child, _ = heap.owners_bfs(obj, max_depth=depth)
+        if done is not None:
+            done.result()
     stack = np.empty((len(order), 3), dtype=np.int32)  # pages past its height stay untouched
     stack[0] = (0, 0, -1)
     top, size = 1, min(CHUNK, len(order))
@@ -64,7 +72,8 @@ def owner_pieces(heap: Heap, names: Names, obj: int, depth: int) -> Iterator[Own
     (within ``depth``) follow it."""
     has_root = np.zeros(heap.n_objects, dtype=np.bool_)
     has_root[heap.roots.target] = True
-    for batch in owner_tree(heap, obj, depth):
+    # every line names its object's type: the names' table is worked out beside the search
+    for batch in owner_tree(heap, obj, depth, names.type_index):
         within = (batch.levels < depth) | (depth < 0)
         start = 0
         for i in np.flatnonzero(has_root[batch.nodes] & within).tolist():
