@@ -109,13 +109,15 @@ def owner_entries(
 ) -> Iterator[str]:
     """The owner tree's entries (``{"object": ...}`` or ``{"root": ...}``), one per line,
     each after ``, ``, in chunks of lines joined by newlines."""
-    for piece in pieces:
+    for piece, made in linebuf.prepared_ahead(pieces, lambda b: _object_entries(heap, names, b),
+                                              OwnerTree):  # fmt: skip
         if isinstance(piece, OwnerRoot):
             entry = piece.root.as_json()
             entry.update(depth=piece.level, points_to=hexaddr(int(heap.addr[piece.points_to])))
             yield ", " + json.dumps({"root": entry})
-        else:
-            yield from _object_entries(heap, names, piece)
+        elif made is not None:
+            columns, tables = made
+            yield from linebuf.chunks(linebuf.owner_json, columns, *tables)
 
 
 def owner_entry_list(heap: Heap, names: Names, pieces: Iterable[OwnerTree | OwnerRoot]) -> list:
@@ -127,7 +129,8 @@ def _json_name(name: str) -> bytes:
     return json.dumps(name).encode()
 
 
-def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
+def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> tuple[tuple, tuple]:
+    """The columns and tables of linebuf.owner_json's entries for ``batch``."""
     nodes, first = batch.nodes, heap.cols.obj_first
     down = batch.points_to
     fields = graph.pointing_fields(nodes, down, first, heap.field_target)
@@ -137,9 +140,7 @@ def _object_entries(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]
                np.where(heap.has_header[nodes], MALLOC_HEADER_BYTES, 0), heap.addr[down],
                np.where(fields >= 0, heap.cols.field_off[fields].astype(np.int64), -1),
                names.type_index()[nodes] + 1, selector_ids + 1)  # fmt: skip
-    yield from linebuf.chunks(
-        linebuf.owner_json,
-        columns,
+    return columns, (
         *names.name_table("null", _json_name),
         *names.type_table("null", _json_name),
         *string_table([b"", *map(_json_name, selectors)]),

@@ -3,12 +3,16 @@ JSON) and an anchor chain of a million addresses become bytes in buffers, a chun
 per call, instead of a Python string per line. Names come as a small table of encoded
 strings indexed per line."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numba
 import numpy as np
 
 from ..heap.graph import prefetch
+
+P = TypeVar("P")
 
 MAX_INDENT = 32  # deeper owner levels print their number instead of more spaces
 LINE_BYTES = 256  # bound on one line's bytes besides its name (indent, numbers, words)
@@ -202,6 +206,23 @@ def quoted_hex_text(values: np.ndarray, separator: str) -> str:
     sep = _bytes(separator)
     out = np.empty(len(values) * (20 + len(sep)), dtype=np.uint8)
     return str(out[: quoted_hex(values, sep, out)].data, "utf-8")
+
+
+def prepared_ahead(
+    pieces: Iterable[P], prepare: Callable[[Any], tuple[tuple, tuple]], wanted: type
+) -> Iterator[tuple[P, tuple[tuple, tuple] | None]]:
+    """Each piece with ``prepare(piece)`` (its columns and tables for :func:`chunks`; None
+    for pieces not ``wanted``), the next one prepared on another core while the caller
+    formats this one (the formatting kernels let go of the GIL)."""
+    with ThreadPoolExecutor(1) as helper:
+        held: tuple[P, Future | None] | None = None
+        for piece in pieces:
+            made = helper.submit(prepare, piece) if isinstance(piece, wanted) else None
+            if held is not None:
+                yield held[0], held[1].result() if held[1] is not None else None
+            held = (piece, made)
+        if held is not None:
+            yield held[0], held[1].result() if held[1] is not None else None
 
 
 def chunks(format_lines, columns: tuple, *tables) -> Iterator[str]:

@@ -215,11 +215,13 @@ def anchor_lines(
 
 def owner_text(heap: Heap, names: Names, pieces: Iterable[OwnerTree | OwnerRoot]) -> Iterator[str]:
     """The owner tree indented by level, in chunks of lines (joined by newlines)."""
-    for piece in pieces:
+    for piece, made in linebuf.prepared_ahead(pieces, lambda b: _object_lines(heap, names, b),
+                                              OwnerTree):  # fmt: skip
         if isinstance(piece, OwnerRoot):
             yield indent(piece.level) + root_line(piece.root.label)
-        else:
-            yield from _object_lines(heap, names, piece)
+        elif made is not None:
+            columns, tables = made
+            yield from linebuf.chunks(linebuf.owner_text, columns, *tables)
 
 
 def indent(level: int) -> str:
@@ -231,13 +233,14 @@ def _text_name(name: str) -> bytes:
     return (name or "Object").encode()
 
 
-def _object_lines(heap: Heap, names: Names, batch: OwnerTree) -> Iterator[str]:
+def _object_lines(heap: Heap, names: Names, batch: OwnerTree) -> tuple[tuple, tuple]:
+    """The columns and tables of linebuf.owner_text's lines for ``batch``."""
     field_ids, fields = owner_fields(heap, names, batch.nodes, batch.points_to)
     columns = (batch.levels, *linebuf.object_columns(batch.nodes, heap.addr, heap.cols.obj_first,
                                                       heap.size, names.label_index),
                field_ids + 1)  # fmt: skip
-    yield from linebuf.chunks(linebuf.owner_text, columns, *names.label_table("Object", _text_name),
-                              *string_table([b"", *(f.encode() for f in fields)]))  # fmt: skip
+    return columns, (*names.label_table("Object", _text_name),
+                     *string_table([b"", *(f.encode() for f in fields)]))  # fmt: skip
 
 
 HEXDUMP_WINDOW = 1 << 20  # bytes of a record read at a time (a multiple of 16)
