@@ -23,6 +23,7 @@ import {
   openFile,
   palette,
   resultRows,
+  retried,
   revealInEditor,
   shownWhole,
   statusItem,
@@ -66,18 +67,7 @@ function makeWorkspace(): string {
 /** Runs the palette command until its first quick pick (titled `title`) opens: the dumps load first. */
 async function paletteUntilPick(page: Page, command: string, title: string): Promise<void> {
   const pick = page.locator(".quick-input-widget", { hasText: title });
-  for (let attempt = 1; ; attempt++) {
-    await palette(page, command);
-    try {
-      await pick.waitFor({ timeout: 10_000 });
-      return;
-    } catch (err) {
-      if (attempt === 24) {
-        throw err;
-      }
-      await page.keyboard.press("Escape");
-    }
-  }
+  await retried(24, () => palette(page, command), pick, () => page.keyboard.press("Escape"));
 }
 
 /** Picks the quick pick's row that starts with `label` (in the pick titled `title`). */

@@ -23,22 +23,37 @@ export async function openWorkbench(url: string): Promise<{ browser: Browser; pa
 }
 
 /**
- * Opens a workspace file from the Explorer, until its tab is the active one: on a loaded
- * machine a click can land while the tree draws itself again (a new folder) and be lost.
+ * Does `act`, then waits up to 10 s for `done`; again, after `undo` (if given), up to
+ * `attempts` times in all: on a loaded machine a click or a key can be lost, or come
+ * before what it acts on is there.
+ */
+export async function retried(
+  attempts: number,
+  act: () => Promise<void>,
+  done: Locator,
+  undo?: () => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await act();
+    try {
+      await done.waitFor({ timeout: 10_000 });
+      return;
+    } catch (err) {
+      if (attempt === attempts) {
+        throw err;
+      }
+      await undo?.();
+    }
+  }
+}
+
+/**
+ * Opens a workspace file from the Explorer, until its tab is the active one (a click can
+ * land while the tree draws itself again, after a new folder, and be lost).
  */
 export async function openFile(page: Page, name: string): Promise<void> {
   const tab = page.locator(".editor-group-container.active .tab.active", { hasText: name }).first();
-  for (let attempt = 1; ; attempt++) {
-    await page.getByRole("treeitem", { name }).first().click({ timeout: 30_000 });
-    try {
-      await tab.waitFor({ timeout: 10_000 });
-      break;
-    } catch (err) {
-      if (attempt === 6) {
-        throw err;
-      }
-    }
-  }
+  await retried(6, () => page.getByRole("treeitem", { name }).first().click({ timeout: 30_000 }), tab);
   await activeEditor(page).locator(".view-lines").waitFor();
 }
 
@@ -220,22 +235,14 @@ export async function clickTab(page: Page, name: string | RegExp): Promise<void>
  */
 export async function palette(page: Page, command: string): Promise<void> {
   const row = page.locator(".quick-input-list .monaco-list-row", { hasText: command }).first();
-  for (let attempt = 1; ; attempt++) {
+  const open = async () => {
     await page.locator(".monaco-workbench").focus(); // not the webview's frame: F1 goes to VS Code
     await page.keyboard.press("F1");
     const input = page.locator(".quick-input-widget input").first();
     await input.waitFor();
     await input.fill(`>${command}`);
-    try {
-      await row.waitFor({ timeout: 10_000 });
-      break;
-    } catch (err) {
-      if (attempt === 6) {
-        throw err;
-      }
-      await page.keyboard.press("Escape");
-    }
-  }
+  };
+  await retried(6, open, row, () => page.keyboard.press("Escape"));
   await page.keyboard.press("Enter");
 }
 
