@@ -9,8 +9,10 @@ import json
 import numpy as np
 import pytest
 
+from heapspurs.analysis import fieldpath
 from heapspurs.analysis.anchors import find_anchors
 from heapspurs.analysis.owners import owner_pieces
+from heapspurs.heap import graph
 from heapspurs.loaded import load_dump
 from heapspurs.names.naming import string_table
 from heapspurs.render import jsonout, linebuf, text
@@ -53,6 +55,36 @@ def test_anchors_json_text_equals_the_dumped_dict(version: str) -> None:
         report = find_anchors(heap, names, obj)
         expected = json.dumps(jsonout.anchors_json(heap, names, address, report), indent=2)
         assert jsonout.anchors_json_text(heap, names, address, report) == expected
+
+
+def chain_fields_one_by_one(heap, names, root: int, path: np.ndarray) -> list[str]:
+    """The reference: each link's selector asked for on its own."""
+    paths = fieldpath._Paths(heap, names)
+    selectors = [paths.root_selector(root)]
+    for o, down in zip(path[:-1].tolist(), path[1:].tolist(), strict=True):
+        k = graph.pointing_fields(np.array([o], np.int32), np.array([down], np.int32),
+                                  heap.cols.obj_first, heap.field_target)[0]  # fmt: skip
+        selectors.append(paths.object_selector(o, int(k)))
+    out, entered = [], None
+    for selector, assertion in selectors:
+        out.append((f".({entered})" if entered else "") + selector)
+        entered = assertion
+    return out
+
+
+@pytest.mark.parametrize("with_program", [True, False])
+def test_chain_fields_in_bulk_equal_each_links_selector(with_program: bool) -> None:
+    f = fixture("go1.27")
+    ld = loaded("go1.27") if with_program else load_dump(f.dump, cache=False)
+    heap, names = ld.heap, ld.names
+    checked = 0
+    typed = {heap.find(int(t["address"], 16)) for t in f.truth["types"]}  # through interfaces too
+    for obj in sorted(set(sample_objects(heap, f.truth)) | typed - {-1}):
+        for a in find_anchors(heap, names, obj).anchors:
+            expected = chain_fields_one_by_one(heap, names, a.root_index, a.path)
+            assert fieldpath.chain_fields(heap, names, a.root_index, a.path) == expected
+            checked += len(a.path) > 1
+    assert checked > 10, "chains of several links were compared"
 
 
 def test_owner_output_without_names_equals_the_reference() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Iterable, Iterator
+from typing import cast
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from ..heap.model import MALLOC_HEADER_BYTES, Heap
 from ..names.naming import Names, string_table
 from . import linebuf
 
-PATH_MARK = "\0path "  # never in an address: stands for a chain until it is spliced in
+LIST_ITEMS = ",\n        "  # between a path's or fields' entries in the indented answer
 
 
 def hexaddr(value: int) -> str:
@@ -44,21 +46,20 @@ def anchors_json(
     report: AnchorReport,
     retained: tuple[int, int, int] | None = None,
     *,
-    path_marks: bool = False,
+    paths: bool = True,
 ) -> dict[str, object]:
     """The ``--anchors --json`` answer. ``retained``: (bytes, objects) the object retains
     (and the live heap's bytes),
-    as ``object.retained``/``object.retained_objects`` (null when no root reaches it). With
-    ``path_marks`` each path is a placeholder that :func:`anchors_json_text` replaces with
-    the formatted chain."""
+    as ``object.retained``/``object.retained_objects`` (null when no root reaches it).
+    Without ``paths`` each path is left empty, for :func:`anchors_json_text` to format."""
     obj = report.target
     anchors = []
-    for i, a in enumerate(report.anchors):
+    for a in report.anchors:
         entry = a.root.as_json()
-        if path_marks and len(a.path):
-            entry["path"] = [f"{PATH_MARK}{i}"]
-        else:
+        if paths:
             entry["path"] = [hexaddr(address) for address in heap.addr[a.path].tolist()]
+        else:
+            entry["path"] = []
         entry["fields"] = chain_fields(heap, names, a.root_index, a.path)
         entry["finalizer_cycle"] = a.cycle
         variable, leaked = anchor_facts(heap, names, a.root_index, a.root.goroutine)
@@ -94,14 +95,25 @@ def anchors_json_text(
     report: AnchorReport,
     retained: tuple[int, int, int] | None = None,
 ) -> str:
-    """:func:`anchors_json` indented as the CLI prints it; the chains are formatted in bulk
-    and spliced in, so a million-object chain costs little more than its bytes."""
-    answer = anchors_json(heap, names, address, report, retained, path_marks=True)
+    """:func:`anchors_json` indented as the CLI prints it; the chains and their fields are
+    formatted in bulk and spliced in, so a million-object chain costs little more than its
+    bytes."""
+    answer = anchors_json(heap, names, address, report, retained, paths=False)
+    mark = f"\0{secrets.token_hex(8)} "  # no string of the dump's can pass for it
+    lists: list[str] = []  # each list's entries, one per line (8 spaces deep), by mark
+
+    def marked(items: str) -> list[str]:
+        lists.append(items)
+        return [f"{mark}{len(lists) - 1}"]
+
+    for entry, a in zip(cast(list[dict], answer["anchors"]), report.anchors, strict=True):
+        if len(a.path):
+            entry["path"] = marked(linebuf.quoted_hex_text(heap.addr[a.path], LIST_ITEMS))
+        if entry["fields"]:  # (no indent: json's C encoder, which takes any separator)
+            fields = json.dumps(entry["fields"], separators=(LIST_ITEMS, ": "))
+            entry["fields"] = marked(fields[1:-1])
     text = json.dumps(answer, indent=2)
-    # a path list holds only its mark, 8 spaces deep: the chain goes there, one per line
-    paths = [linebuf.quoted_hex_text(heap.addr[a.path], ",\n        ") for a in report.anchors]
-    mark = re.escape(json.dumps(PATH_MARK)[:-1]) + r'(\d+)"'
-    return re.sub(mark, lambda m: paths[int(m[1])], text)
+    return re.sub(re.escape(json.dumps(mark)[:-1]) + r'(\d+)"', lambda m: lists[int(m[1])], text)
 
 
 def owner_entries(
