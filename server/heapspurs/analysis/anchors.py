@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..heap import graph
 from ..heap import roots as R
+from ..heap.cores import side_by_side
 from ..heap.model import Heap
 from ..names.naming import Names
 from .describe import RootInfo, describe_root
@@ -80,10 +80,8 @@ def anchors_and_retained(
     """find_anchors and what ``obj`` retains (dominators.retained_of: from the tree when at
     hand, else a search of the heap without ``obj``), the two searches side by side on
     two cores (compiled, without the GIL); None retained for a phantom."""
-    with ThreadPoolExecutor(1) as helper:
-        retaining = helper.submit(retained_of, heap, obj)
-        report = find_anchors(heap, names, obj)
-        retained = retaining.result()
+    report, retained = side_by_side(lambda: find_anchors(heap, names, obj),
+                                    lambda: retained_of(heap, obj))  # fmt: skip
     return report, None if report.phantom else retained
 
 

@@ -24,6 +24,7 @@ from itertools import pairwise
 import numpy as np
 
 from ..heap import index, scratch
+from ..heap.cores import side_by_side
 from ..heap.graph import _seen_bits
 from ..heap.model import PARALLEL_MIN, Heap
 from . import dominator_kernels as K
@@ -199,10 +200,8 @@ def number_vertices(vertex: np.ndarray, count: int, number: np.ndarray) -> None:
         K.scatter_numbers(vertex, 1, count, number)
         return
     half = count // 2
-    with ThreadPoolExecutor(1) as helper:
-        rest = helper.submit(K.scatter_numbers, vertex, half, count, number)
-        K.scatter_numbers(vertex, 1, half, number)
-        rest.result()
+    side_by_side(lambda: K.scatter_numbers(vertex, 1, half, number),
+                 lambda: K.scatter_numbers(vertex, half, count, number))  # fmt: skip
 
 
 def parallel_gather(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:

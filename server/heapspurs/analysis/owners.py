@@ -9,12 +9,12 @@ format a million-deep chain a chunk at a time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..heap import graph
+from ..heap.cores import side_by_side
 from ..heap.model import Heap
 from ..names.naming import Names
 from .describe import RootInfo, describe_root
@@ -53,11 +53,11 @@ def owner_tree(
     object once, at its shortest distance, under the object it points to on a shortest
     chain. Only the breadth-first search is held whole, not the tree in print order.
     ``beside``: work for another core while the search runs (it lets go of the GIL)."""
-    with ThreadPoolExecutor(1) as helper:
-        done = helper.submit(beside) if beside is not None else None
-        order, first_child, _ = heap.owners_bfs(obj, max_depth=depth)
-        if done is not None:
-            done.result()
+
+    def search() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return heap.owners_bfs(obj, max_depth=depth)
+
+    order, first_child, _ = search() if beside is None else side_by_side(search, beside)[0]
     stack = np.empty((len(order), 3), dtype=np.int32)  # pages past its height stay untouched
     stack[0] = (0, 0, -1)
     top, size = 1, min(CHUNK, len(order))
