@@ -239,7 +239,7 @@ def test_types_read_for_another_dumps_frames_are_read_again_for_these() -> None:
     dump's functions are read again, so its stack-held objects are typed all the same."""
     f = fixture("go1.27")
     ld = load_dump(f.dump, cache=False)
-    pcs = frame_pcs(ld.heap)
+    pcs = frame_pcs(ld.heap.cols)
     own = read_go_types(f.binary, lambda: pcs)
     assert own.covers(pcs) and 0 < len(own.var_lo) < len(read_go_types(f.binary).var_lo)
     other = read_go_types(f.binary, lambda: pcs[:1])

@@ -72,7 +72,7 @@ def load_dump(
         try:
             cols = read_columns(dump, progress, cancel)
         finally:  # (a dump that fails to load lets the reader finish)
-            pcs.put(frame_pcs_of(cols) if cols is not None else np.zeros(0, np.uint64))
+            pcs.put(frame_pcs(cols) if cols is not None else np.zeros(0, np.uint64))
         heap = Heap(dump, cols)
         if cache:
             save_index(heap, index_beside)
@@ -104,9 +104,9 @@ def load_types(
         return typed
     try:
         types = reading.result() if reading else None
-        if types is None or not types.covers(frame_pcs(heap)):
+        if types is None or not types.covers(frame_pcs(heap.cols)):
             # (another dump's types lack the stack variables of this one's functions)
-            types = read_go_types(program, lambda: frame_pcs(heap))
+            types = read_go_types(program, lambda: frame_pcs(heap.cols))
     except NoDwarf as err:
         warnings.append(f"{err}; answers are untyped")
         return untyped(heap)
@@ -117,12 +117,8 @@ def load_types(
     return typed
 
 
-def frame_pcs(heap: Heap) -> np.ndarray:
+def frame_pcs(cols: DumpColumns) -> np.ndarray:
     """The pc of every stack frame of the dump."""
-    return frame_pcs_of(heap.cols)
-
-
-def frame_pcs_of(cols: DumpColumns) -> np.ndarray:
     recs = cols.recs
     return recs[recs[:, 0] == TAG_STACK_FRAME, COL_FRAME_PC]
 
