@@ -11,7 +11,8 @@ versions taken in turns, alternating which goes first; the table gives each one'
 the ratio of the medians and of the fastest runs (the least disturbed on a busy machine),
 and the load average before and after. The guards of ``semi_nca`` were measured with the
 others (README); that kernel has since been split in two (``later_owners``,
-``semidominators``) that have no earlier, unguarded revision to compare with.
+``semidominators``) that have no earlier, unguarded revision to compare with; nor has
+``depth_first`` since it reads the pointer lists ``fill_lists`` makes (``gather`` is gone).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def cases(heap, m: Kernels) -> dict[str, Callable[[], object]]:
     first, kids = dominator_kernels.children_csr(tree.idom, dominators.VIRTUAL_ROOT)
     top = int(tree.largest(tree.children(None), 1)[0])
     labels = np.random.default_rng(0).integers(0, 64, n).astype(np.int32)
-    semi = _semi_nca_inputs(heap)
+    is_root = _root_mask(heap)
     groups = np.linspace(0, len(roots), 101).astype(np.int64)
 
     def owners_csr():
@@ -90,11 +91,6 @@ def cases(heap, m: Kernels) -> dict[str, Callable[[], object]]:
         in_first = np.empty(n + 1, dtype=np.int64)
         in_src = np.empty(g._first_slots(cursors, in_first), dtype=np.int32)
         g._place_owners(obj_first, ft, 0, n, cursors[0], in_src)
-
-    def depth_first():
-        wide = np.empty(n + 1, np.int32)
-        dk.depth_first(roots, obj_first, ft, semi["target_first"], graph._seen_bits(allowed),
-                       wide.copy(), wide.copy(), wide.copy(), wide.copy(), wide)  # fmt: skip
 
     return {
         "graph.resolve": lambda: g.resolve(values, *tables, np.empty(len(values), np.int32)),
@@ -110,8 +106,6 @@ def cases(heap, m: Kernels) -> dict[str, Callable[[], object]]:
         "spans.with_malloc_header": lambda: sp.with_malloc_header(
             obj_first, heap.cols.field_off, heap.size, 1024, 32768, 8, np.empty(n, np.bool_)
         ),
-        "dominator_kernels.depth_first": depth_first,
-        "dominator_kernels.gather": lambda: dk.gather(obj_first, ft, np.empty(len(ft), np.int32)),
         "dominator_kernels.children_csr": lambda: dk.children_csr(tree.idom, -1),
         "dominator_kernels.subtree": lambda: dk.subtree(np.int32(top), first, kids),
         "dominator_kernels.outermost_of_type": lambda: dk.outermost_of_type(
@@ -127,7 +121,7 @@ def cases(heap, m: Kernels) -> dict[str, Callable[[], object]]:
             np.empty(n, np.int32),
         ),
         "dominator_kernels.nearest_root_above": lambda: [
-            dk.nearest_root_above(np.int32(o), heap.in_first, heap.in_src, allowed, semi["is_root"])
+            dk.nearest_root_above(np.int32(o), heap.in_first, heap.in_src, allowed, is_root)
             for o in range(0, n, max(n // 20, 1))
         ],
         "goroutine_kernels.mark_from": lambda: gk.mark_from(
@@ -150,32 +144,12 @@ def first_child_of(first_child: np.ndarray, found: int) -> np.ndarray:
     return np.searchsorted(first_child[:-1], np.arange(1, found), side="right") - 1
 
 
-def _semi_nca_inputs(heap) -> dict:
-    """depth_first's numbering and the owners by number, as dominators.compute makes them."""
-    n, roots, allowed = heap.n_objects, heap.root_target, ~heap.phantom
-    target_first = np.empty(len(heap.field_target), dtype=np.int32)
-    dominators.parallel_gather(heap.cols.obj_first, heap.field_target, target_first)
-    vertex, parent, stack = (np.empty(n + 1, dtype=np.int32) for _ in range(3))
-    count = dominator_kernels.depth_first(
-        roots,
-        heap.cols.obj_first,
-        heap.field_target,
-        target_first,
-        graph._seen_bits(allowed),
-        vertex,
-        parent,
-        stack,
-        np.empty(n + 1, np.int32),
-        np.empty(n + 1, np.int32),
-    )
-    number = np.full(n, -1, dtype=np.int32)
-    number[vertex[1:count]] = np.arange(1, count, dtype=np.int32)
-    targets = roots[roots >= 0]
-    parent[number[targets[allowed[targets]]]] = 0
-    is_root = np.zeros(n, dtype=np.bool_)
-    is_root[targets] = True
-    return {"target_first": target_first, "count": count, "vertex": vertex, "parent": parent,
-            "is_root": is_root}  # fmt: skip
+def _root_mask(heap) -> np.ndarray:
+    """Per object, whether a root points at it."""
+    is_root = np.zeros(heap.n_objects, dtype=np.bool_)
+    targets = heap.root_target[heap.root_target >= 0]
+    is_root[targets[~heap.phantom[targets]]] = True
+    return is_root
 
 
 def measure(before: dict, now: dict, repeat: int) -> list[tuple[str, float, float]]:

@@ -17,8 +17,56 @@ UNREACHED = -1  # number of an object no root reaches (and of phantom records)
 
 
 @numba.njit(cache=True, nogil=True)
-def depth_first(root_targets, obj_first, field_target, target_first, seen, vertex, parent,
-                stack, cursor, ends):  # fmt: skip
+def count_pointers(obj_first, field_target, lo, hi, lists):
+    """``lists[o]`` = how many of object ``o``'s pointers are to objects (``0 <= target <
+    len(lists)``), for ``o`` from ``lo`` to ``hi - 1``."""
+    n, total = np.uint64(lists.shape[0]), field_target.shape[0]
+    for o in range(lo, hi):
+        a, b = csr_span(obj_first, o, total)
+        c = np.int64(0)
+        for k in range(a, b):
+            c += np.uint64(field_target[k]) < n  # -1 and the like wrap past n
+        lists[o] = c
+
+
+@numba.njit(cache=True, nogil=True)
+def list_starts(lists):
+    """Counts (count_pointers') into where each object's list starts in the walk's
+    pointer lists, -1 for an object that points at none; returns their total length."""
+    at = 0
+    for o in range(lists.shape[0]):
+        c = lists[o]
+        lists[o] = at if c > 0 else -1
+        at += c
+    return at
+
+
+@numba.njit(cache=True, nogil=True)
+def fill_lists(obj_first, field_target, lo, hi, lists, pointers):
+    """The pointer lists of objects ``lo`` to ``hi - 1`` (see depth_first): ``pointers[j]``
+    = (the target, where the target's own list starts, from ``lists``), the target
+    complemented (``~target < 0``) at the end of each list."""
+    n, total = np.uint64(lists.shape[0]), field_target.shape[0]
+    for o in range(lo, hi):
+        j = lists[o]
+        if j < 0:
+            continue
+        a, b = csr_span(obj_first, o, total)
+        last = j
+        for k in range(a, b):
+            ahead = np.uint64(field_target[min(k + RANDOM_AHEAD, total - 1)])
+            if ahead < n:
+                prefetch(lists, ahead)
+            t = field_target[k]
+            if np.uint64(t) < n:
+                pointers[j, 0], pointers[j, 1] = t, lists[t]
+                last = j
+                j += 1
+        pointers[last, 0] = ~pointers[last, 0]
+
+
+@numba.njit(cache=True, nogil=True)
+def depth_first(root_targets, root_lists, pointers, seen, vertex, parent, stack, cursor):
     """Number the objects reachable from the roots in depth-first preorder (1, 2, …; the
     virtual root is 0), never entering objects whose bit in ``seen`` is set (see
     graph._seen_bits; one bit per object stays in the cache where a byte or a number per
@@ -26,17 +74,17 @@ def depth_first(root_targets, obj_first, field_target, target_first, seen, verte
     (number → the number of its parent in the depth-first tree); the caller scatters the
     objects' numbers from ``vertex`` afterwards, off the walk's chain of cache misses.
 
-    Going down to an object waits on one cache miss, its pointers: where they start
-    (``target_first[k]``, see :func:`gather`) is read beside the pointer to it, where they
-    end is asked for at the same time and kept on the stack with the path's numbers and
-    each one's next pointer (``stack``/``cursor``/``ends``, as long as ``vertex``); the
-    starts of its children's pointers are asked for with its pointers. Going back up, the
-    pointers left to look at of the path's last four objects are asked for (5% faster).
-    Returns how many numbers were given, the root's included. (Objects out of range are
-    skipped and pointer lists clamped, see graph.csr_span.)"""
-    n = min(obj_first.shape[0] - 1, seen.shape[0] * 64, vertex.shape[0] - 1)
-    field_target = below(field_target, n)
-    total = field_target.shape[0]
+    ``pointers`` (fill_lists') holds each object's pointers to objects in one run, each
+    with where its target's run starts (``root_lists``: the root targets'; -1: none), so
+    going down to an object waits on one cache miss, its run, and an object that points at
+    nothing costs none. The path is kept in ``stack`` (numbers) and ``cursor`` (next
+    pointers; as long as ``vertex``); an object whose last pointer is followed gives its
+    place on the path to that target. Going back up, the pointers left to look at of the
+    path's last four objects are asked for (5% faster). Returns how many numbers were
+    given, the root's included. (Targets and starts out of range are skipped.)"""
+    n = min(seen.shape[0] * 64, vertex.shape[0] - 1)
+    total = pointers.shape[0]
+    flat = pointers.reshape(pointers.size)
     vertex[0], parent[0] = -1, 0
     count = 1
     for r in range(root_targets.shape[0]):
@@ -44,42 +92,35 @@ def depth_first(root_targets, obj_first, field_target, target_first, seen, verte
         if not 0 <= t < n or not _first_visit(seen, t):
             continue
         vertex[count], parent[count] = t, 0
-        stack[0] = count
-        cursor[0], ends[0] = csr_span(obj_first, t, total)
         count += 1
+        if not 0 <= root_lists[r] < total:
+            continue
+        stack[0], cursor[0] = count - 1, root_lists[r]
         top = 1
         while top > 0:
-            k, end = cursor[top - 1], ends[top - 1]
-            while k < end:
-                c = field_target[k]
+            k = cursor[top - 1]
+            while True:
+                c = pointers[k, 0]
+                first = pointers[k, 1]
                 k += 1
-                if c >= 0 and _first_visit(seen, c):
-                    cursor[top - 1] = k
+                last = c < 0 or k >= total
+                if c < 0:
+                    c = ~c
+                if c < n and _first_visit(seen, c):
                     vertex[count], parent[count] = c, stack[top - 1]
-                    stack[top] = count
-                    first, last = clamped(target_first[k - 1], obj_first[c + 1], total)
-                    prefetch(target_first, first)  # its children's, with its pointers
-                    cursor[top], ends[top] = first, last
                     count += 1
-                    top += 1
+                    if 0 <= first < total:
+                        if not last:
+                            cursor[top - 1] = k
+                            top += 1
+                        stack[top - 1], cursor[top - 1] = count - 1, first
+                        break
+                if last:
+                    top -= 1
+                    for i in range(max(top - 4, 0), top):
+                        prefetch(flat, 2 * cursor[i])
                     break
-            else:
-                top -= 1
-                for i in range(max(top - 4, 0), top):
-                    prefetch(field_target, cursor[i])
-                    prefetch(target_first, cursor[i])
     return count
-
-
-@numba.njit(cache=True, nogil=True)
-def gather(values, index, out):
-    """``out[i] = values[index[i]]`` (-1 where ``index[i]`` is -1): a pass of independent
-    random reads, which overlap (the walks that need them one at a time wait on each)."""
-    m = np.uint64(values.shape[0])
-    for i in range(index.shape[0]):
-        j = np.uint64(index[i])  # -1 and the like wrap past m; an unsigned index needs no
-        out[i] = values[j] if j < m else -1  # wraparound (a signed check cost 30% here)
-    return out
 
 
 @numba.njit(cache=True, nogil=True)

@@ -115,11 +115,12 @@ def compute(
     semi_specs = _semidominator_specs(n + 1, len(in_src))
     weight_specs: list[scratch.Spec] = [((n + 1, 2), np.int64)]
     room = scratch.Scratch(max(map(scratch.bytes_for, (walk_specs, semi_specs, weight_specs))))
-    target_first, stack, cursor, ends = room.carve(walk_specs)
-    parallel_gather(obj_first, field_target, target_first)
-    count = K.depth_first(root_targets, obj_first, field_target, target_first, seen, vertex,
-                          parent, stack, cursor, ends)  # fmt: skip
-    del seen, target_first, stack, cursor, ends
+    lists, root_lists, pointers = pointer_lists(room, n, obj_first, field_target, root_targets,
+                                                wide)  # fmt: skip
+    stack, cursor = lists, room.carve(walk_specs)[1]  # the starts are in root_lists now
+    count = K.depth_first(root_targets, root_lists, pointers, seen, vertex, parent, stack,
+                          cursor)  # fmt: skip
+    del seen, lists, root_lists, pointers, stack, cursor
     number = np.full(n, K.UNREACHED, dtype=np.int32)  # (made now: not beside the walk's)
     number_vertices(vertex, count, number)
     targets = root_targets[root_targets >= 0]
@@ -148,9 +149,32 @@ def compute(
 
 
 def _walk_specs(n: int, pointers: int, wide: type) -> list[scratch.Spec]:
-    """The depth-first walk's temporaries: each pointer's target's first pointer, and the
-    path's numbers, next pointers and ends (see K.depth_first)."""
-    return [(pointers, wide), (n + 1, np.int32), (n + 1, wide), (n + 1, wide)]
+    """The depth-first walk's temporaries, in the room's order: each object's list start
+    (later the path's numbers), the path's next pointers, and the pointer lists (at most
+    one row per pointer; see K.depth_first)."""
+    return [(n + 1, wide), (n + 1, wide), ((pointers, 2), wide)]
+
+
+def pointer_lists(room: scratch.Scratch, n: int, obj_first: np.ndarray,
+                  field_target: np.ndarray, root_targets: np.ndarray,
+                  wide: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The walk's input (K.fill_lists), carved from ``room`` (whose untouched end costs no
+    memory) as _walk_specs orders it: (each object's list start, one more row, then the
+    path's numbers; the root targets' list starts; the lists). Counted and filled in
+    halves on two threads for a large heap."""
+    specs = _walk_specs(n, len(field_target), wide)
+    starts = room.carve(specs[:1])[0]
+    lists = starts[:n]
+    big = len(field_target) >= SPLIT_MIN
+    in_halves(0, n, big, lambda lo, hi: K.count_pointers(obj_first, field_target, lo, hi, lists))
+    total = K.list_starts(lists)
+    pointers = room.carve([*specs[:2], ((total, 2), wide)])[2]
+    in_halves(0, n, big, lambda lo, hi: K.fill_lists(obj_first, field_target, lo, hi, lists,
+                                                     pointers))  # fmt: skip
+    inside = (root_targets >= 0) & (root_targets < n)
+    root_lists: np.ndarray = np.full(len(root_targets), -1, dtype=wide)
+    root_lists[inside] = lists[root_targets[inside]]
+    return starts, root_lists, pointers
 
 
 def _semidominator_specs(count: int, owners: int) -> list[scratch.Spec]:
@@ -194,25 +218,19 @@ def semidominators_ahead(helper: ThreadPoolExecutor, count: int, vertex: np.ndar
 
 
 def number_vertices(vertex: np.ndarray, count: int, number: np.ndarray) -> None:
-    """``number[vertex[w]] = w`` for the vertices but the root; for a large heap in halves
-    on two threads (random writes that K.scatter_numbers makes without the GIL)."""
-    if count < SPLIT_MIN:
-        K.scatter_numbers(vertex, 1, count, number)
+    """``number[vertex[w]] = w`` for the vertices but the root (random writes that
+    K.scatter_numbers makes without the GIL: in halves on two threads)."""
+    in_halves(1, count, count >= SPLIT_MIN,
+              lambda lo, hi: K.scatter_numbers(vertex, lo, hi, number))  # fmt: skip
+
+
+def in_halves(lo: int, hi: int, big: bool, work: Callable[[int, int], object]) -> None:
+    """``work`` over ``lo`` to ``hi - 1``: in two halves side by side when ``big``."""
+    if not big:
+        work(lo, hi)
         return
-    half = count // 2
-    side_by_side(lambda: K.scatter_numbers(vertex, 1, half, number),
-                 lambda: K.scatter_numbers(vertex, half, count, number))  # fmt: skip
-
-
-def parallel_gather(values: np.ndarray, index: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out[:] = values[index]`` (-1 where ``index`` is -1), one slice per core (K.gather
-    releases the GIL)."""
-    parts = min(os.cpu_count() or 1, 4) if len(index) >= PARALLEL_MIN else 1
-    bounds = np.linspace(0, len(index), parts + 1).astype(np.int64).tolist()
-    with ThreadPoolExecutor(parts) as pool:
-        list(pool.map(lambda s: K.gather(values, index[s], out[s]),
-                      [slice(a, b) for a, b in pairwise(bounds)]))  # fmt: skip
-    return out
+    mid = (lo + hi) // 2
+    side_by_side(lambda: work(lo, mid), lambda: work(mid, hi))
 
 
 def of_heap(heap: Heap) -> Dominators:
