@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from heapspurs.heap import model
 from heapspurs.lsp import answers
 from heapspurs.lsp.protocol import STATE_READY
 from heapspurs.lsp.store import DumpEntry
@@ -46,3 +47,19 @@ def test_server_hexdump_stops_at_its_limit(monkeypatch: pytest.MonkeyPatch) -> N
     whole = answers.hexdump_answer(entry, int(heap.addr[small]), small)
     assert whole["truncated"] is False
     assert bytes.fromhex(whole["bytes"]) == heap.contents(small)
+
+
+@pytest.mark.parametrize("version", ["go1.27", "go1.27-386", "go1.21"])
+def test_pointers_read_from_the_record_are_the_columns(
+    version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look-up reads an object's pointers from its record in the dump: the same offsets
+    and values as the heap's columns, on every object (interface fields, 32-bit words),
+    however many pointers it has."""
+    monkeypatch.setattr(model, "FEW_POINTERS", 1 << 62)
+    heap = loaded(version).heap
+    off, val = heap.cols.field_off, heap.cols.field_val
+    for obj in range(heap.n_objects):
+        fields = heap.fields_of(obj)
+        want = list(zip(off[fields].tolist(), val[fields].tolist(), strict=True))
+        assert heap.pointers_of(obj) == want, hex(int(heap.addr[obj]))

@@ -194,6 +194,12 @@ def read_big_object(
     return rec["address"], rec.contents_len, rec.contents_pos, offsets, r.pos
 
 
+def pointer_offsets(dump: DumpFile, fields_pos: int, record_len: int, ptr_size: int) -> list[int]:
+    """The pointer offsets of an object record whose bytes (``record_len`` of them) end at
+    ``fields_pos``, from its field list there, checked as the loader checks them."""
+    return _Reader(dump, fields_pos, ptr_size).field_list(record_len)
+
+
 def _check_address(r: _Reader, rec: Record) -> None:
     """The record's bytes must fit in the address space from its address (the loader's
     check): a global or slot past 2^64 has no address."""

@@ -3,7 +3,7 @@ Each function runs in a worker thread with the entry's lock held."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -118,7 +118,8 @@ def hexdump_answer(entry: DumpEntry, address: int, obj: int) -> dict[str, Any]:
     out = jsonout.hexdump_json(heap, names, address, obj, limit=HEXDUMP_BYTES)
     out["dump"] = entry.uri
     data = bytes.fromhex(str(out["bytes"]))
-    offsets = (int(off) for off in heap.cols.field_off[heap.fields_of(obj)] if off < len(data))
+    pointers = cast(list[dict[str, Any]], out["pointers"])  # those among the bytes shown
+    offsets = (int(p["offset"]) for p in pointers)
     lines = [text.object_line(heap, names, obj), *text.hexdump_lines(data, offsets)]
     if out["truncated"]:
         lines.append(f"(the first {len(data)} of {int(heap.size[obj])} bytes)")

@@ -172,9 +172,9 @@ def hexdump_json(
         "offset": address - int(heap.addr[obj]),
         "bytes": heap.dump.bytes_at(int(heap.cols.obj_data[obj]), shown).hex(),
         "pointers": [
-            {"offset": int(heap.cols.field_off[k]), "value": hexaddr(int(heap.cols.field_val[k]))}
-            for k in heap.fields_of(obj)
-            if int(heap.cols.field_off[k]) < shown
+            {"offset": off, "value": hexaddr(val)}
+            for off, val in heap.pointers_of(obj)
+            if off < shown
         ],
     }
     if limit is not None:

@@ -44,8 +44,7 @@ def describe_object(name: str | None, address: int, pointers: int, size: int) ->
 
 def object_pointer_lines(heap: Heap, names: Names, obj: int) -> Iterator[str]:
     base = int(heap.addr[obj])
-    for i, k in enumerate(heap.fields_of(obj)):
-        off, val = int(heap.cols.field_off[k]), int(heap.cols.field_val[k])
+    for i, (off, val) in enumerate(heap.pointers_of(obj)):
         yield f"Pointer[{i}]@{base + off:#x} = {with_name(val, names.value_name(val))}"
 
 
@@ -258,8 +257,7 @@ def record_hexdump_lines(heap: Heap, obj: int) -> Iterator[str]:
     size, start = int(heap.size[obj]), int(heap.cols.obj_data[obj])
     for pos in range(0, size, HEXDUMP_WINDOW):
         yield from _hex_rows(heap.dump.bytes_at(start + pos, min(HEXDUMP_WINDOW, size - pos)), pos)
-    offsets = (int(heap.cols.field_off[k]) for k in heap.fields_of(obj))
-    yield from _hexdump_end(size, offsets)
+    yield from _hexdump_end(size, (off for off, _ in heap.pointers_of(obj)))
 
 
 def _hex_rows(data: bytes, base: int) -> Iterator[str]:
