@@ -190,11 +190,15 @@ class Heap:
         return out
 
     def find(self, address: int) -> int:
-        """Index of the object record containing ``address``, or -1."""
+        """Index of the object record containing ``address``, or -1. (The object's own
+        address and size say whether it holds ``address``: a look-up from a saved index
+        then reads no ``sorted_end``.)"""
         j = int(np.searchsorted(self.sorted_addr, np.uint64(address), side="right")) - 1
-        if j >= 0 and address < int(self.sorted_end[j]):
-            return int(self.order[j])
-        return -1
+        if j < 0:
+            return -1
+        obj = int(self.order[j])
+        start = int(self.addr[obj])
+        return obj if start <= address < start + int(self.size[obj]) else -1
 
     def fields_of(self, obj: int) -> range:
         return range(int(self.cols.obj_first[obj]), int(self.cols.obj_first[obj + 1]))
