@@ -197,6 +197,8 @@ class Heap:
         if j < 0:
             return -1
         obj = int(self.order[j])
+        if not 0 <= obj < self.n_objects:  # (a forged index's)
+            return -1
         start = int(self.addr[obj])
         return obj if start <= address < start + int(self.size[obj]) else -1
 
