@@ -159,9 +159,9 @@ def pointer_lists(room: scratch.Scratch, n: int, obj_first: np.ndarray,
                   field_target: np.ndarray, root_targets: np.ndarray,
                   wide: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """The walk's input (K.fill_lists), carved from ``room`` (whose untouched end costs no
-    memory) as _walk_specs orders it: (each object's list start, one more row, then the
-    path's numbers; the root targets' list starts; the lists). Counted and filled in
-    halves on two threads for a large heap."""
+    memory) as _walk_specs orders it: (the objects' list starts, in the array the walk
+    then keeps the path's numbers in; the root targets' list starts; the lists). Counted
+    and filled in halves on two threads for a large heap."""
     specs = _walk_specs(n, len(field_target), wide)
     starts = room.carve(specs[:1])[0]
     lists = starts[:n]
