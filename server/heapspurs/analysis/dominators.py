@@ -115,12 +115,11 @@ def compute(
     semi_specs = _semidominator_specs(n + 1, len(in_src))
     weight_specs: list[scratch.Spec] = [((n + 1, 2), np.int64)]
     room = scratch.Scratch(max(map(scratch.bytes_for, (walk_specs, semi_specs, weight_specs))))
-    lists, root_lists, pointers = pointer_lists(room, n, obj_first, field_target, root_targets,
-                                                wide)  # fmt: skip
-    stack, cursor = lists, room.carve(walk_specs)[1]  # the starts are in root_lists now
+    stack, cursor, root_lists, pointers = pointer_lists(room, n, obj_first, field_target,
+                                                        root_targets, wide)  # fmt: skip
     count = K.depth_first(root_targets, root_lists, pointers, seen, vertex, parent, stack,
                           cursor)  # fmt: skip
-    del seen, lists, root_lists, pointers, stack, cursor
+    del seen, stack, cursor, root_lists, pointers
     number = np.full(n, K.UNREACHED, dtype=np.int32)  # (made now: not beside the walk's)
     number_vertices(vertex, count, number)
     targets = root_targets[root_targets >= 0]
@@ -137,14 +136,12 @@ def compute(
         weighed.result()
         live_bytes, live_objects = K.fold(count, vertex, idom_by_number, acc)
         del vertex, parent, idom_by_number
-        retained = np.empty(n, dtype=np.int64)
-        retained_objects = np.empty(n, dtype=np.int32)
-        idom = np.empty(n, dtype=np.int32)
-        half = n // 2 if len(in_src) >= SPLIT_MIN else n
-        rest = helper.submit(K.by_object, half, n, number, acc, UNREACHED, retained,
-                             retained_objects, idom)  # fmt: skip
-        K.by_object(0, half, number, acc, UNREACHED, retained, retained_objects, idom)
-        rest.result()
+    retained = np.empty(n, dtype=np.int64)
+    retained_objects = np.empty(n, dtype=np.int32)
+    idom = np.empty(n, dtype=np.int32)
+    in_halves(0, n, len(in_src) >= SPLIT_MIN,
+              lambda lo, hi: K.by_object(lo, hi, number, acc, UNREACHED, retained,
+                                         retained_objects, idom))  # fmt: skip
     return Dominators(idom, retained, retained_objects, int(live_bytes), int(live_objects))
 
 
@@ -157,24 +154,23 @@ def _walk_specs(n: int, pointers: int, wide: type) -> list[scratch.Spec]:
 
 def pointer_lists(room: scratch.Scratch, n: int, obj_first: np.ndarray,
                   field_target: np.ndarray, root_targets: np.ndarray,
-                  wide: type) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """The walk's input (K.fill_lists), carved from ``room`` (whose untouched end costs no
-    memory) as _walk_specs orders it: (the objects' list starts, in the array the walk
-    then keeps the path's numbers in; the root targets' list starts; the lists). Counted
-    and filled in halves on two threads for a large heap."""
+                  wide: type) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """The walk's arrays, carved from ``room`` (whose untouched end costs no memory) as
+    _walk_specs orders them: (the path's numbers, which first hold the objects' list
+    starts; the path's next pointers; the root targets' list starts; the lists,
+    K.fill_lists'). Counted and filled in halves on two threads for a large heap."""
     specs = _walk_specs(n, len(field_target), wide)
-    starts = room.carve(specs[:1])[0]
-    lists = starts[:n]
+    lists = room.carve(specs[:1])[0][:n]
     big = len(field_target) >= SPLIT_MIN
     in_halves(0, n, big, lambda lo, hi: K.count_pointers(obj_first, field_target, lo, hi, lists))
     total = K.list_starts(lists)
-    pointers = room.carve([*specs[:2], ((total, 2), wide)])[2]
+    stack, cursor, pointers = room.carve([*specs[:2], ((total, 2), wide)])  # (stack: lists')
     in_halves(0, n, big, lambda lo, hi: K.fill_lists(obj_first, field_target, lo, hi, lists,
                                                      pointers))  # fmt: skip
     inside = (root_targets >= 0) & (root_targets < n)
     root_lists: np.ndarray = np.full(len(root_targets), -1, dtype=wide)
     root_lists[inside] = lists[root_targets[inside]]
-    return starts, root_lists, pointers
+    return stack, cursor, root_lists, pointers
 
 
 def _semidominator_specs(count: int, owners: int) -> list[scratch.Spec]:
